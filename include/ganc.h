@@ -1,0 +1,284 @@
+/* ganc.h - generative adversarial networks in C.
+
+   ganc is a small C11 library (plus the `ganc` command-line tool) that trains, evaluates and runs GANs on the CPU.
+   This header is the whole public API; it is the manual, read it top to bottom.
+
+   CONVENTIONS
+   - Tensors are float32, row-major, NCHW. A network's activations have a batch dimension N plus a per-sample shape of
+     one to three dims: (C,H,W) for images, (F) for vectors, (T,F) for sequences.
+   - Every call that can fail returns an int status: GANC_OK (0) or a negative GANC_E* code. The reason, naming the
+     file/layer/tensor and what was expected and found, is in ganc_errmsg() (thread-local, valid until the next
+     failing call on the same thread). The library never prints and never exits.
+   - Memory: the caller owns what it allocates; objects made by ganc_*_new/open are released by the matching _free.
+     A network keeps its parameters, their gradients and its BatchNorm buffers each in ONE contiguous block, in the
+     order the layers were added; optimizers keep their moments in blocks of the same layout. Activation buffers are
+     allocated once by ganc_net_build() for the largest batch; forward/backward never allocate.
+   - Parameter names and layouts are PyTorch's state_dict ones: Conv2d weight [out,in,kh,kw], ConvTranspose2d weight
+     [in,out,kh,kw], Linear weight [out,in], BatchNorm weight/bias/running_mean/running_var/num_batches_tracked,
+     LSTM weight_ih_l0 [4H,I] / weight_hh_l0 [4H,H] / bias_ih_l0 / bias_hh_l0 (gate order i,f,g,o).
+   - Determinism: same seed, same thread count, same build => bit-identical results. No reduction depends on thread
+     scheduling.
+
+   BUILDING A NETWORK (example, compiled by tests/test_header_example.c)
+
+       ganc_net_t *net = ganc_net_new("D");
+       int shp[3] = {1, 32, 32};
+       int x = ganc_net_input(net, "x", 3, shp);
+       int h = ganc_net_conv2d(net, "main.0", x, 64, 4, 4, 2, 1, 0);     // -> (64,16,16), no bias
+       h = ganc_net_leaky_relu(net, "main.1", h, 0.2f);
+       h = ganc_net_conv2d(net, "main.2", h, 1, 16, 16, 1, 0, 0);        // -> (1,1,1)
+       if (h < 0 || ganc_net_build(net, 64) != GANC_OK) { puts(ganc_errmsg()); ... }
+       ganc_net_init_dcgan(net, 1234);                 // N(0,0.02) weights, BN gamma N(1,0.02)
+       memcpy(ganc_net_data(net, x), images, 64*1*32*32*sizeof(float));
+       ganc_net_forward(net, 64, GANC_TRAIN | GANC_UPDATE_STATS);
+       float *logits = ganc_net_data(net, h);
+       float loss = ganc_bce_logits(logits, NULL, 1.0f, 64, ganc_net_grad(net, h), 1.0f);
+       ganc_net_backward(net, 0);                      // accumulates into ganc_net_param_grads(net)
+
+   Builder calls return a node id (>= 0) or -1 with the reason in ganc_errmsg(); a failed builder call leaves the
+   network unusable for building further (every later call returns -1 and ganc_net_build fails with the first error).
+   Shapes are checked when a layer is added, so a mismatch names the layer: "D: main.2 (conv2d): input has 32
+   channels, layer expects 64".
+*/
+#ifndef GANC_H
+#define GANC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status, threads, random numbers */
+
+enum {
+    GANC_OK = 0,
+    GANC_EINVAL = -1,   /* bad argument or shape */
+    GANC_ENOMEM = -2,   /* allocation failed or a size is over a limit */
+    GANC_EIO = -3,      /* read/write/open failed */
+    GANC_EFORMAT = -4,  /* malformed file */
+    GANC_EMISMATCH = -5 /* file is well-formed but does not fit (names, shapes, dtypes) */
+};
+
+const char *ganc_errmsg(void);
+/* Record a failure (printf-style) and return `code`; used by the library, usable by embedders. */
+int ganc_fail(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Thread count for OpenMP regions and BLAS. n <= 0 leaves the default. Results are bit-identical for a fixed n. */
+void ganc_set_threads(int n);
+int ganc_get_threads(void);
+
+/* xoshiro256** generator. Normal draws use Box-Muller on pairs (cached second value is part of the state). */
+typedef struct { uint64_t s[4]; int has_spare; float spare; } ganc_rng_t;
+void ganc_rng_seed(ganc_rng_t *r, uint64_t seed);
+uint64_t ganc_rng_u64(ganc_rng_t *r);
+float ganc_rng_uniform(ganc_rng_t *r);            /* [0,1) with 24 random bits */
+float ganc_rng_normal(ganc_rng_t *r);             /* N(0,1) */
+void ganc_rng_fill_normal(ganc_rng_t *r, float *x, size_t n, float mean, float std);
+void ganc_rng_fill_uniform(ganc_rng_t *r, float *x, size_t n, float lo, float hi);
+uint32_t ganc_rng_below(ganc_rng_t *r, uint32_t n); /* uniform in [0,n), unbiased */
+
+/* ---------------------------------------------------------------- networks */
+
+typedef struct ganc_net ganc_net_t;
+
+/* forward flags */
+enum {
+    GANC_TRAIN = 1,        /* training mode: BatchNorm uses batch statistics, Dropout drops */
+    GANC_UPDATE_STATS = 2, /* with GANC_TRAIN: update BatchNorm running mean/var and num_batches_tracked */
+};
+/* backward flags */
+enum {
+    GANC_NO_PARAM_GRADS = 1, /* only propagate to the inputs (e.g. D while training G) */
+};
+
+ganc_net_t *ganc_net_new(const char *name);
+void ganc_net_free(ganc_net_t *net);
+
+/* Layers. `name` is the state_dict prefix of the layer's parameters ("main.0"); `x`,`a`,`b` are node ids. */
+int ganc_net_input(ganc_net_t *net, const char *name, int ndim, const int *shape);
+/* y = x W^T + b over the last dim; leading per-sample dims act as batch (so it also applies per time step). */
+int ganc_net_linear(ganc_net_t *net, const char *name, int x, int out_features, int bias);
+int ganc_net_conv2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride, int pad,
+                    int bias);
+int ganc_net_conv_transpose2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride,
+                              int pad, int output_pad, int bias);
+/* BatchNorm over dim 1 of (N,C), (N,C,L) or (N,C,H,W). PyTorch conventions: normalisation by the biased batch
+   variance, running_var updated with the unbiased one, running = (1-momentum)*running + momentum*batch. */
+int ganc_net_batchnorm(ganc_net_t *net, const char *name, int x, float eps, float momentum);
+int ganc_net_relu(ganc_net_t *net, const char *name, int x);
+int ganc_net_leaky_relu(ganc_net_t *net, const char *name, int x, float slope);
+int ganc_net_prelu(ganc_net_t *net, const char *name, int x, int num_parameters); /* 1 or C, init 0.25 */
+int ganc_net_tanh(ganc_net_t *net, const char *name, int x);
+int ganc_net_sigmoid(ganc_net_t *net, const char *name, int x);
+int ganc_net_dropout(ganc_net_t *net, const char *name, int x, float p);
+/* Maxout over groups of `pieces` consecutive features of the last dim: (..., F) -> (..., F/pieces). */
+int ganc_net_maxout(ganc_net_t *net, const char *name, int x, int pieces);
+/* Reshape to a per-sample shape with the same element count (Flatten is ndim=1, shape={numel}). */
+int ganc_net_reshape(ganc_net_t *net, const char *name, int x, int ndim, const int *shape);
+/* Channel concat. a is (C1,H,W); b is (C2,H,W) or a vector (C2) broadcast over H x W. Vectors (F1)+(F2) too. */
+int ganc_net_concat(ganc_net_t *net, const char *name, int a, int b);
+int ganc_net_add(ganc_net_t *net, const char *name, int a, int b);
+int ganc_net_pixel_shuffle(ganc_net_t *net, const char *name, int x, int r);
+/* Upsample by an integer factor; mode 0 = nearest, 1 = bilinear (align_corners=False, as PyTorch). */
+int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int factor, int mode);
+int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int stride);
+/* Embedding: x holds indices stored as floats (exact below 2^24), shape (T) -> (T,dim); index out of range is an
+   error reported by ganc_net_forward. */
+int ganc_net_embedding(ganc_net_t *net, const char *name, int x, int num, int dim);
+/* Single-layer unidirectional LSTM, batch_first: (T,I) -> (T,H), zero initial state, full backprop through time. */
+int ganc_net_lstm(ganc_net_t *net, const char *name, int x, int hidden);
+
+/* Allocate parameters, gradients, buffers and activations for batches up to max_batch; init PyTorch-default. */
+int ganc_net_build(ganc_net_t *net, int max_batch);
+/* Initialise: PyTorch's defaults per layer / DCGAN's N(0,0.02) conv+linear weights, zero bias, BN gamma N(1,0.02). */
+void ganc_net_init_default(ganc_net_t *net, uint64_t seed);
+void ganc_net_init_dcgan(ganc_net_t *net, uint64_t seed);
+/* Seed of the network's own generator (Dropout masks). */
+void ganc_net_seed(ganc_net_t *net, uint64_t seed);
+ganc_rng_t *ganc_net_rng(ganc_net_t *net);
+
+/* Run the graph. Inputs must be filled through ganc_net_data(input node). Returns GANC_OK or an error. */
+int ganc_net_forward(ganc_net_t *net, int batch, int flags);
+/* Backward in reverse order from the gradients written into ganc_net_grad(out) since the last forward. Parameter
+   gradients accumulate (+=) until ganc_net_zero_grad; gradients w.r.t. input nodes are left in ganc_net_grad(in). */
+int ganc_net_backward(ganc_net_t *net, int flags);
+void ganc_net_zero_grad(ganc_net_t *net);
+
+float *ganc_net_data(ganc_net_t *net, int node); /* activation buffer (max_batch * per-sample) */
+/* Gradient buffer of a node's output. The first call after a forward zeroes all activation gradients. */
+float *ganc_net_grad(ganc_net_t *net, int node);
+int ganc_net_ndim(const ganc_net_t *net, int node);        /* per-sample dims */
+const int *ganc_net_shape(const ganc_net_t *net, int node); /* per-sample shape */
+size_t ganc_net_numel(const ganc_net_t *net, int node);    /* per-sample element count */
+int ganc_net_batch(const ganc_net_t *net);                 /* batch of the last forward */
+int ganc_net_max_batch(const ganc_net_t *net);
+const char *ganc_net_name(const ganc_net_t *net);
+
+/* Parameter table. Kind: 0 = trainable parameter (in the param/grad blocks), 1 = float buffer (running stats),
+   2 = int64 counter (num_batches_tracked). */
+enum { GANC_PARAM = 0, GANC_BUFFER = 1, GANC_COUNTER = 2 };
+typedef struct {
+    const char *name; /* full state_dict name */
+    int kind, ndim;
+    int64_t shape[4];
+    size_t numel;
+    float *data;      /* GANC_PARAM, GANC_BUFFER */
+    float *grad;      /* GANC_PARAM */
+    int64_t *counter; /* GANC_COUNTER */
+} ganc_tensor_info_t;
+int ganc_net_ntensors(const ganc_net_t *net);
+int ganc_net_tensor(const ganc_net_t *net, int i, ganc_tensor_info_t *out);
+int ganc_net_find(const ganc_net_t *net, const char *name, ganc_tensor_info_t *out); /* GANC_OK or GANC_EINVAL */
+float *ganc_net_params(ganc_net_t *net);      /* the parameter block */
+float *ganc_net_param_grads(ganc_net_t *net); /* the gradient block, same layout */
+size_t ganc_net_nparams(const ganc_net_t *net);
+
+/* ---------------------------------------------------------------- losses (mean over n elements)
+   Each returns the loss and, when grad != NULL, ADDS scale * dloss/dx to grad. */
+
+/* Binary cross-entropy on logits, numerically stable for any logit. target == NULL means every target = t. */
+float ganc_bce_logits(const float *logits, const float *target, float t, size_t n, float *grad, float scale);
+float ganc_mse(const float *x, const float *target, size_t n, float *grad, float scale);
+float ganc_l1(const float *x, const float *target, size_t n, float *grad, float scale);
+/* Softmax cross-entropy of logits (n, classes) against integer labels, mean over n. */
+float ganc_softmax_xent(const float *logits, const int *labels, int n, int classes, float *grad, float scale);
+
+/* ---------------------------------------------------------------- optimizers
+   One optimizer per network; its moments are blocks of the parameter block's layout. */
+
+typedef struct ganc_optim ganc_optim_t;
+typedef struct {
+    int kind;           /* GANC_ADAM, GANC_ADAMW, GANC_SGD */
+    float lr, beta1, beta2, eps, weight_decay;
+    float momentum, dampening; /* SGD */
+    int nesterov;              /* SGD */
+} ganc_optim_cfg_t;
+enum { GANC_ADAM = 0, GANC_ADAMW = 1, GANC_SGD = 2 };
+ganc_optim_cfg_t ganc_adam_cfg(float lr, float beta1, float beta2); /* eps 1e-8, no weight decay */
+ganc_optim_t *ganc_optim_new(ganc_net_t *net, ganc_optim_cfg_t cfg);
+void ganc_optim_free(ganc_optim_t *opt);
+/* One step over all GANC_PARAM tensors, PyTorch's update rules (Adam with bias correction, L2 weight decay for Adam,
+   decoupled for AdamW; SGD with momentum/dampening/nesterov). */
+void ganc_optim_step(ganc_optim_t *opt);
+ganc_optim_cfg_t *ganc_optim_cfg(ganc_optim_t *opt);
+int64_t *ganc_optim_step_count(ganc_optim_t *opt);
+float *ganc_optim_m(ganc_optim_t *opt); /* Adam first moment / SGD momentum buffer */
+float *ganc_optim_v(ganc_optim_t *opt); /* Adam second moment (NULL for SGD) */
+
+/* ---------------------------------------------------------------- safetensors
+   Reader: validates the whole header before anything is trusted (header size limit 100 MB, offsets in range,
+   non-overlapping, covering the data exactly, shape products matching byte lengths, overflow-checked). */
+
+enum { GANC_F32, GANC_F64, GANC_F16, GANC_BF16, GANC_I64, GANC_I32, GANC_I16, GANC_I8, GANC_U8, GANC_BOOL,
+       GANC_U16, GANC_U32, GANC_U64, GANC_NDTYPES };
+const char *ganc_dtype_name(int dtype);
+size_t ganc_dtype_size(int dtype);
+
+typedef struct ganc_st ganc_st_t;
+typedef struct {
+    const char *name;
+    int dtype, ndim;
+    int64_t shape[8];
+    size_t numel, nbytes;
+    const void *data; /* little-endian bytes inside the file image */
+} ganc_st_tensor_t;
+
+int ganc_st_open(ganc_st_t **out, const char *path);
+void ganc_st_free(ganc_st_t *st);
+int ganc_st_count(const ganc_st_t *st);
+const ganc_st_tensor_t *ganc_st_get(const ganc_st_t *st, int i);
+const ganc_st_tensor_t *ganc_st_find(const ganc_st_t *st, const char *name);
+const char *ganc_st_meta(const ganc_st_t *st, const char *key); /* __metadata__ value or NULL */
+int ganc_st_meta_count(const ganc_st_t *st);
+void ganc_st_meta_at(const ganc_st_t *st, int i, const char **key, const char **value);
+const char *ganc_st_path(const ganc_st_t *st);
+
+/* Writer: collect tensors (pointers must stay valid until ganc_stw_write), then write atomically. */
+typedef struct ganc_stw ganc_stw_t;
+ganc_stw_t *ganc_stw_new(void);
+void ganc_stw_free(ganc_stw_t *w);
+int ganc_stw_add(ganc_stw_t *w, const char *name, int dtype, int ndim, const int64_t *shape, const void *data);
+int ganc_stw_meta(ganc_stw_t *w, const char *key, const char *value);
+int ganc_stw_write(ganc_stw_t *w, const char *path); /* temp file + fsync + rename */
+
+/* Network <-> safetensors, by state_dict name. `prefix` ("" or e.g. "G.") is prepended to every name. Loading
+   checks every name, dtype and shape and names the file and tensor on a mismatch; tensors in the file that the
+   network lacks are an error too unless allow_extra. */
+int ganc_net_save(ganc_net_t *net, const char *path, const char *const *meta_kv, int nmeta);
+int ganc_net_add_to(ganc_net_t *net, ganc_stw_t *w, const char *prefix);
+int ganc_net_load_from(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int allow_extra);
+int ganc_net_load(ganc_net_t *net, const char *path);
+
+/* ---------------------------------------------------------------- files */
+
+/* Write `len` bytes to path atomically: path.tmp.PID, fsync, rename, fsync of the folder. */
+int ganc_write_file_atomic(const char *path, const void *data, size_t len);
+/* Read a whole file (limit bytes at most). */
+int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t *len);
+
+/* NumPy .npy v1/v2/v3. Write uint8 or float32 C-order arrays; read float32/float64/uint8 (converted to float). */
+int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data);
+int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **data);
+
+/* IDX (MNIST layout), raw or gzip. Images: (n, rows, cols) uint8; labels: (n) uint8. Caller frees. */
+int ganc_idx_read(const char *path, int *ndim, int64_t dims[4], unsigned char **data, size_t max_bytes);
+
+/* Images. Decoded images are 8-bit, channels 1 (grey), 3 (RGB) or 4 (RGBA), HWC order. */
+typedef struct { int w, h, c; unsigned char *px; } ganc_image_t;
+int ganc_image_load(const char *path, ganc_image_t *img); /* PNG or JPEG by content; size limit 16384x16384 */
+int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c);
+void ganc_image_free(ganc_image_t *img);
+/* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns and 2 px padding. */
+int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,29 @@
+/* Thread count shared by OpenMP regions and OpenBLAS. Fixed count => fixed partition => identical results. */
+#include <cblas.h>
+#include "ganc.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+
+static int g_threads = 0;
+
+void ganc_set_threads(int n) {
+    if (n <= 0) return;
+    g_threads = n;
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#endif
+    openblas_set_num_threads(n);
+}
+
+int ganc_get_threads(void) {
+    if (g_threads > 0) return g_threads;
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

@@ -1,0 +1,190 @@
+/* PNG (libpng) and JPEG (libjpeg) through their error hooks: a corrupt file becomes an error status, never a crash.
+   Decoded images are 8-bit HWC with 1 (grey), 3 (RGB) or 4 (RGBA) channels; palette and 16-bit PNGs are expanded. */
+#include <stddef.h>
+#include <stdio.h>
+#include <jpeglib.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ganc.h"
+#include "io/io.h"
+
+#define IMG_MAX_DIM 16384
+#define IMG_MAX_FILE ((size_t)256 << 20)
+
+void ganc_image_free(ganc_image_t *img) {
+    free(img->px);
+    img->px = NULL;
+}
+
+/* ---- PNG read from memory */
+typedef struct { const unsigned char *p; size_t n, o; } mem_t;
+static void png_mem_read(png_structp png, png_bytep out, png_size_t len) {
+    mem_t *m = png_get_io_ptr(png);
+    if (len > m->n - m->o) png_error(png, "file is truncated");
+    memcpy(out, m->p + m->o, len);
+    m->o += len;
+}
+static void png_err(png_structp png, png_const_charp msg) {
+    char *buf = png_get_error_ptr(png);
+    snprintf(buf, 200, "%s", msg);
+    png_longjmp(png, 1);
+}
+static void png_warn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+static int load_png(const char *path, const unsigned char *buf, size_t len, ganc_image_t *img) {
+    char emsg[200] = "";
+    mem_t m = {buf, len, 0};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, emsg, png_err, png_warn);
+    if (!png) return ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
+    png_infop info = png_create_info_struct(png);
+    png_bytep *rows = NULL;
+    volatile unsigned char *px = NULL;
+    if (!info || setjmp(png_jmpbuf(png))) {
+        free((void *)px);
+        free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        return ganc_fail(GANC_EFORMAT, "%s: cannot decode PNG: %s", path, emsg[0] ? emsg : "error");
+    }
+    png_set_user_limits(png, IMG_MAX_DIM, IMG_MAX_DIM);
+    png_set_read_fn(png, &m, png_mem_read);
+    png_read_info(png, info);
+    png_uint_32 w, h;
+    int depth, ctype;
+    png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
+    if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (depth == 16) png_set_strip_16(png);
+    if (ctype == PNG_COLOR_TYPE_GRAY_ALPHA || (ctype == PNG_COLOR_TYPE_GRAY && png_get_valid(png, info, PNG_INFO_tRNS)))
+        png_set_gray_to_rgb(png); /* grey+alpha becomes RGBA */
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int c = png_get_channels(png, info);
+    size_t rb = png_get_rowbytes(png, info);
+    if (c < 1 || c > 4 || c == 2 || rb != (size_t)w * c) png_error(png, "unsupported pixel layout");
+    px = malloc((size_t)w * h * c);
+    rows = malloc(sizeof(png_bytep) * h);
+    if (!px || !rows) png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = (png_bytep)px + (size_t)y * rb;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    img->w = (int)w; img->h = (int)h; img->c = c; img->px = (unsigned char *)px;
+    return GANC_OK;
+}
+
+/* ---- JPEG read from memory */
+typedef struct { struct jpeg_error_mgr pub; jmp_buf jb; char msg[JMSG_LENGTH_MAX]; } jerr_t;
+static void jpg_exit(j_common_ptr ci) {
+    jerr_t *e = (jerr_t *)ci->err;
+    (*ci->err->format_message)(ci, e->msg);
+    longjmp(e->jb, 1);
+}
+static void jpg_out(j_common_ptr ci) { (void)ci; }
+
+static int load_jpeg(const char *path, const unsigned char *buf, size_t len, ganc_image_t *img) {
+    struct jpeg_decompress_struct ci;
+    jerr_t je;
+    volatile unsigned char *px = NULL;
+    ci.err = jpeg_std_error(&je.pub);
+    je.pub.error_exit = jpg_exit;
+    je.pub.output_message = jpg_out;
+    je.msg[0] = 0;
+    if (setjmp(je.jb)) {
+        jpeg_destroy_decompress(&ci);
+        free((void *)px);
+        return ganc_fail(GANC_EFORMAT, "%s: cannot decode JPEG: %s", path, je.msg);
+    }
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, buf, (unsigned long)len);
+    jpeg_read_header(&ci, TRUE);
+    if (ci.image_width > IMG_MAX_DIM || ci.image_height > IMG_MAX_DIM) {
+        snprintf(je.msg, sizeof je.msg, "%ux%u is over the %d-pixel limit", ci.image_width, ci.image_height,
+                 IMG_MAX_DIM);
+        longjmp(je.jb, 1);
+    }
+    ci.out_color_space = ci.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&ci);
+    int c = ci.output_components, w = (int)ci.output_width, h = (int)ci.output_height;
+    px = malloc((size_t)w * h * c);
+    if (!px) { snprintf(je.msg, sizeof je.msg, "out of memory"); longjmp(je.jb, 1); }
+    while (ci.output_scanline < ci.output_height) {
+        JSAMPROW row = (JSAMPROW)px + (size_t)ci.output_scanline * w * c;
+        jpeg_read_scanlines(&ci, &row, 1);
+    }
+    jpeg_finish_decompress(&ci);
+    jpeg_destroy_decompress(&ci);
+    img->w = w; img->h = h; img->c = c; img->px = (unsigned char *)px;
+    return GANC_OK;
+}
+
+int ganc_image_load(const char *path, ganc_image_t *img) {
+    unsigned char *buf;
+    size_t len;
+    memset(img, 0, sizeof *img);
+    int rc = ganc_read_file(path, IMG_MAX_FILE, &buf, &len);
+    if (rc) return rc;
+    if (len >= 8 && !png_sig_cmp(buf, 0, 8)) rc = load_png(path, buf, len, img);
+    else if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF) rc = load_jpeg(path, buf, len, img);
+    else rc = ganc_fail(GANC_EFORMAT, "%s: neither PNG nor JPEG (unrecognised signature)", path);
+    free(buf);
+    return rc;
+}
+
+/* ---- PNG write */
+typedef struct { afile_t *a; } pw_t;
+static void png_afile_write(png_structp png, png_bytep p, png_size_t n) { afile_write(png_get_io_ptr(png), p, n); }
+static void png_afile_flush(png_structp png) { (void)png; }
+
+int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c) {
+    if (w < 1 || h < 1 || (c != 1 && c != 3 && c != 4)) return ganc_fail(GANC_EINVAL, "%s: bad image size", path);
+    afile_t a;
+    int rc = afile_open(&a, path);
+    if (rc) return rc;
+    char emsg[200] = "";
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, emsg, png_err, png_warn);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        afile_abort(&a);
+        return ganc_fail(GANC_EIO, "%s: PNG encoding failed: %s", path, emsg);
+    }
+    png_set_write_fn(png, &a, png_afile_write, png_afile_flush);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
+                 c == 1 ? PNG_COLOR_TYPE_GRAY : c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(hwc + (size_t)y * w * c));
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return afile_commit(&a);
+}
+
+static unsigned char to_u8(float v) {
+    float s = (v + 1.0f) * 127.5f + 0.5f;
+    return s <= 0.0f ? 0 : s >= 255.0f ? 255 : (unsigned char)s;
+}
+
+int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols) {
+    if (n < 1 || cols < 1 || (c != 1 && c != 3)) return ganc_fail(GANC_EINVAL, "%s: bad grid request", path);
+    const int pad = 2, rows = (n + cols - 1) / cols;
+    const int W = cols * (w + pad) + pad, H = rows * (h + pad) + pad;
+    unsigned char *img = malloc((size_t)W * H * c);
+    if (!img) return ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
+    memset(img, 255, (size_t)W * H * c);
+    for (int i = 0; i < n; i++) {
+        int r = i / cols, q = i % cols;
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++) {
+                    float v = x[(((size_t)i * c + ch) * h + y) * w + xx];
+                    img[((size_t)(pad + r * (h + pad) + y) * W + pad + q * (w + pad) + xx) * c + ch] = to_u8(v);
+                }
+    }
+    int rc = ganc_png_write(path, img, W, H, c);
+    free(img);
+    return rc;
+}

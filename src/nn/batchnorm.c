@@ -1,0 +1,96 @@
+/* BatchNorm1d/2d over x (N,C,S), PyTorch's conventions: normalise by the biased batch variance; running_var is
+   updated with the unbiased one; running = (1-momentum) running + momentum batch. Sums in double, one channel per
+   thread, so the result does not depend on scheduling. */
+#include <math.h>
+#include "nn/nn.h"
+
+void batchnorm_forward_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                             float eps, float momentum, float *stats, float *rmean, float *rvar) {
+    const double cnt = (double)N * S;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) sum += xc[q];
+        }
+        double mean = sum / cnt;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) { double d = xc[q] - mean; sq += d * d; }
+        }
+        double var = sq / cnt;
+        float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
+        stats[c] = m;
+        stats[C + c] = inv;
+        float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            float *yc = y + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) yc[q] = (xc[q] - m) * inv * ga + be;
+        }
+        if (rmean) {
+            double unb = cnt > 1 ? sq / (cnt - 1) : var;
+            rmean[c] = (1.0f - momentum) * rmean[c] + momentum * (float)mean;
+            rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (float)unb;
+        }
+    }
+}
+
+void batchnorm_forward_eval(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                            float eps, const float *rmean, const float *rvar) {
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float inv = 1.0f / sqrtf(rvar[c] + eps), ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+        float sc = ga * inv, sh = be - rmean[c] * sc;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            float *yc = y + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) yc[q] = xc[q] * sc + sh;
+        }
+    }
+}
+
+void batchnorm_backward_train(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                              float *dbeta, int N, int C, int S, const float *stats) {
+    const double cnt = (double)N * S;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float m = stats[c], inv = stats[C + c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
+        }
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (dbeta) dbeta[c] += (float)sdy;
+        if (!dx) continue;
+        float ga = gamma ? gamma[c] : 1.0f;
+        float k = ga * inv, a = (float)(sdy / cnt), bq = (float)(sdyx / cnt);
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+            float *o = dx + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) o[q] += k * (dc[q] - a - (xc[q] - m) * inv * bq);
+        }
+    }
+}
+
+void batchnorm_backward_eval(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                             float *dbeta, int N, int C, int S, float eps, const float *rmean, const float *rvar) {
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float inv = 1.0f / sqrtf(rvar[c] + eps), m = rmean[c], ga = gamma ? gamma[c] : 1.0f;
+        double sdy = 0.0, sdyx = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+            float *o = dx ? dx + ((size_t)n * C + c) * S : NULL;
+            for (int q = 0; q < S; q++) {
+                sdy += dc[q];
+                sdyx += (double)dc[q] * ((xc[q] - m) * inv);
+                if (o) o[q] += dc[q] * ga * inv;
+            }
+        }
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (dbeta) dbeta[c] += (float)sdy;
+    }
+}

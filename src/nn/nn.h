@@ -1,0 +1,92 @@
+/* Internal: layer kernels. Each layer is a forward/backward pair of plain functions over caller-owned buffers;
+   backward ADDS into gradient buffers (dx, dw, db), so a tensor used twice receives two contributions.
+   A NULL gradient pointer means "not needed" and skips that work. Shapes are in the comments: (N,C,H,W). */
+#ifndef GANC_NN_H
+#define GANC_NN_H
+#include <stddef.h>
+#include <stdint.h>
+#include "ganc.h"
+
+/* C = alpha * op(A) op(B) + beta * C, row-major, via CBLAS. */
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+          float beta, float *C, int ldc);
+
+/* Batched im2col: col[(c*KH+i)*KW+j][n*OH*OW + oh*OW + ow] = x[n][c][oh*s-p+i][ow*s-p+j] (0 outside). */
+void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *col);
+/* Adjoint of im2col: x += scatter(col). */
+void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *x);
+/* (N,C,P) <-> (C,N*P) */
+void nchw_to_cnp(const float *x, int N, int C, int P, float *y);
+void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumulate);
+
+typedef struct {
+    int N, C, H, W, OC, KH, KW, s, p, OH, OW;
+} conv_geom_t;
+/* conv2d: x (N,C,H,W), w (OC,C,KH,KW), b (OC) -> y (N,OC,OH,OW). col: C*KH*KW*N*OH*OW, tmp: OC*N*OH*OW floats. */
+void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                    float *tmp);
+void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                     float *db, float *col, float *tmp);
+/* conv_transpose2d: x (N,C,H,W), w (C,OC,KH,KW), b (OC) -> y (N,OC,OH,OW), the adjoint of conv2d from (OC,OH,OW)
+   to (C,H,W). col: OC*KH*KW*N*H*W, tmp: C*N*H*W floats. */
+void convt2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                     float *tmp);
+void convt2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                      float *db, float *col, float *tmp);
+
+/* linear: x (M,IN), w (O,IN), b (O) -> y (M,O) */
+void linear_forward(const float *x, const float *w, const float *b, float *y, int M, int IN, int O);
+void linear_backward(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db, int M, int IN,
+                     int O);
+
+/* batchnorm over x (N,C,S). Training: stats[0..C) = batch mean, stats[C..2C) = 1/sqrt(var+eps); running stats
+   updated when rmean != NULL. Inference: normalise with rmean/rvar. */
+void batchnorm_forward_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                             float eps, float momentum, float *stats, float *rmean, float *rvar);
+void batchnorm_forward_eval(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                            float eps, const float *rmean, const float *rvar);
+void batchnorm_backward_train(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                              float *dbeta, int N, int C, int S, const float *stats);
+void batchnorm_backward_eval(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                             float *dbeta, int N, int C, int S, float eps, const float *rmean, const float *rvar);
+
+/* pointwise activations over n elements */
+void relu_forward(const float *x, float *y, size_t n);
+void relu_backward(const float *y, const float *dy, float *dx, size_t n);
+void leaky_relu_forward(const float *x, float *y, size_t n, float a);
+void leaky_relu_backward(const float *x, const float *dy, float *dx, size_t n, float a);
+void tanh_forward(const float *x, float *y, size_t n);
+void tanh_backward(const float *y, const float *dy, float *dx, size_t n);
+void sigmoid_forward(const float *x, float *y, size_t n);
+void sigmoid_backward(const float *y, const float *dy, float *dx, size_t n);
+/* prelu over (N,C,S); nw = 1 or C weights */
+void prelu_forward(const float *x, const float *w, float *y, int N, int C, int S, int nw);
+void prelu_backward(const float *x, const float *w, const float *dy, float *dx, float *dw, int N, int C, int S, int nw);
+/* dropout: mask[i] in {0, 1/(1-p)} drawn in forward */
+void dropout_forward(const float *x, float *y, float *mask, size_t n, float p, ganc_rng_t *rng);
+void dropout_backward(const float *mask, const float *dy, float *dx, size_t n);
+/* maxout: x (M, F*k) -> y (M, F), arg stores the winning piece */
+void maxout_forward(const float *x, float *y, int32_t *arg, size_t M, int F, int k);
+void maxout_backward(const int32_t *arg, const float *dy, float *dx, size_t M, int F, int k);
+/* concat: a (N,C1,S), b (N,C2,S) or (N,C2) broadcast over S when bcast -> y (N,C1+C2,S) */
+void concat_forward(const float *a, const float *b, float *y, int N, int C1, int C2, int S, int bcast);
+void concat_backward(const float *dy, float *da, float *db, int N, int C1, int C2, int S, int bcast);
+/* pixel shuffle: (N,C*r*r,H,W) -> (N,C,H*r,W*r) */
+void pixel_shuffle_forward(const float *x, float *y, int N, int C, int H, int W, int r);
+void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int W, int r);
+/* upsample by integer factor f: (N,C,H,W) -> (N,C,H*f,W*f); mode 0 nearest, 1 bilinear(align_corners=False) */
+void upsample_forward(const float *x, float *y, int N, int C, int H, int W, int f, int mode);
+void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, int f, int mode);
+/* avgpool k x k, stride s, no padding: (N,C,H,W) -> (N,C,OH,OW) */
+void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int OH, int OW);
+void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int OH, int OW);
+/* embedding: idx (M) -> y (M,D); returns -1 (and the offending position in *bad) for an index out of range */
+int embedding_forward(const float *idx, const float *w, float *y, size_t M, int num, int D, size_t *bad);
+void embedding_backward(const float *idx, const float *dy, float *dw, size_t M, int D);
+/* LSTM, batch_first: x (N,T,IN) -> h (N,T,H). gates (N,T,4H) after activation, c (N,T,H); work: N*T*4H + 2*N*H */
+void lstm_forward(const float *x, const float *wih, const float *whh, const float *bih, const float *bhh, float *h,
+                  float *gates, float *c, int N, int T, int IN, int H);
+void lstm_backward(const float *x, const float *wih, const float *whh, const float *h, const float *gates,
+                   const float *c, const float *dh_out, float *dx, float *dwih, float *dwhh, float *dbih, float *dbhh,
+                   float *work, int N, int T, int IN, int H);
+#endif

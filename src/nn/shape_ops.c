@@ -1,0 +1,159 @@
+/* Layers that move values around: Concat (with vector broadcast), PixelShuffle, Upsample, AvgPool, Embedding. */
+#include <math.h>
+#include <string.h>
+#include "nn/nn.h"
+
+// a (N,C1,S) ++ b (N,C2,S) [or b (N,C2) repeated over S] -> y (N,C1+C2,S)
+void concat_forward(const float *a, const float *b, float *y, int N, int C1, int C2, int S, int bcast) {
+    const int C = C1 + C2;
+    for (int n = 0; n < N; n++) {
+        float *yn = y + (size_t)n * C * S;
+        memcpy(yn, a + (size_t)n * C1 * S, sizeof(float) * C1 * S);
+        if (!bcast) {
+            memcpy(yn + (size_t)C1 * S, b + (size_t)n * C2 * S, sizeof(float) * C2 * S);
+        } else {
+            for (int c = 0; c < C2; c++) {
+                float v = b[(size_t)n * C2 + c], *d = yn + (size_t)(C1 + c) * S;
+                for (int q = 0; q < S; q++) d[q] = v;
+            }
+        }
+    }
+}
+void concat_backward(const float *dy, float *da, float *db, int N, int C1, int C2, int S, int bcast) {
+    const int C = C1 + C2;
+    for (int n = 0; n < N; n++) {
+        const float *dn = dy + (size_t)n * C * S;
+        if (da)
+            for (size_t i = 0; i < (size_t)C1 * S; i++) da[(size_t)n * C1 * S + i] += dn[i];
+        if (!db) continue;
+        for (int c = 0; c < C2; c++) {
+            const float *d = dn + (size_t)(C1 + c) * S;
+            if (bcast) {
+                double acc = 0.0;
+                for (int q = 0; q < S; q++) acc += d[q];
+                db[(size_t)n * C2 + c] += (float)acc;
+            } else {
+                float *o = db + ((size_t)n * C2 + c) * S;
+                for (int q = 0; q < S; q++) o[q] += d[q];
+            }
+        }
+    }
+}
+
+// (N,C*r*r,H,W) -> (N,C,H*r,W*r): y[n,c,h*r+i,w*r+j] = x[n,c*r*r+i*r+j,h,w]
+void pixel_shuffle_forward(const float *x, float *y, int N, int C, int H, int W, int r) {
+    const int OH = H * r, OW = W * r;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < r; j++) {
+                    const float *xs = x + (((size_t)n * C + c) * r * r + i * r + j) * H * W;
+                    float *yc = y + ((size_t)n * C + c) * OH * OW;
+                    for (int h = 0; h < H; h++)
+                        for (int w = 0; w < W; w++) yc[(size_t)(h * r + i) * OW + w * r + j] = xs[h * W + w];
+                }
+}
+void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int W, int r) {
+    const int OH = H * r, OW = W * r;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < r; j++) {
+                    float *xs = dx + (((size_t)n * C + c) * r * r + i * r + j) * H * W;
+                    const float *yc = dy + ((size_t)n * C + c) * OH * OW;
+                    for (int h = 0; h < H; h++)
+                        for (int w = 0; w < W; w++) xs[h * W + w] += yc[(size_t)(h * r + i) * OW + w * r + j];
+                }
+}
+
+/* Bilinear source coordinate, PyTorch's area_pixel_compute_source_index with align_corners=False. */
+static void bil_index(int o, int f, int in, int *i0, int *i1, float *l) {
+    float src = ((float)o + 0.5f) / (float)f - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    int a = (int)src;
+    if (a > in - 1) a = in - 1;
+    *i0 = a;
+    *i1 = a + 1 < in ? a + 1 : in - 1;
+    *l = src - (float)a;
+}
+
+void upsample_forward(const float *x, float *y, int N, int C, int H, int W, int f, int mode) {
+    const int OH = H * f, OW = W * f;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        const float *xc = x + (size_t)nc * H * W;
+        float *yc = y + (size_t)nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                if (mode == 0) { yc[oh * OW + ow] = xc[(oh / f) * W + ow / f]; continue; }
+                int h0, h1, w0, w1; float lh, lw;
+                bil_index(oh, f, H, &h0, &h1, &lh);
+                bil_index(ow, f, W, &w0, &w1, &lw);
+                yc[oh * OW + ow] = (1 - lh) * ((1 - lw) * xc[h0 * W + w0] + lw * xc[h0 * W + w1]) +
+                                   lh * ((1 - lw) * xc[h1 * W + w0] + lw * xc[h1 * W + w1]);
+            }
+    }
+}
+void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, int f, int mode) {
+    const int OH = H * f, OW = W * f;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        float *xc = dx + (size_t)nc * H * W;
+        const float *yc = dy + (size_t)nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float g = yc[oh * OW + ow];
+                if (mode == 0) { xc[(oh / f) * W + ow / f] += g; continue; }
+                int h0, h1, w0, w1; float lh, lw;
+                bil_index(oh, f, H, &h0, &h1, &lh);
+                bil_index(ow, f, W, &w0, &w1, &lw);
+                xc[h0 * W + w0] += (1 - lh) * (1 - lw) * g;
+                xc[h0 * W + w1] += (1 - lh) * lw * g;
+                xc[h1 * W + w0] += lh * (1 - lw) * g;
+                xc[h1 * W + w1] += lh * lw * g;
+            }
+    }
+}
+
+void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int OH, int OW) {
+    const float inv = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        const float *xc = x + (size_t)nc * H * W;
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float acc = 0.0f;
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) acc += xc[(oh * s + i) * W + ow * s + j];
+                y[(size_t)nc * OH * OW + oh * OW + ow] = acc * inv;
+            }
+    }
+}
+void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int OH, int OW) {
+    const float inv = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        float *xc = dx + (size_t)nc * H * W;
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float g = dy[(size_t)nc * OH * OW + oh * OW + ow] * inv;
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) xc[(oh * s + i) * W + ow * s + j] += g;
+            }
+    }
+}
+
+int embedding_forward(const float *idx, const float *w, float *y, size_t M, int num, int D, size_t *bad) {
+    for (size_t m = 0; m < M; m++) {
+        float v = idx[m];
+        if (!(v >= 0.0f && v < (float)num) || v != floorf(v)) { *bad = m; return -1; }
+        memcpy(y + m * D, w + (size_t)v * D, sizeof(float) * D);
+    }
+    return 0;
+}
+void embedding_backward(const float *idx, const float *dy, float *dw, size_t M, int D) {
+    for (size_t m = 0; m < M; m++) {
+        float *o = dw + (size_t)idx[m] * D;
+        for (int d = 0; d < D; d++) o[d] += dy[m * D + d];
+    }
+}

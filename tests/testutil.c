@@ -1,0 +1,117 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+
+int tu_checks = 0, tu_fails = 0;
+
+int tu_finish(const char *name) {
+    printf("%s: %d checks, %d passed, %d failed\n", name, tu_checks, tu_checks - tu_fails, tu_fails);
+    return tu_fails ? 1 : 0;
+}
+
+double tu_max_rel(const float *a, const float *b, size_t n, double floor, size_t *where) {
+    double m = 0.0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]) / fmax(fabs((double)b[i]), floor);
+        if (!(d <= m)) { m = d; w = i; } /* NaN propagates as a failure */
+        if (isnan(d)) { m = INFINITY; w = i; break; }
+    }
+    if (where) *where = w;
+    return m;
+}
+
+double tu_max_abs(const float *a, const float *b, size_t n) {
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= m)) m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}
+
+static double loss_of(ganc_net_t *net, int out, int batch, int flags, const float *R, uint64_t dseed) {
+    ganc_net_seed(net, dseed); /* same dropout mask every time */
+    int rc = ganc_net_forward(net, batch, flags);
+    if (rc) { fprintf(stderr, "forward failed: %s\n", ganc_errmsg()); exit(2); }
+    const float *y = ganc_net_data(net, out);
+    size_t n = ganc_net_numel(net, out) * batch;
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)y[i] * R[i];
+    return s;
+}
+
+static int compare(const char *what, const char *tname, float *x, const float *analytic, size_t n, ganc_net_t *net,
+                   int out, int batch, int flags, const float *R, float eps, double tol, int samples, ganc_rng_t *rng) {
+    int bad = 0;
+    double worst = 0.0;
+    for (int s = 0; s < samples && s < (int)n; s++) {
+        size_t i = n <= (size_t)samples ? (size_t)s : ganc_rng_below(rng, (uint32_t)n);
+        float keep = x[i];
+        x[i] = keep + eps;
+        double fp = loss_of(net, out, batch, flags, R, 77);
+        x[i] = keep - eps;
+        double fm = loss_of(net, out, batch, flags, R, 77);
+        x[i] = keep;
+        double num = (fp - fm) / (2.0 * eps), an = analytic[i];
+        double err = fabs(num - an) / fmax(1.0, fmax(fabs(num), fabs(an)));
+        if (err > worst) worst = err;
+        if (!(err <= tol)) {
+            if (bad < 3)
+                fprintf(stderr, "  %s: %s[%zu]: analytic %.6g numeric %.6g\n", what, tname, i, an, num);
+            bad++;
+        }
+    }
+    CHECK(bad == 0, "%s: gradient of %s differs from finite differences (%d of %d samples, worst %.3g)", what, tname,
+          bad, samples, worst);
+    return bad;
+}
+
+int tu_fd_check(const char *what, ganc_net_t *net, const int *ins, int n_ins, int out, int batch, int flags, float eps,
+                double tol, int samples, uint64_t seed) {
+    ganc_rng_t rng;
+    ganc_rng_seed(&rng, seed);
+    size_t n_out = ganc_net_numel(net, out) * batch;
+    float *R = malloc(sizeof(float) * n_out);
+    ganc_rng_fill_normal(&rng, R, n_out, 0.0f, 1.0f);
+    /* analytic */
+    ganc_net_zero_grad(net);
+    loss_of(net, out, batch, flags, R, 77);
+    memcpy(ganc_net_grad(net, out), R, sizeof(float) * n_out);
+    ganc_net_backward(net, 0);
+    size_t np = ganc_net_nparams(net);
+    float *pg = malloc(sizeof(float) * (np + 1));
+    memcpy(pg, ganc_net_param_grads(net), sizeof(float) * np);
+    float *ig[4] = {0};
+    for (int k = 0; k < n_ins; k++) {
+        size_t ni = ganc_net_numel(net, ins[k]) * batch;
+        ig[k] = malloc(sizeof(float) * ni);
+        memcpy(ig[k], ganc_net_grad(net, ins[k]), sizeof(float) * ni);
+    }
+    int bad = 0;
+    for (int t = 0; t < ganc_net_ntensors(net); t++) {
+        ganc_tensor_info_t ti;
+        ganc_net_tensor(net, t, &ti);
+        if (ti.kind != GANC_PARAM) continue;
+        bad += compare(what, ti.name, ti.data, pg + (ti.data - ganc_net_params(net)), ti.numel, net, out, batch, flags,
+                       R, eps, tol, samples, &rng);
+    }
+    for (int k = 0; k < n_ins; k++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "input%d", k);
+        bad += compare(what, nm, ganc_net_data(net, ins[k]), ig[k], ganc_net_numel(net, ins[k]) * batch, net, out,
+                       batch, flags, R, eps, tol, samples, &rng);
+        free(ig[k]);
+    }
+    free(pg);
+    free(R);
+    return bad;
+}
+
+const char *tu_fixture(const char *name) {
+    static char buf[4096];
+    const char *d = getenv("GANC_FIXTURES");
+    snprintf(buf, sizeof buf, "%s/%s", d ? d : "fixtures", name);
+    return buf;
+}

@@ -1,0 +1,34 @@
+/* Test helpers: a CHECK that counts failures (a test fails through its exit code), FD gradient checks,
+   fixture access. */
+#ifndef GANC_TESTUTIL_H
+#define GANC_TESTUTIL_H
+#include <stdio.h>
+#include "ganc.h"
+
+extern int tu_checks, tu_fails;
+#define CHECK(cond, ...)                                                          \
+    do {                                                                          \
+        tu_checks++;                                                              \
+        if (!(cond)) {                                                            \
+            tu_fails++;                                                           \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                  \
+            fprintf(stderr, __VA_ARGS__);                                         \
+            fprintf(stderr, "\n");                                                \
+        }                                                                         \
+    } while (0)
+#define CHECK_OK(expr) do { int rc_ = (expr); CHECK(rc_ == GANC_OK, "%s -> %d: %s", #expr, rc_, ganc_errmsg()); } while (0)
+int tu_finish(const char *name); /* prints a summary, returns the exit code */
+
+/* max over i of |a-b| / max(|b|, floor) and the index where it happens */
+double tu_max_rel(const float *a, const float *b, size_t n, double floor, size_t *where);
+double tu_max_abs(const float *a, const float *b, size_t n);
+
+/* Finite-difference check of every parameter and of the inputs listed in `ins` (n_ins ids) of a built network,
+   against the loss L = sum(out * R) with a fixed random R. Up to `samples` elements per tensor. Returns the number
+   of mismatches (also counted by CHECK). flags: forward flags. */
+int tu_fd_check(const char *what, ganc_net_t *net, const int *ins, int n_ins, int out, int batch, int flags,
+                float eps, double tol, int samples, uint64_t seed);
+
+/* path to a fixture file: $GANC_FIXTURES/name or fixtures/name */
+const char *tu_fixture(const char *name);
+#endif
