@@ -27,18 +27,20 @@
        int h = ganc_net_conv2d(net, "main.0", x, 64, 4, 4, 2, 1, 0);     // -> (64,16,16), no bias
        h = ganc_net_leaky_relu(net, "main.1", h, 0.2f);
        h = ganc_net_conv2d(net, "main.2", h, 1, 16, 16, 1, 0, 0);        // -> (1,1,1)
-       if (h < 0 || ganc_net_build(net, 64) != GANC_OK) { puts(ganc_errmsg()); ... }
+       if (h < 0 || ganc_net_build(net, 64) != GANC_OK) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
        ganc_net_init_dcgan(net, 1234);                 // N(0,0.02) weights, BN gamma N(1,0.02)
        memcpy(ganc_net_data(net, x), images, 64*1*32*32*sizeof(float));
        ganc_net_forward(net, 64, GANC_TRAIN | GANC_UPDATE_STATS);
        float *logits = ganc_net_data(net, h);
        float loss = ganc_bce_logits(logits, NULL, 1.0f, 64, ganc_net_grad(net, h), 1.0f);
        ganc_net_backward(net, 0);                      // accumulates into ganc_net_param_grads(net)
+       ganc_net_free(net);
 
    Builder calls return a node id (>= 0) or -1 with the reason in ganc_errmsg(); a failed builder call leaves the
    network unusable for building further (every later call returns -1 and ganc_net_build fails with the first error).
-   Shapes are checked when a layer is added, so a mismatch names the layer: "D: main.2 (conv2d): input has 32
-   channels, layer expects 64".
+   Shapes are checked when a layer is added, so a mismatch names the network and the layer: "D: main.5 (add):
+   operand shapes differ". Loading weights checks them against the file: "G.safetensors: tensor main.0.weight has
+   shape [100,256,4,4], model expects [100,512,4,4]".
 */
 #ifndef GANC_H
 #define GANC_H
@@ -158,6 +160,7 @@ int ganc_net_ndim(const ganc_net_t *net, int node);        /* per-sample dims */
 const int *ganc_net_shape(const ganc_net_t *net, int node); /* per-sample shape */
 size_t ganc_net_numel(const ganc_net_t *net, int node);    /* per-sample element count */
 int ganc_net_batch(const ganc_net_t *net);                 /* batch of the last forward */
+int ganc_net_nnodes(const ganc_net_t *net);                /* node ids are 0..nnodes-1, in order */
 int ganc_net_max_batch(const ganc_net_t *net);
 const char *ganc_net_name(const ganc_net_t *net);
 
@@ -277,6 +280,92 @@ int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int
 void ganc_image_free(ganc_image_t *img);
 /* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns and 2 px padding. */
 int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols);
+
+/* ---------------------------------------------------------------- datasets
+   A dataset is decoded once into memory as float32 NCHW in [-1,1] at the model's resolution (and labels when the
+   source has them). Sources:
+     "fashion-mnist" / "fashion-mnist:train" / "fashion-mnist:test"  Debian's dataset-fashion-mnist IDX files
+     "idx:IMAGES[,LABELS]"                                           any MNIST-layout IDX pair, raw or .gz
+     a folder                                                         every .png/.jpg/.jpeg in it (sorted by name)
+   Geometry: 28x28 sources at size 32 are padded with 2 pixels of background (-1) on each side; otherwise the shorter
+   side is resized to `size` (antialiased triangle filter) and the centre is cropped. Colour: channels=1 converts
+   RGB to grey with BT.601 weights, channels=3 repeats grey; alpha is composited onto a white background. */
+typedef struct {
+    int n, c, h, w;
+    float *x;       /* n*c*h*w */
+    int *labels;    /* n, or NULL */
+    int nclasses;   /* 0 when unlabelled */
+    int skipped;    /* undecodable files skipped (folder sources) */
+} ganc_dataset_t;
+enum { GANC_SKIP_BAD = 1 }; /* folder sources: skip files that cannot be decoded (else the first one is an error) */
+int ganc_dataset_load(ganc_dataset_t *ds, const char *source, int size, int channels, int flags);
+void ganc_dataset_free(ganc_dataset_t *ds);
+/* Resize+crop one decoded image to (channels,size,size) floats in [-1,1] by the rules above. */
+int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float *out);
+
+/* Seeded shuffled minibatches: epoch e uses the permutation drawn from (seed, e), so (epoch, pos) is the whole
+   state of the order, and a resumed run sees exactly the batches an uninterrupted one would. */
+typedef struct {
+    const ganc_dataset_t *ds;
+    uint64_t seed;
+    int64_t epoch, pos;
+    int *perm;
+} ganc_loader_t;
+int ganc_loader_init(ganc_loader_t *l, const ganc_dataset_t *ds, uint64_t seed, int64_t epoch, int64_t pos);
+/* Copy the next `batch` samples (and labels if labels != NULL); a new epoch starts when fewer than batch remain. */
+void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels);
+void ganc_loader_free(ganc_loader_t *l);
+
+/* ---------------------------------------------------------------- DCGAN (Radford et al. 2015)
+   The networks of pytorch/examples/dcgan, with the same state_dict names (a Sequential called `main`):
+   size 64: G = ConvT(nz,8g,4,1,0) BN ReLU, ConvT(8g,4g,4,2,1) BN ReLU, ConvT(4g,2g) BN ReLU, ConvT(2g,g) BN ReLU,
+            ConvT(g,nc,4,2,1) Tanh;  D = Conv(nc,d,4,2,1) LReLU(0.2), Conv(d,2d) BN LReLU, Conv(2d,4d) BN LReLU,
+            Conv(4d,8d) BN LReLU, Conv(8d,1,4,1,0)  [the final Sigmoid is folded into the loss]
+   size 32: one block fewer on each side (G starts at 4g, D ends at 4d). No biases, BN eps 1e-5 momentum 0.1.
+   Training: Adam(lr 2e-4, betas 0.5/0.999), BCE with logits, non-saturating G loss, as pytorch/examples. */
+typedef struct {
+    int size, nz, ngf, ndf, nc;
+} ganc_dcgan_cfg_t;
+ganc_dcgan_cfg_t ganc_dcgan_default_cfg(void); /* size 32, nz 100, ngf 64, ndf 64, nc 1 */
+int ganc_dcgan_check_cfg(const ganc_dcgan_cfg_t *cfg);
+/* Build G (input node: z as (nz,1,1)) or D (input: (nc,size,size), output: one logit). */
+ganc_net_t *ganc_dcgan_generator(const ganc_dcgan_cfg_t *cfg, int max_batch, int *in, int *out);
+ganc_net_t *ganc_dcgan_discriminator(const ganc_dcgan_cfg_t *cfg, int max_batch, int *in, int *out);
+/* Architecture from a weights file: from its metadata (kind=dcgan, size, nz, ngf, ndf, nc) or, when it has none,
+   from the tensor shapes (G or D as pytorch/examples saves them). *is_g tells which network the file holds. */
+int ganc_dcgan_cfg_from_file(const ganc_st_t *st, ganc_dcgan_cfg_t *cfg, int *is_g);
+
+typedef struct {
+    float loss_d, loss_g, d_x, d_g_z1, d_g_z2; /* D(x) and D(G(z)) are mean probabilities */
+} ganc_gan_stats_t;
+
+typedef struct ganc_dcgan_trainer ganc_dcgan_trainer_t;
+typedef struct {
+    ganc_dcgan_cfg_t net;
+    int batch;
+    float lr, beta1, beta2;
+    uint64_t seed;
+} ganc_dcgan_train_cfg_t;
+ganc_dcgan_trainer_t *ganc_dcgan_trainer_new(const ganc_dcgan_train_cfg_t *cfg);
+void ganc_dcgan_trainer_free(ganc_dcgan_trainer_t *t);
+/* One iteration of pytorch/examples' loop on a batch of real images (batch,nc,size,size) in [-1,1]:
+   D step on real and on G(z) (separate BatchNorm batches), then G step through the updated D. */
+int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_stats_t *st);
+int64_t ganc_dcgan_step(const ganc_dcgan_trainer_t *t);
+ganc_net_t *ganc_dcgan_g(ganc_dcgan_trainer_t *t);
+ganc_net_t *ganc_dcgan_d(ganc_dcgan_trainer_t *t);
+const ganc_dcgan_train_cfg_t *ganc_dcgan_cfg(const ganc_dcgan_trainer_t *t);
+/* Everything needed to resume bit-exactly (both networks, Adam moments and steps, the noise generator, the step,
+   the data order position) into/out of one safetensors writer/file. */
+int ganc_dcgan_state_add(ganc_dcgan_trainer_t *t, ganc_stw_t *w, int64_t epoch, int64_t pos);
+int ganc_dcgan_state_load(ganc_dcgan_trainer_t *t, const ganc_st_t *st, int64_t *epoch, int64_t *pos);
+/* Metadata key/value pairs describing the architecture (for G.safetensors/D.safetensors); strings are static
+   until the next call. */
+int ganc_dcgan_meta(const ganc_dcgan_cfg_t *cfg, const char *kv[], int max_pairs);
+/* Generate n images (batch at a time) into out (n,nc,size,size); z (n,nz) or NULL to draw N(0,1) from rng.
+   bn_batch: use batch statistics (like G.train() without updating) instead of running statistics. */
+int ganc_dcgan_sample(ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *cfg, int n, const float *z,
+                      ganc_rng_t *rng, int bn_batch, float *out);
 
 #ifdef __cplusplus
 }

@@ -94,7 +94,8 @@ def lstm_fn(m, x):
     return m.rnn(x)[0]
 
 
-# key: (batch, train, [input shapes], module, away, integer_input)
+# key: (batch, train, [input shapes], module, away, integer_input). Modules are built here, so seed first.
+torch.manual_seed(0)
 CASES = {
     "linear": (3, True, [(7,)], Wrap(lambda m, x: m.l(x), l=nn.Linear(7, 5)), 0, False),
     "linear_seq": (2, True, [(3, 4)], Wrap(lambda m, x: m.l(x), l=nn.Linear(4, 5)), 0, False),
@@ -205,8 +206,38 @@ def optim_fixture(gen):
     save_st(os.path.join(OUT, "optim.safetensors"), t, {"torch": torch.__version__})
 
 
+def image_fixtures():
+    """Small PNG/JPEG files in the layouts real image folders hold: palette (with transparency), RGBA, grey+alpha,
+    16-bit grey, RGB JPEG, grey JPEG. The expected decoded pixels are stored next to them as .npy-free raw bytes in
+    images.safetensors (U8, HWC after ganc's expansion rules)."""
+    from PIL import Image
+    rgba = np.zeros((5, 7, 4), np.uint8)
+    for y in range(5):
+        for x in range(7):
+            rgba[y, x] = (x * 36, y * 60, (x * y * 13) % 256, 255 if (x + y) % 3 else 64)
+    t = {}
+    Image.fromarray(rgba, "RGBA").save(os.path.join(OUT, "img_rgba.png"))
+    t["img_rgba.png"] = rgba
+    pal = Image.fromarray(rgba[:, :, :3], "RGB").quantize(colors=8, dither=Image.Dither.NONE)
+    pal.info["transparency"] = 0
+    pal.save(os.path.join(OUT, "img_palette.png"), transparency=0)
+    t["img_palette.png"] = np.array(Image.open(os.path.join(OUT, "img_palette.png")).convert("RGBA"))
+    la = np.stack([rgba[:, :, 0], rgba[:, :, 3]], -1)
+    Image.fromarray(la, "LA").save(os.path.join(OUT, "img_grey_alpha.png"))
+    t["img_grey_alpha.png"] = np.stack([la[:, :, 0]] * 3 + [la[:, :, 1]], -1)
+    g16 = (np.arange(35, dtype=np.uint16).reshape(5, 7) * 1800)
+    Image.fromarray(g16.astype(np.int32), "I").convert("I;16").save(os.path.join(OUT, "img_grey16.png"))
+    t["img_grey16.png"] = (g16 >> 8).astype(np.uint8)[:, :, None]
+    Image.fromarray(rgba[:, :, :3], "RGB").save(os.path.join(OUT, "img_rgb.jpg"), quality=95)
+    t["img_rgb.jpg"] = np.array(Image.open(os.path.join(OUT, "img_rgb.jpg")).convert("RGB"))
+    Image.fromarray(rgba[:, :, 1], "L").save(os.path.join(OUT, "img_grey.jpg"), quality=95)
+    t["img_grey.jpg"] = np.array(Image.open(os.path.join(OUT, "img_grey.jpg")))[:, :, None]
+    save_st(os.path.join(OUT, "images.safetensors"), t)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    image_fixtures()
     torch.manual_seed(0)
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(1234)

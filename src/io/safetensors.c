@@ -541,17 +541,7 @@ static void shape_str(char *buf, size_t cap, int ndim, const int64_t *s) {
 int ganc_net_load_from(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int allow_extra) {
     char name[256], a[96], b[96];
     const size_t plen = strlen(prefix);
-    int matched = 0;
-    /* check everything first so a failed load leaves the network untouched */
-    if (!allow_extra) { /* tensors in the file under `prefix` that the network lacks */
-        for (int i = 0; i < st->n; i++) {
-            if (strncmp(st->t[i].name, prefix, plen)) continue;
-            ganc_tensor_info_t ti;
-            if (ganc_net_find(net, st->t[i].name + plen, &ti) != GANC_OK)
-                return ganc_fail(GANC_EMISMATCH, "%s: unexpected tensor %s (not in network %s)", st->path,
-                                 st->t[i].name, ganc_net_name(net));
-        }
-    }
+    /* pass 0 checks every tensor, pass 1 copies: a failed load leaves the network untouched */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < ganc_net_ntensors(net); i++) {
             ganc_tensor_info_t ti;
@@ -579,10 +569,15 @@ int ganc_net_load_from(ganc_net_t *net, const ganc_st_t *st, const char *prefix,
                 return ganc_fail(GANC_EMISMATCH, "%s: tensor %s has shape %s, model expects %s", st->path, name, a, b);
             }
             if (pass) memcpy(ti.data, t->data, t->nbytes);
-            else matched++;
         }
+        if (pass == 0 && !allow_extra) /* tensors in the file under `prefix` that the network lacks */
+            for (int i = 0; i < st->n; i++) {
+                ganc_tensor_info_t ti;
+                if (!strncmp(st->t[i].name, prefix, plen) && ganc_net_find(net, st->t[i].name + plen, &ti) != GANC_OK)
+                    return ganc_fail(GANC_EMISMATCH, "%s: unexpected tensor %s (not in network %s)", st->path,
+                                     st->t[i].name, ganc_net_name(net));
+            }
     }
-    (void)matched;
     return GANC_OK;
 }
 

@@ -686,6 +686,7 @@ int ganc_net_ndim(const ganc_net_t *net, int id) { return net->nodes[id].ndim; }
 const int *ganc_net_shape(const ganc_net_t *net, int id) { return net->nodes[id].shape; }
 size_t ganc_net_numel(const ganc_net_t *net, int id) { return net->nodes[id].numel; }
 int ganc_net_batch(const ganc_net_t *net) { return net->batch; }
+int ganc_net_nnodes(const ganc_net_t *net) { return net->nnodes; }
 int ganc_net_max_batch(const ganc_net_t *net) { return net->max_batch; }
 const char *ganc_net_name(const ganc_net_t *net) { return net->name; }
 float *ganc_net_params(ganc_net_t *net) { return net->params; }

@@ -1,0 +1,278 @@
+/* Datasets decoded once into memory at the model's resolution, and the seeded batch order. */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "ganc.h"
+
+#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+#define MAX_SAMPLES (1 << 24)
+
+void ganc_dataset_free(ganc_dataset_t *ds) {
+    free(ds->x);
+    free(ds->labels);
+    memset(ds, 0, sizeof *ds);
+}
+
+/* Separable resampling with a triangle kernel widened by the downscale factor (antialiased bilinear, like PIL's
+   BILINEAR resize): src (h,w) -> dst (oh,ow), one channel, float. */
+static void resample_1d(const float *src, int n, int sstride, float *dst, int on, int dstride, int count,
+                        int cstride_s, int cstride_d) {
+    const double scale = (double)n / on, support = scale > 1.0 ? scale : 1.0;
+    for (int o = 0; o < on; o++) {
+        double center = (o + 0.5) * scale;
+        int lo = (int)floor(center - support), hi = (int)ceil(center + support);
+        if (lo < 0) lo = 0;
+        if (hi > n) hi = n;
+        double wsum = 0.0, wts[512];
+        int nw = 0;
+        for (int i = lo; i < hi && nw < 512; i++, nw++) {
+            double d = fabs((i + 0.5 - center) / support);
+            wts[nw] = d < 1.0 ? 1.0 - d : 0.0;
+            wsum += wts[nw];
+        }
+        for (int k = 0; k < count; k++) {
+            double acc = 0.0;
+            for (int i = 0; i < nw; i++) acc += wts[i] * src[(size_t)k * cstride_s + (size_t)(lo + i) * sstride];
+            dst[(size_t)k * cstride_d + (size_t)o * dstride] = (float)(wsum > 0 ? acc / wsum : 0.0);
+        }
+    }
+}
+
+int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float *out) {
+    const int w = img->w, h = img->h, c = img->c;
+    const size_t plane = (size_t)w * h;
+    float *rgb = malloc(sizeof(float) * plane * 3);
+    if (!rgb) return ganc_fail(GANC_ENOMEM, "out of memory converting an image");
+    for (size_t i = 0; i < plane; i++) {
+        const unsigned char *p = img->px + i * c;
+        float a = (c == 4) ? p[3] / 255.0f : 1.0f;
+        for (int k = 0; k < 3; k++) {
+            float v = (c >= 3 ? p[k] : p[0]) / 255.0f;
+            rgb[k * plane + i] = v * a + (1.0f - a); /* composite onto white */
+        }
+    }
+    const int out_c = channels;
+    float *src = malloc(sizeof(float) * plane * out_c);
+    if (!src) { free(rgb); return ganc_fail(GANC_ENOMEM, "out of memory converting an image"); }
+    for (size_t i = 0; i < plane; i++) {
+        if (out_c == 1) src[i] = 0.299f * rgb[i] + 0.587f * rgb[plane + i] + 0.114f * rgb[2 * plane + i];
+        else for (int k = 0; k < 3; k++) src[k * plane + i] = rgb[k * plane + i];
+    }
+    free(rgb);
+    if (w == 28 && h == 28 && size == 32) { /* MNIST-style: pad 2 px of background (0 before scaling) */
+        for (int k = 0; k < out_c; k++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++) {
+                    int sy = y - 2, sx = x - 2;
+                    float v = (sy >= 0 && sy < 28 && sx >= 0 && sx < 28) ? src[k * plane + sy * 28 + sx] : 0.0f;
+                    out[((size_t)k * 32 + y) * 32 + x] = v * 2.0f - 1.0f;
+                }
+        free(src);
+        return GANC_OK;
+    }
+    /* resize the shorter side to `size`, then crop the centre */
+    int rw, rh;
+    if (w <= h) { rw = size; rh = (int)((double)h * size / w + 0.5); }
+    else { rh = size; rw = (int)((double)w * size / h + 0.5); }
+    if (rw < size) rw = size;
+    if (rh < size) rh = size;
+    float *tmp = malloc(sizeof(float) * (size_t)rw * h * out_c), *res = malloc(sizeof(float) * (size_t)rw * rh * out_c);
+    if (!tmp || !res) { free(src); free(tmp); free(res); return ganc_fail(GANC_ENOMEM, "out of memory resizing"); }
+    for (int k = 0; k < out_c; k++) {
+        /* rows: (h,w) -> (h,rw); then columns: (h,rw) -> (rh,rw) */
+        resample_1d(src + k * plane, w, 1, tmp + (size_t)k * rw * h, rw, 1, h, w, rw);
+        resample_1d(tmp + (size_t)k * rw * h, h, rw, res + (size_t)k * rw * rh, rh, rw, rw, 1, 1);
+    }
+    int ox = (rw - size) / 2, oy = (rh - size) / 2;
+    for (int k = 0; k < out_c; k++)
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                out[((size_t)k * size + y) * size + x] = res[((size_t)k * rh + y + oy) * rw + x + ox] * 2.0f - 1.0f;
+    free(src); free(tmp); free(res);
+    return GANC_OK;
+}
+
+static int load_idx_pair(ganc_dataset_t *ds, const char *images, const char *labels, int size, int channels) {
+    int nd;
+    int64_t d[4];
+    unsigned char *px = NULL, *lb = NULL;
+    int rc = ganc_idx_read(images, &nd, d, &px, (size_t)1 << 32);
+    if (rc) return rc;
+    if (nd != 3 || d[0] > MAX_SAMPLES || d[1] > 4096 || d[2] > 4096) {
+        free(px);
+        return ganc_fail(GANC_EFORMAT, "%s: expected an IDX image file (count, rows, cols)", images);
+    }
+    if (labels) {
+        int nl;
+        int64_t dl[4];
+        rc = ganc_idx_read(labels, &nl, dl, &lb, (size_t)1 << 28);
+        if (rc) { free(px); return rc; }
+        if (nl != 1 || dl[0] != d[0]) {
+            free(px); free(lb);
+            return ganc_fail(GANC_EFORMAT, "%s: %lld labels for %lld images in %s", labels,
+                             (long long)(nl == 1 ? dl[0] : -1), (long long)d[0], images);
+        }
+    }
+    const int n = (int)d[0], rows = (int)d[1], cols = (int)d[2];
+    ds->n = n; ds->c = channels; ds->h = ds->w = size;
+    ds->x = malloc(sizeof(float) * (size_t)n * channels * size * size);
+    ds->labels = lb ? malloc(sizeof(int) * n) : NULL;
+    if (!ds->x || (lb && !ds->labels)) {
+        free(px); free(lb); ganc_dataset_free(ds);
+        return ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", images, n);
+    }
+    int bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad)
+    for (int i = 0; i < n; i++) {
+        ganc_image_t img = {cols, rows, 1, px + (size_t)i * rows * cols};
+        if (ganc_image_to_tensor(&img, size, channels, ds->x + (size_t)i * channels * size * size)) bad++;
+    }
+    if (lb) {
+        int mx = 0;
+        for (int i = 0; i < n; i++) { ds->labels[i] = lb[i]; mx = lb[i] > mx ? lb[i] : mx; }
+        ds->nclasses = mx + 1;
+    }
+    free(px);
+    free(lb);
+    if (bad) { ganc_dataset_free(ds); return ganc_fail(GANC_ENOMEM, "%s: out of memory converting images", images); }
+    return GANC_OK;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int has_ext(const char *name) {
+    const char *e = strrchr(name, '.');
+    return e && (!strcasecmp(e, ".png") || !strcasecmp(e, ".jpg") || !strcasecmp(e, ".jpeg"));
+}
+
+static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channels, int flags) {
+    DIR *d = opendir(dir);
+    if (!d) return ganc_fail(GANC_EIO, "%s: cannot open folder", dir);
+    char **names = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !has_ext(e->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            char **q = realloc(names, sizeof(char *) * cap);
+            if (!q) break;
+            names = q;
+        }
+        size_t l = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = malloc(l);
+        snprintf(names[n], l, "%s/%s", dir, e->d_name);
+        n++;
+        if (n >= MAX_SAMPLES) break;
+    }
+    closedir(d);
+    if (n == 0) { free(names); return ganc_fail(GANC_EINVAL, "%s: no .png/.jpg/.jpeg files", dir); }
+    qsort(names, n, sizeof *names, cmp_str);
+    const size_t per = (size_t)channels * size * size;
+    ds->x = malloc(sizeof(float) * per * n);
+    char (*errs)[300] = calloc((size_t)n, 300);
+    int *ok = calloc((size_t)n, sizeof(int));
+    int rc = GANC_OK;
+    if (!ds->x || !errs || !ok) { rc = ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", dir, n); goto out; }
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int i = 0; i < n; i++) {
+        ganc_image_t img;
+        if (ganc_image_load(names[i], &img) == GANC_OK) {
+            ok[i] = ganc_image_to_tensor(&img, size, channels, ds->x + per * i) == GANC_OK;
+            ganc_image_free(&img);
+        }
+        if (!ok[i]) snprintf(errs[i], 300, "%s", ganc_errmsg()); /* thread-local message */
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (!ok[i]) {
+            if (!(flags & GANC_SKIP_BAD)) {
+                rc = ganc_fail(GANC_EFORMAT, "%s (use --skip-bad to skip undecodable files)", errs[i]);
+                goto out;
+            }
+            ds->skipped++;
+            continue;
+        }
+        if (m != i) memmove(ds->x + per * m, ds->x + per * i, per * sizeof(float));
+        m++;
+    }
+    if (m == 0) { rc = ganc_fail(GANC_EFORMAT, "%s: none of the %d images could be decoded", dir, n); goto out; }
+    ds->n = m; ds->c = channels; ds->h = ds->w = size;
+out:
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names); free(errs); free(ok);
+    if (rc) ganc_dataset_free(ds);
+    return rc;
+}
+
+int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channels, int flags) {
+    memset(ds, 0, sizeof *ds);
+    if (size < 4 || size > 4096 || (channels != 1 && channels != 3))
+        return ganc_fail(GANC_EINVAL, "dataset: size must be 4..4096 and channels 1 or 3");
+    if (!strcmp(src, "fashion-mnist") || !strcmp(src, "fashion-mnist:train") || !strcmp(src, "fashion-mnist:test")) {
+        const char *split = strstr(src, ":test") ? "t10k" : "train";
+        char im[512], lb[512];
+        snprintf(im, sizeof im, "%s/%s-images-idx3-ubyte.gz", FMNIST_DIR, split);
+        snprintf(lb, sizeof lb, "%s/%s-labels-idx1-ubyte.gz", FMNIST_DIR, split);
+        struct stat st;
+        if (stat(im, &st) != 0)
+            return ganc_fail(GANC_EIO, "%s not found: install Debian's dataset-fashion-mnist "
+                                       "(scripts/setup.sh does, or: apt-get install dataset-fashion-mnist)", im);
+        return load_idx_pair(ds, im, lb, size, channels);
+    }
+    if (!strncmp(src, "idx:", 4)) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", src + 4);
+        char *comma = strchr(buf, ',');
+        if (comma) *comma = 0;
+        return load_idx_pair(ds, buf, comma ? comma + 1 : NULL, size, channels);
+    }
+    struct stat st;
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) return load_folder(ds, src, size, channels, flags);
+    return ganc_fail(GANC_EINVAL, "%s: unknown data source (expected fashion-mnist[:train|:test], idx:FILE[,LABELS] "
+                                  "or a folder of PNG/JPEG images)", src);
+}
+
+/* ---- loader */
+
+static void make_perm(ganc_loader_t *l) {
+    ganc_rng_t r;
+    ganc_rng_seed(&r, l->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(l->epoch + 1)));
+    for (int i = 0; i < l->ds->n; i++) l->perm[i] = i;
+    for (int i = l->ds->n - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)ganc_rng_below(&r, (uint32_t)i + 1), t = l->perm[i];
+        l->perm[i] = l->perm[j];
+        l->perm[j] = t;
+    }
+}
+
+int ganc_loader_init(ganc_loader_t *l, const ganc_dataset_t *ds, uint64_t seed, int64_t epoch, int64_t pos) {
+    memset(l, 0, sizeof *l);
+    if (ds->n < 1) return ganc_fail(GANC_EINVAL, "loader: empty dataset");
+    if (pos < 0 || pos > ds->n || epoch < 0) return ganc_fail(GANC_EINVAL, "loader: position out of range");
+    l->ds = ds; l->seed = seed; l->epoch = epoch; l->pos = pos;
+    l->perm = malloc(sizeof(int) * ds->n);
+    if (!l->perm) return ganc_fail(GANC_ENOMEM, "loader: out of memory");
+    make_perm(l);
+    return GANC_OK;
+}
+
+void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels) {
+    const ganc_dataset_t *ds = l->ds;
+    if (l->pos + batch > ds->n) { l->epoch++; l->pos = 0; make_perm(l); } /* drop the last partial batch */
+    const size_t per = (size_t)ds->c * ds->h * ds->w;
+    for (int b = 0; b < batch; b++) {
+        int i = l->perm[(l->pos + b) % ds->n]; /* batch > n wraps within the epoch */
+        memcpy(x + per * b, ds->x + per * i, per * sizeof(float));
+        if (labels) labels[b] = ds->labels ? ds->labels[i] : 0;
+    }
+    l->pos += batch;
+}
+
+void ganc_loader_free(ganc_loader_t *l) {
+    free(l->perm);
+    l->perm = NULL;
+}

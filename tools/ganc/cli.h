@@ -1,0 +1,45 @@
+/* The ganc command-line program. Flags and their --help text come from one table per subcommand, so the two
+   cannot drift. The CLI prints and chooses exit codes: 0 ok, 1 runtime error, 2 usage error, 130 interrupted. */
+#ifndef GANC_CLI_H
+#define GANC_CLI_H
+#include <stdint.h>
+#include "ganc.h"
+
+typedef enum { F_INT, F_FLOAT, F_STR, F_BOOL, F_U64, F_DURATION } flag_type_t;
+typedef struct {
+    const char *name; /* without the leading -- */
+    flag_type_t type;
+    void *dst;
+    const char *metavar, *help;
+    int seen;
+} flag_t;
+
+typedef struct {
+    const char *name, *usage, *summary;
+    int (*run)(int argc, char **argv);
+} command_t;
+
+/* Parse argv (after the subcommand) into the table; positional args are collected in pos[] (at most maxpos).
+   Returns 0, 1 if --help was printed, or 2 after printing a usage error. */
+int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char **argv, char **pos, int maxpos,
+                int *npos);
+void print_help(const command_t *cmd, flag_t *flags, int nflags);
+int flag_seen(const flag_t *flags, int nflags, const char *name);
+
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* progress and plots */
+typedef struct {
+    int tty;
+    double t0, last_draw;
+    int64_t total; /* 0 when unbounded (time limit) */
+} progress_t;
+double now_s(void);
+void progress_init(progress_t *p, int64_t total);
+void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, const ganc_gan_stats_t *st, int force);
+void progress_end(progress_t *p);
+/* loss curves from log.csv into an SVG */
+int write_loss_svg(const char *csv_path, const char *svg_path);
+#endif

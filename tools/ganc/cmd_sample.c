@@ -1,0 +1,119 @@
+/* ganc sample RUN|G.safetensors: draw images from a trained generator into .npy or a PNG grid. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int cmd_sample(int argc, char **argv) {
+    static const command_t cmd = {
+        "sample", "sample RUN|G.safetensors --out FILE.npy|FILE.png [options]",
+        "Generate images with a trained DCGAN generator. RUN is a training folder (its G.safetensors is used) or a\n"
+        "G.safetensors file, from ganc or saved from PyTorch (architecture from metadata, else from tensor shapes).\n"
+        ".npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png writes a grid.", NULL};
+    const char *out = NULL, *zpath = NULL, *dtype = "uint8", *bn = "eval";
+    int n = 64, batch = 100, cols = 0, threads = 0;
+    uint64_t seed = 1;
+    flag_t flags[] = {
+        {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0},
+        {"n", F_INT, &n, NULL, "number of images", 0},
+        {"seed", F_U64, &seed, NULL, "noise seed", 0},
+        {"z", F_STR, &zpath, "FILE", "float32 .npy noise of shape (N,nz) or (N,nz,1,1) instead of drawing it", 0},
+        {"dtype", F_STR, &dtype, "T", ".npy element type: uint8 (0..255) or float32 (raw, [-1,1])", 0},
+        {"bn", F_STR, &bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)", 0},
+        {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0},
+        {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0},
+    };
+    const int nflags = (int)(sizeof flags / sizeof flags[0]);
+    char *pos[1];
+    int npos;
+    int prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (npos != 1 || !out) {
+        fprintf(stderr, "ganc sample: need a run folder or G.safetensors and --out (see ganc sample --help)\n");
+        return 2;
+    }
+    int is_npy = ends_with(out, ".npy"), is_png = ends_with(out, ".png");
+    int f32 = !strcmp(dtype, "float32"), bn_batch = !strcmp(bn, "batch");
+    if (!is_npy && !is_png) { fprintf(stderr, "ganc sample: --out must end in .npy or .png\n"); return 2; }
+    if (!f32 && strcmp(dtype, "uint8")) { fprintf(stderr, "ganc sample: --dtype is uint8 or float32\n"); return 2; }
+    if (!bn_batch && strcmp(bn, "eval")) { fprintf(stderr, "ganc sample: --bn is eval or batch\n"); return 2; }
+    if (n < 1 || n > 10000000 || batch < 1 || batch > 65536 || cols < 0) {
+        fprintf(stderr, "ganc sample: --n must be 1..10000000, --batch 1..65536\n");
+        return 2;
+    }
+    ganc_set_threads(threads);
+    char gpath[4096];
+    struct stat sb;
+    if (stat(pos[0], &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(gpath, sizeof gpath, "%s/G.safetensors", pos[0]);
+    else snprintf(gpath, sizeof gpath, "%s", pos[0]);
+    ganc_st_t *st;
+    if (ganc_st_open(&st, gpath)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
+    ganc_dcgan_cfg_t cfg;
+    int is_g = 0, rc = 1;
+    float *z = NULL, *x = NULL;
+    ganc_net_t *g = NULL;
+    if (ganc_dcgan_cfg_from_file(st, &cfg, &is_g)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
+    if (!is_g) { fprintf(stderr, "ganc sample: %s holds a discriminator, not a generator\n", gpath); goto done; }
+    if (zpath) {
+        int nd;
+        int64_t sh[8];
+        if (ganc_npy_read_f32(zpath, &nd, sh, &z)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
+        int okshape = (nd == 2 || (nd == 4 && sh[2] == 1 && sh[3] == 1)) && sh[1] == cfg.nz && sh[0] >= 1 &&
+                      sh[0] <= 10000000;
+        if (!okshape) {
+            fprintf(stderr, "ganc sample: %s: noise must have shape (N,%d) or (N,%d,1,1)\n", zpath, cfg.nz, cfg.nz);
+            goto done;
+        }
+        if (flag_seen(flags, nflags, "n") && n != sh[0]) {
+            fprintf(stderr, "ganc sample: --n %d disagrees with the %lld noise vectors in %s\n", n, (long long)sh[0], zpath);
+            goto done;
+        }
+        n = (int)sh[0];
+    }
+    int zin, gout;
+    g = ganc_dcgan_generator(&cfg, batch < n ? batch : n, &zin, &gout);
+    if (!g || ganc_net_load_from(g, st, "", 0)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
+    const size_t img = (size_t)cfg.nc * cfg.size * cfg.size;
+    x = malloc(sizeof(float) * img * n);
+    if (!x) { fprintf(stderr, "ganc sample: out of memory for %d images\n", n); goto done; }
+    ganc_rng_t rng;
+    ganc_rng_seed(&rng, seed);
+    if (ganc_dcgan_sample(g, zin, gout, &cfg, n, z, &rng, bn_batch, x)) {
+        fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
+        goto done;
+    }
+    int wrc;
+    if (is_png) {
+        int c = cols ? cols : (int)ceil(sqrt((double)n));
+        wrc = ganc_grid_png(out, x, n, cfg.nc, cfg.size, cfg.size, c);
+    } else {
+        int64_t shape[4] = {n, cfg.nc, cfg.size, cfg.size};
+        if (f32) wrc = ganc_npy_write(out, GANC_F32, 4, shape, x);
+        else {
+            unsigned char *u = malloc(img * n);
+            if (!u) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
+            for (size_t i = 0; i < img * n; i++) {
+                float s = (x[i] + 1.0f) * 127.5f + 0.5f;
+                u[i] = s <= 0.0f ? 0 : s >= 255.0f ? 255 : (unsigned char)s;
+            }
+            wrc = ganc_npy_write(out, GANC_U8, 4, shape, u);
+            free(u);
+        }
+    }
+    if (wrc) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
+    printf("wrote %d images (%dx%dx%d, BatchNorm %s) to %s\n", n, cfg.nc, cfg.size, cfg.size, bn, out);
+    rc = 0;
+done:
+    free(z); free(x);
+    ganc_net_free(g);
+    ganc_st_free(st);
+    return rc;
+}
