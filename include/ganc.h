@@ -98,6 +98,7 @@ enum {
 /* backward flags */
 enum {
     GANC_NO_PARAM_GRADS = 1, /* only propagate to the inputs (e.g. D while training G) */
+    GANC_NO_INPUT_GRADS = 2, /* gradients w.r.t. input nodes may be skipped (they are left unspecified) */
 };
 
 ganc_net_t *ganc_net_new(const char *name);

@@ -1,2 +1,209 @@
+/* The command-line program end to end, on a small synthetic IDX dataset:
+   - exact resume: a run of 2N steps and a run of N steps resumed to 2N write bit-identical files;
+   - same seed and threads: two runs write identical bytes (determinism);
+   - every kind of bad file gets one clear error line naming the file and a non-zero exit code.
+   Usage: test_cli GANC_BINARY */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "testutil.h"
-int main(void){return tu_finish("test_cli");}
+
+static const char *ganc;
+static char dir[256];
+
+static const char *tmp(const char *name) {
+    static char buf[8][512];
+    static int k = 0;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+/* run ganc with args; capture stderr; return the exit status */
+static int run(const char *args, char *err, size_t errcap) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >%s/stdout.txt", ganc, args, dir, dir);
+    int st = system(cmd);
+    if (err) {
+        err[0] = 0;
+        FILE *f = fopen(tmp("stderr.txt"), "r");
+        if (f) {
+            size_t n = fread(err, 1, errcap - 1, f);
+            err[n] = 0;
+            fclose(f);
+        }
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int same_file(const char *a, const char *b) {
+    unsigned char *pa, *pb;
+    size_t la, lb;
+    if (ganc_read_file(a, 1 << 28, &pa, &la)) return 0;
+    if (ganc_read_file(b, 1 << 28, &pb, &lb)) { free(pa); return 0; }
+    int same = la == lb && !memcmp(pa, pb, la);
+    free(pa); free(pb);
+    return same;
+}
+
+/* same tensors (names, dtypes, shapes, bytes); metadata may differ (e.g. --ckpt-every) */
+static int same_tensors(const char *a, const char *b) {
+    ganc_st_t *x, *y;
+    if (ganc_st_open(&x, a)) return 0;
+    if (ganc_st_open(&y, b)) { ganc_st_free(x); return 0; }
+    int same = ganc_st_count(x) == ganc_st_count(y);
+    for (int i = 0; same && i < ganc_st_count(x); i++) {
+        const ganc_st_tensor_t *t = ganc_st_get(x, i), *u = ganc_st_find(y, t->name);
+        same = u && u->dtype == t->dtype && u->nbytes == t->nbytes && !memcmp(u->data, t->data, t->nbytes);
+    }
+    ganc_st_free(x);
+    ganc_st_free(y);
+    return same;
+}
+
+static void make_idx(void) {
+    enum { N = 96 };
+    static unsigned char f[16 + N * 784];
+    unsigned char h[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(f, h, 16);
+    for (int i = 0; i < N; i++) /* blobs of varying position and size */
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                int cx = 8 + i % 12, cy = 8 + (i * 7) % 12, r = 4 + i % 5;
+                f[16 + i * 784 + y * 28 + x] = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r ? 230 : 10;
+            }
+    FILE *o = fopen(tmp("img.idx"), "wb");
+    fwrite(f, 1, sizeof f, o);
+    fclose(o);
+}
+
+#define TRAIN_ARGS "train dcgan --data idx:%s --ngf 8 --ndf 8 --nz 16 --batch 16 --threads 2 --sample-every 0 --log-every 2"
+
+static void resume_and_determinism(void) {
+    char args[2048], err[4096];
+    snprintf(args, sizeof args, TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("full"));
+    int rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "full run exited %d: %s", rc, err);
+    snprintf(args, sizeof args, TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("again"));
+    CHECK(run(args, err, sizeof err) == 0, "second full run: %s", err);
+    snprintf(args, sizeof args, TRAIN_ARGS " --iters 3 --out %s", tmp("img.idx"), tmp("half"));
+    CHECK(run(args, err, sizeof err) == 0, "half run: %s", err);
+    snprintf(args, sizeof args, "train --resume %s --iters 5", tmp("half"));
+    CHECK(run(args, err, sizeof err) == 0, "first resume: %s", err);
+    snprintf(args, sizeof args, "train --resume %s --iters 8 --threads 2", tmp("half"));
+    CHECK(run(args, err, sizeof err) == 0, "second resume: %s", err);
+    const char *files[] = {"G.safetensors", "D.safetensors", "state.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        char a[600], b[600], c[600];
+        snprintf(a, sizeof a, "%s/%s", tmp("full"), files[i]);
+        snprintf(b, sizeof b, "%s/%s", tmp("half"), files[i]);
+        snprintf(c, sizeof c, "%s/%s", tmp("again"), files[i]);
+        CHECK(same_file(a, c), "same seed, same threads: %s differs between two runs", files[i]);
+        CHECK(i < 2 ? same_file(a, b) : same_tensors(a, b), "8 steps vs 3+2+3 resumed: %s differs", files[i]);
+    }
+    /* the log has one row per logging step, none duplicated by the resumes */
+    FILE *f = fopen(tmp("half/log.csv"), "r");
+    int rows = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) rows++;
+    if (f) fclose(f);
+    /* rows at every 2nd step and at the end of each part: 2,3 | 4,5 | 6,8 */
+    CHECK(rows == 1 + 6, "log.csv of the resumed run has %d lines, expected header + 6", rows);
+    CHECK(access(tmp("half/loss.svg"), R_OK) == 0 && access(tmp("half/samples.png"), R_OK) == 0, "loss plot and grid");
+    /* sampling from the run folder: npy uint8 and a grid */
+    snprintf(args, sizeof args, "sample %s --n 10 --out %s", tmp("full"), tmp("s.npy"));
+    CHECK(run(args, err, sizeof err) == 0, "sample: %s", err);
+    int nd;
+    int64_t sh[8];
+    float *x = NULL;
+    CHECK_OK(ganc_npy_read_f32(tmp("s.npy"), &nd, sh, &x));
+    CHECK(x && nd == 4 && sh[0] == 10 && sh[1] == 1 && sh[2] == 32 && sh[3] == 32, "sample npy shape");
+    free(x);
+    snprintf(args, sizeof args, "sample %s/G.safetensors --n 10 --bn batch --out %s", tmp("full"), tmp("g.png"));
+    CHECK(run(args, err, sizeof err) == 0, "sample grid: %s", err);
+    snprintf(args, sizeof args, "info %s/G.safetensors", tmp("full"));
+    CHECK(run(args, err, sizeof err) == 0, "info: %s", err);
+}
+
+static void expect_error(const char *what, const char *args, int code, const char *needle) {
+    char err[4096];
+    int rc = run(args, err, sizeof err);
+    int lines = 0;
+    for (char *p = err; *p; p++) lines += *p == '\n';
+    CHECK(rc == code, "%s: exit code %d, expected %d (stderr: %s)", what, rc, code, err);
+    CHECK(lines == 1, "%s: %d error lines, expected 1: %s", what, lines, err);
+    CHECK(strstr(err, needle) != NULL, "%s: error lacks \"%s\": %s", what, needle, err);
+}
+
+static void bad_files(void) {
+    char args[2048], src[600];
+    snprintf(src, sizeof src, "%s/G.safetensors", tmp("full"));
+    unsigned char *buf;
+    size_t len;
+    CHECK_OK(ganc_read_file(src, 1 << 26, &buf, &len));
+    if (!buf) return;
+    FILE *f = fopen(tmp("trunc.safetensors"), "wb");
+    fwrite(buf, 1, len - 100, f);
+    fclose(f);
+    f = fopen(tmp("text.safetensors"), "wb");
+    fputs("this is not a safetensors file\n", f);
+    fclose(f);
+    free(buf);
+    /* shapes that disagree with the metadata, and a wrong dtype */
+    ganc_stw_t *w = ganc_stw_new();
+    static float wt[16 * 64 * 16];
+    static double wd[16 * 32 * 16];
+    ganc_stw_add(w, "main.0.weight", GANC_F32, 4, (int64_t[]){16, 64, 4, 4}, wt);
+    const char *meta[][2] = {{"kind", "dcgan"}, {"size", "32"}, {"nz", "16"}, {"ngf", "8"}, {"ndf", "8"}, {"nc", "1"}};
+    for (int i = 0; i < 6; i++) ganc_stw_meta(w, meta[i][0], meta[i][1]);
+    CHECK_OK(ganc_stw_write(w, tmp("shape.safetensors")));
+    ganc_stw_free(w);
+    w = ganc_stw_new();
+    ganc_stw_add(w, "main.0.weight", GANC_F64, 4, (int64_t[]){16, 32, 4, 4}, wd);
+    for (int i = 0; i < 6; i++) ganc_stw_meta(w, meta[i][0], meta[i][1]);
+    CHECK_OK(ganc_stw_write(w, tmp("dtype.safetensors")));
+    ganc_stw_free(w);
+    float z[3 * 7];
+    memset(z, 0, sizeof z);
+    CHECK_OK(ganc_npy_write(tmp("z.npy"), GANC_F32, 2, (int64_t[]){3, 7}, z));
+
+    snprintf(args, sizeof args, "sample %s --out %s", tmp("trunc.safetensors"), tmp("o.npy"));
+    expect_error("truncated weights", args, 1, "trunc.safetensors");
+    snprintf(args, sizeof args, "sample %s --out %s", tmp("text.safetensors"), tmp("o.npy"));
+    expect_error("not safetensors", args, 1, "text.safetensors: not a safetensors file");
+    snprintf(args, sizeof args, "sample %s --out %s", tmp("shape.safetensors"), tmp("o.npy"));
+    expect_error("wrong shapes", args, 1, "shape.safetensors: tensor main.0.weight has shape [16,64,4,4], model expects [16,32,4,4]");
+    snprintf(args, sizeof args, "sample %s --out %s", tmp("dtype.safetensors"), tmp("o.npy"));
+    expect_error("wrong dtype", args, 1, "dtype F64, expected F32");
+    snprintf(args, sizeof args, "sample %s/D.safetensors --out %s", tmp("full"), tmp("o.npy"));
+    expect_error("a discriminator", args, 1, "holds a discriminator");
+    snprintf(args, sizeof args, "sample %s --z %s --out %s", tmp("full"), tmp("z.npy"), tmp("o.npy"));
+    expect_error("noise of the wrong size", args, 1, "z.npy: noise must have shape (N,16)");
+    snprintf(args, sizeof args, "sample %s --out %s", tmp("missing"), tmp("o.npy"));
+    expect_error("missing run", args, 1, "missing: cannot open");
+    snprintf(args, sizeof args, "info %s", tmp("trunc.safetensors"));
+    expect_error("info on a truncated file", args, 1, "trunc.safetensors");
+    expect_error("unknown option", "train dcgan --bogus 1", 2, "unknown option --bogus");
+    expect_error("bad value", "train dcgan --iters many", 2, "bad value 'many' for --iters");
+    snprintf(args, sizeof args, "train --resume %s", tmp("missing"));
+    expect_error("resume from nothing", args, 1, "missing/state.safetensors");
+    snprintf(args, sizeof args, "train dcgan --data %s --out %s", tmp("nodata"), tmp("x"));
+    expect_error("unknown data", args, 1, "nodata: unknown data source");
+    snprintf(args, sizeof args, "train dcgan --data idx:%s --out %s", tmp("text.safetensors"), tmp("x"));
+    expect_error("data that is not IDX", args, 1, "text.safetensors: not an IDX file");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
+    ganc = argv[1];
+    snprintf(dir, sizeof dir, "/tmp/ganc_test_cli_XXXXXX");
+    if (!mkdtemp(dir)) return 2;
+    make_idx();
+    resume_and_determinism();
+    bad_files();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (!tu_fails && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return tu_finish("test_cli");
+}

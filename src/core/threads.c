@@ -1,4 +1,5 @@
-/* Thread count shared by OpenMP regions and OpenBLAS. Fixed count => fixed partition => identical results. */
+/* Thread count of ganc's OpenMP regions; BLAS calls are partitioned over them (src/nn/gemm.c) and OpenBLAS itself
+   runs single-threaded. Fixed count => fixed partition => identical results. */
 #include <cblas.h>
 #include "ganc.h"
 #ifdef _OPENMP
@@ -16,7 +17,7 @@ void ganc_set_threads(int n) {
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1); /* ganc threads BLAS itself (src/nn/gemm.c) */
 }
 
 int ganc_get_threads(void) {

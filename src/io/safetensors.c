@@ -244,16 +244,18 @@ int ganc_st_open(ganc_st_t **out, const char *path) {
     int rc = ganc_read_file(path, ST_MAX_FILE, &st->file, &st->flen);
     if (rc) { ganc_st_free(st); return rc; }
     if (st->flen < 8) {
+        ganc_fail(GANC_EFORMAT, "%s: not a safetensors file (%zu bytes, shorter than the 8-byte header size)", path,
+                  st->flen);
         ganc_st_free(st);
-        return ganc_fail(GANC_EFORMAT, "%s: not a safetensors file (%zu bytes, shorter than the 8-byte header size)",
-                         path, st->flen);
+        return GANC_EFORMAT;
     }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | st->file[i];
     if (hlen > ST_MAX_HEADER || hlen > st->flen - 8 || hlen < 2) {
+        ganc_fail(GANC_EFORMAT, "%s: not a safetensors file (header size %llu, file size %zu)", path,
+                  (unsigned long long)hlen, st->flen);
         ganc_st_free(st);
-        return ganc_fail(GANC_EFORMAT, "%s: not a safetensors file (header size %llu, file size %zu)", path,
-                         (unsigned long long)hlen, st->flen);
+        return GANC_EFORMAT;
     }
     const size_t dlen = st->flen - 8 - (size_t)hlen;
     const unsigned char *data = st->file + 8 + hlen;

@@ -194,7 +194,7 @@ int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_s
     float *lo = ganc_net_data(t->d, t->dout);
     float l_real = ganc_bce_logits(lo, NULL, 1.0f, B, ganc_net_grad(t->d, t->dout), 1.0f);
     st->d_x = mean_sigmoid(lo, B);
-    if ((rc = ganc_net_backward(t->d, 0))) return rc;
+    if ((rc = ganc_net_backward(t->d, GANC_NO_INPUT_GRADS))) return rc;
 
     ganc_rng_fill_normal(&t->rng, ganc_net_data(t->g, t->gin), (size_t)B * t->cfg.net.nz, 0.0f, 1.0f);
     if ((rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;
@@ -203,7 +203,7 @@ int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_s
     if ((rc = ganc_net_forward(t->d, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;
     float l_fake = ganc_bce_logits(lo, NULL, 0.0f, B, ganc_net_grad(t->d, t->dout), 1.0f);
     st->d_g_z1 = mean_sigmoid(lo, B);
-    if ((rc = ganc_net_backward(t->d, 0))) return rc;
+    if ((rc = ganc_net_backward(t->d, GANC_NO_INPUT_GRADS))) return rc;
     ganc_optim_step(t->od);
     st->loss_d = l_real + l_fake;
 
@@ -215,7 +215,7 @@ int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_s
     st->d_g_z2 = mean_sigmoid(lo, B);
     if ((rc = ganc_net_backward(t->d, GANC_NO_PARAM_GRADS))) return rc;
     memcpy(ganc_net_grad(t->g, t->gout), ganc_net_grad(t->d, t->din), sizeof(float) * img * B);
-    if ((rc = ganc_net_backward(t->g, 0))) return rc;
+    if ((rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS))) return rc;
     ganc_optim_step(t->og);
     t->step++;
     return GANC_OK;

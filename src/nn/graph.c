@@ -613,6 +613,10 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         node_t *a = &net->nodes[n->in[0]], *b = n->nin > 1 ? &net->nodes[n->in[1]] : NULL;
         const float *x = a->out, *y = n->out, *dy = n->dout;
         float *dx = a->dout;
+        /* layers whose kernels take dx == NULL skip the work when the input's gradient is not wanted */
+        if (a->kind == L_INPUT && (flags & GANC_NO_INPUT_GRADS) && n->nin == 1 &&
+            (n->kind == L_CONV || n->kind == L_CONVT || n->kind == L_LINEAR || n->kind == L_BN || n->kind == L_LSTM))
+            dx = NULL;
         size_t tot = n->numel * (size_t)N;
         int C, S;
         switch (n->kind) {
@@ -624,7 +628,6 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         case L_CONV: case L_CONVT: {
             conv_geom_t g;
             geom(net, n, N, &g);
-            /* the gradient w.r.t. a network input is only computed when it can be read (always, for now) */
             (n->kind == L_CONV ? conv2d_backward : convt2d_backward)(&g, x, P(0), dy, dx, G(0), G(1), net->col,
                                                                       net->tmp);
             break;

@@ -174,7 +174,9 @@ int cmd_train(int argc, char **argv) {
             ganc_st_free(state);
             return 1;
         }
-        o.data = data;
+        static char data_buf[4096]; /* the state file is freed before the run ends */
+        snprintf(data_buf, sizeof data_buf, "%s", data);
+        o.data = data_buf;
         meta_i(state, "size", &o.size); meta_i(state, "nc", &o.channels); meta_i(state, "nz", &o.nz);
         meta_i(state, "ngf", &o.ngf); meta_i(state, "ndf", &o.ndf); meta_i(state, "batch", &o.batch);
         meta_i(state, "skip_bad", &o.skip_bad);

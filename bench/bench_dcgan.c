@@ -1,0 +1,64 @@
+/* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample]   prints: ms_per_iter peak_rss_mb
+   (sample mode: ITERS is the image count, prints total ms) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "ganc.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) { fprintf(stderr, "usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample]\n"); return 2; }
+    int size = atoi(argv[1]), nc = atoi(argv[2]), iters = atoi(argv[3]), threads = atoi(argv[4]);
+    int sample = argc > 5 && !strcmp(argv[5], "sample");
+    ganc_set_threads(threads);
+    ganc_dcgan_cfg_t cfg = {size, 100, 64, 64, nc};
+    struct rusage ru;
+    if (sample) {
+        int zin, gout;
+        ganc_net_t *g = ganc_dcgan_generator(&cfg, 500, &zin, &gout);
+        if (!g) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+        ganc_net_init_dcgan(g, 1);
+        float *out = malloc(sizeof(float) * (size_t)iters * nc * size * size);
+        ganc_rng_t r;
+        ganc_rng_seed(&r, 1);
+        ganc_dcgan_sample(g, zin, gout, &cfg, 500, NULL, &r, 0, out); /* warm-up */
+        double t = now();
+        ganc_dcgan_sample(g, zin, gout, &cfg, iters, NULL, &r, 0, out);
+        t = now() - t;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("%.1f %.0f\n", t * 1000, ru.ru_maxrss / 1024.0);
+        return 0;
+    }
+    ganc_dcgan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1};
+    ganc_dcgan_trainer_t *t = ganc_dcgan_trainer_new(&tc);
+    if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    size_t n = (size_t)64 * nc * size * size;
+    float *real = malloc(sizeof(float) * n);
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 2);
+    ganc_rng_fill_uniform(&r, real, n, -1, 1);
+    ganc_gan_stats_t st;
+    for (int i = 0; i < 3; i++) ganc_dcgan_train_step(t, real, &st);
+    double *ms = malloc(sizeof(double) * iters);
+    for (int i = 0; i < iters; i++) {
+        double a = now();
+        ganc_dcgan_train_step(t, real, &st);
+        ms[i] = (now() - a) * 1000;
+    }
+    qsort(ms, iters, sizeof *ms, cmpd);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%.1f %.0f\n", ms[iters / 2], ru.ru_maxrss / 1024.0);
+    return 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ganc needs and builds it.
+#   scripts/setup.sh [release|werror|sanitize]   (default: release; build folder build/, build-werror/, build-asan/)
+# As root the missing packages are installed with apt-get; otherwise the exact command is printed and we stop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(gcc make cmake libc6-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
+  else
+    echo "setup: missing Debian packages. Run as root:"
+    echo "  apt-get update && $cmd"
+    exit 1
+  fi
+fi
+
+mode=${1:-release}
+jobs=$(nproc 2>/dev/null || echo 2)
+case "$mode" in
+  release)  dir=build;        flags=(-DCMAKE_BUILD_TYPE=Release) ;;
+  werror)   dir=build-werror; flags=(-DCMAKE_BUILD_TYPE=Release -DGANC_WERROR=ON) ;;
+  sanitize) dir=build-asan;   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGANC_SANITIZE=ON -DGANC_WERROR=ON) ;;
+  *) echo "setup: unknown mode $mode (release, werror, sanitize)"; exit 2 ;;
+esac
+cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j "$jobs" >/dev/null
+echo "setup: built $dir/ganc"
