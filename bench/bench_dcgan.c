@@ -1,6 +1,8 @@
 /* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
-   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample]   prints: ms_per_iter peak_rss_mb
-   (sample mode: ITERS is the image count, prints total ms) */
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample|sgemm]
+   prints: ms_per_iter peak_rss_mb gflop_per_iter   (sample: ITERS images, total ms; sgemm: a 2048^3 product)
+   FLOPs count what ganc computes: D forward 3x (real, fake, fake for G), D backward 2x with weight gradients and
+   without the input layer's data gradient, once data-only through to its input; G forward and backward (no z grad). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,23 @@ int main(int argc, char **argv) {
     int size = atoi(argv[1]), nc = atoi(argv[2]), iters = atoi(argv[3]), threads = atoi(argv[4]);
     int sample = argc > 5 && !strcmp(argv[5], "sample");
     ganc_set_threads(threads);
+    if (argc > 5 && !strcmp(argv[5], "sgemm")) { /* the same partitioned sgemm the layers use, via a Linear layer */
+        const int n = 2048;
+        ganc_net_t *net = ganc_net_new("sgemm");
+        int x = ganc_net_input(net, "x", 1, (int[]){n});
+        ganc_net_linear(net, "l", x, n, 0);
+        ganc_net_build(net, n);
+        ganc_net_forward(net, n, 0);
+        double best = 1e9;
+        for (int i = 0; i < iters; i++) {
+            double a = now();
+            ganc_net_forward(net, n, 0);
+            a = now() - a;
+            best = a < best ? a : best;
+        }
+        printf("%.1f 0 %.3f\n", best * 1000, 2.0 * n * n * n * 1e-9);
+        return 0;
+    }
     ganc_dcgan_cfg_t cfg = {size, 100, 64, 64, nc};
     struct rusage ru;
     if (sample) {
@@ -38,7 +57,9 @@ int main(int argc, char **argv) {
         ganc_dcgan_sample(g, zin, gout, &cfg, iters, NULL, &r, 0, out);
         t = now() - t;
         getrusage(RUSAGE_SELF, &ru);
-        printf("%.1f %.0f\n", t * 1000, ru.ru_maxrss / 1024.0);
+        double f, d, di, w;
+        ganc_net_flops(g, &f, &d, &di, &w);
+        printf("%.1f %.0f %.3f\n", t * 1000, ru.ru_maxrss / 1024.0, f * iters * 1e-9);
         return 0;
     }
     ganc_dcgan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1};
@@ -59,6 +80,10 @@ int main(int argc, char **argv) {
     }
     qsort(ms, iters, sizeof *ms, cmpd);
     getrusage(RUSAGE_SELF, &ru);
-    printf("%.1f %.0f\n", ms[iters / 2], ru.ru_maxrss / 1024.0);
+    double gf, gd, gdi, gw, df, dd, ddi, dw;
+    ganc_net_flops(ganc_dcgan_g(t), &gf, &gd, &gdi, &gw);
+    ganc_net_flops(ganc_dcgan_d(t), &df, &dd, &ddi, &dw);
+    double flops = 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
+    printf("%.1f %.0f %.3f\n", ms[iters / 2], ru.ru_maxrss / 1024.0, flops * 1e-9);
     return 0;
 }

@@ -153,6 +153,10 @@ int ganc_net_forward(ganc_net_t *net, int batch, int flags);
    gradients accumulate (+=) until ganc_net_zero_grad; gradients w.r.t. input nodes are left in ganc_net_grad(in). */
 int ganc_net_backward(ganc_net_t *net, int flags);
 void ganc_net_zero_grad(ganc_net_t *net);
+/* Floating-point operations per sample (2 per multiply-add, matrix layers only: Linear, Conv2d, ConvTranspose2d,
+   LSTM; pointwise work is not counted): forward; backward w.r.t. activations, split into layers reading an input
+   node (skipped with GANC_NO_INPUT_GRADS) and the rest; backward w.r.t. weights. */
+void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights);
 
 float *ganc_net_data(ganc_net_t *net, int node); /* activation buffer (max_batch * per-sample) */
 /* Gradient buffer of a node's output. The first call after a forward zeroes all activation gradients. */
@@ -235,6 +239,8 @@ typedef struct {
 } ganc_st_tensor_t;
 
 int ganc_st_open(ganc_st_t **out, const char *path);
+/* The same from bytes in memory (copied; `name` labels messages), e.g. weights compiled into a program. */
+int ganc_st_open_mem(ganc_st_t **out, const char *name, const void *data, size_t len);
 void ganc_st_free(ganc_st_t *st);
 int ganc_st_count(const ganc_st_t *st);
 const ganc_st_tensor_t *ganc_st_get(const ganc_st_t *st, int i);
@@ -270,6 +276,8 @@ int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t 
 /* NumPy .npy v1/v2/v3. Write uint8 or float32 C-order arrays; read float32/float64/uint8 (converted to float). */
 int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data);
 int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **data);
+int ganc_npy_parse_f32(const char *name, const unsigned char *buf, size_t len, int *ndim, int64_t shape[8],
+                       float **data);
 
 /* IDX (MNIST layout), raw or gzip. Images: (n, rows, cols) uint8; labels: (n) uint8. Caller frees. */
 int ganc_idx_read(const char *path, int *ndim, int64_t dims[4], unsigned char **data, size_t max_bytes);
@@ -277,6 +285,7 @@ int ganc_idx_read(const char *path, int *ndim, int64_t dims[4], unsigned char **
 /* Images. Decoded images are 8-bit, channels 1 (grey), 3 (RGB) or 4 (RGBA), HWC order. */
 typedef struct { int w, h, c; unsigned char *px; } ganc_image_t;
 int ganc_image_load(const char *path, ganc_image_t *img); /* PNG or JPEG by content; size limit 16384x16384 */
+int ganc_image_decode(const char *name, const unsigned char *buf, size_t len, ganc_image_t *img);
 int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c);
 void ganc_image_free(ganc_image_t *img);
 /* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns and 2 px padding. */

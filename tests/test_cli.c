@@ -194,6 +194,51 @@ static void bad_files(void) {
     expect_error("data that is not IDX", args, 1, "text.safetensors: not an IDX file");
 }
 
+/* image folders: PNG/JPEG of every layout train; an undecodable file stops the run by name unless --skip-bad */
+static void image_folder(void) {
+    char args[2048], err[4096], cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/img_*.png %s/img_*.jpg %s/", tmp("imgs"), tu_fixture(""),
+             tu_fixture(""), tmp("imgs"));
+    CHECK(system(cmd) == 0, "copy fixture images");
+    snprintf(args, sizeof args,
+             "train dcgan --data %s --size 64 --ngf 4 --ndf 4 --nz 8 --batch 4 --iters 2 --threads 2 --out %s",
+             tmp("imgs"), tmp("folder_run"));
+    int rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "training on an image folder: %d %s", rc, err);
+    FILE *f = fopen(tmp("imgs/broken.png"), "wb");
+    fputs("\x89PNG\r\n\x1a\n broken", f);
+    fclose(f);
+    expect_error("undecodable image in a folder", args, 1, "broken.png");
+    strcat(args, " --skip-bad");
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0 && strstr(err, "skipped 1"), "--skip-bad: rc %d, %s", rc, err);
+}
+
+/* Ctrl-C saves a checkpoint and exits with 130; --time stops cleanly and saves */
+static void interrupt_and_time(void) {
+    char args[2048], err[4096], cmd[4096];
+    snprintf(args, sizeof args, TRAIN_ARGS " --iters 1000000 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("sigint"));
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $? > %s", ganc, args,
+             tmp("sigint.out"), tmp("sigint.rc"));
+    CHECK(system(cmd) == 0, "run the interrupt script");
+    FILE *f = fopen(tmp("sigint.rc"), "r");
+    int rc = -1;
+    if (f) { if (fscanf(f, "%d", &rc) != 1) rc = -1; fclose(f); }
+    CHECK(rc == 130, "SIGINT: exit code %d, expected 130", rc);
+    ganc_st_t *st = NULL;
+    CHECK_OK(ganc_st_open(&st, tmp("sigint/state.safetensors")));
+    if (st) {
+        const ganc_st_tensor_t *s = ganc_st_find(st, "step");
+        int64_t step = 0;
+        if (s) memcpy(&step, s->data, 8);
+        CHECK(step > 0, "interrupted run saved step %lld", (long long)step);
+        ganc_st_free(st);
+    }
+    snprintf(args, sizeof args, TRAIN_ARGS " --iters 1000000 --time 1s --out %s", tmp("img.idx"), tmp("timed"));
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0 && access(tmp("timed/state.safetensors"), R_OK) == 0, "--time 1s: rc %d", rc);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
     ganc = argv[1];
@@ -202,6 +247,8 @@ int main(int argc, char **argv) {
     make_idx();
     resume_and_determinism();
     bad_files();
+    image_folder();
+    interrupt_and_time();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (!tu_fails && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -263,6 +263,10 @@ static void image_tests(void) {
     write_bytes(tmp("bad.jpg"), "\xff\xd8\xff\xe0\0\x10JFIF", 10);
     CHECK(ganc_image_load(tmp("bad.jpg"), &img) == GANC_EFORMAT && strstr(ganc_errmsg(), "bad.jpg"),
           "truncated JPEG: %s", ganc_errmsg());
+    /* found by fuzz_image: a PNG whose image data ends early leaked the row buffers (regression; LSan checks) */
+    CHECK(ganc_image_load(tu_fixture("bad/png_truncated_idat_leak.png"), &img) == GANC_EFORMAT &&
+              strstr(ganc_errmsg(), "png_truncated_idat_leak.png: cannot decode PNG"),
+          "truncated IDAT: %s", ganc_errmsg());
     write_bytes(tmp("bad.gif"), "GIF89a", 6);
     CHECK(ganc_image_load(tmp("bad.gif"), &img) == GANC_EFORMAT && strstr(ganc_errmsg(), "neither PNG nor JPEG"),
           "GIF: %s", ganc_errmsg());

@@ -39,10 +39,11 @@ static int load_png(const char *path, const unsigned char *buf, size_t len, ganc
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, emsg, png_err, png_warn);
     if (!png) return ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
     png_infop info = png_create_info_struct(png);
-    png_bytep *rows = NULL;
-    volatile unsigned char *px = NULL;
+    /* volatile pointers: they change between setjmp and a longjmp from libpng, and are freed after it */
+    png_bytep *volatile rows = NULL;
+    unsigned char *volatile px = NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
-        free((void *)px);
+        free(px);
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         return ganc_fail(GANC_EFORMAT, "%s: cannot decode PNG: %s", path, emsg[0] ? emsg : "error");
@@ -67,12 +68,12 @@ static int load_png(const char *path, const unsigned char *buf, size_t len, ganc
     px = malloc((size_t)w * h * c);
     rows = malloc(sizeof(png_bytep) * h);
     if (!px || !rows) png_error(png, "out of memory");
-    for (png_uint_32 y = 0; y < h; y++) rows[y] = (png_bytep)px + (size_t)y * rb;
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = px + (size_t)y * rb;
     png_read_image(png, rows);
     png_read_end(png, NULL);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
-    img->w = (int)w; img->h = (int)h; img->c = c; img->px = (unsigned char *)px;
+    img->w = (int)w; img->h = (int)h; img->c = c; img->px = px;
     return GANC_OK;
 }
 
@@ -88,14 +89,14 @@ static void jpg_out(j_common_ptr ci) { (void)ci; }
 static int load_jpeg(const char *path, const unsigned char *buf, size_t len, ganc_image_t *img) {
     struct jpeg_decompress_struct ci;
     jerr_t je;
-    volatile unsigned char *px = NULL;
+    unsigned char *volatile px = NULL;
     ci.err = jpeg_std_error(&je.pub);
     je.pub.error_exit = jpg_exit;
     je.pub.output_message = jpg_out;
     je.msg[0] = 0;
     if (setjmp(je.jb)) {
         jpeg_destroy_decompress(&ci);
-        free((void *)px);
+        free(px);
         return ganc_fail(GANC_EFORMAT, "%s: cannot decode JPEG: %s", path, je.msg);
     }
     jpeg_create_decompress(&ci);
@@ -112,13 +113,20 @@ static int load_jpeg(const char *path, const unsigned char *buf, size_t len, gan
     px = malloc((size_t)w * h * c);
     if (!px) { snprintf(je.msg, sizeof je.msg, "out of memory"); longjmp(je.jb, 1); }
     while (ci.output_scanline < ci.output_height) {
-        JSAMPROW row = (JSAMPROW)px + (size_t)ci.output_scanline * w * c;
+        JSAMPROW row = px + (size_t)ci.output_scanline * w * c;
         jpeg_read_scanlines(&ci, &row, 1);
     }
     jpeg_finish_decompress(&ci);
     jpeg_destroy_decompress(&ci);
-    img->w = w; img->h = h; img->c = c; img->px = (unsigned char *)px;
+    img->w = w; img->h = h; img->c = c; img->px = px;
     return GANC_OK;
+}
+
+int ganc_image_decode(const char *name, const unsigned char *buf, size_t len, ganc_image_t *img) {
+    memset(img, 0, sizeof *img);
+    if (len >= 8 && !png_sig_cmp(buf, 0, 8)) return load_png(name, buf, len, img);
+    if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF) return load_jpeg(name, buf, len, img);
+    return ganc_fail(GANC_EFORMAT, "%s: neither PNG nor JPEG (unrecognised signature)", name);
 }
 
 int ganc_image_load(const char *path, ganc_image_t *img) {
@@ -127,9 +135,7 @@ int ganc_image_load(const char *path, ganc_image_t *img) {
     memset(img, 0, sizeof *img);
     int rc = ganc_read_file(path, IMG_MAX_FILE, &buf, &len);
     if (rc) return rc;
-    if (len >= 8 && !png_sig_cmp(buf, 0, 8)) rc = load_png(path, buf, len, img);
-    else if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF) rc = load_jpeg(path, buf, len, img);
-    else rc = ganc_fail(GANC_EFORMAT, "%s: neither PNG nor JPEG (unrecognised signature)", path);
+    rc = ganc_image_decode(path, buf, len, img);
     free(buf);
     return rc;
 }

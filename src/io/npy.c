@@ -58,6 +58,14 @@ int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **out
     *out = NULL;
     int rc = ganc_read_file(path, NPY_MAX_FILE, &buf, &len);
     if (rc) return rc;
+    rc = ganc_npy_parse_f32(path, buf, len, ndim, shape, out);
+    free(buf);
+    return rc;
+}
+
+int ganc_npy_parse_f32(const char *path, const unsigned char *buf, size_t len, int *ndim, int64_t shape[8],
+                       float **out) {
+    *out = NULL;
     char *h = NULL;
 #define BAD(...) do { ganc_fail(GANC_EFORMAT, __VA_ARGS__); goto fail; } while (0)
     if (len < 10 || memcmp(buf, "\x93NUMPY", 6)) BAD("%s: not a .npy file (bad magic)", path);
@@ -114,11 +122,9 @@ int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **out
     *ndim = nd;
     *out = o;
     free(h);
-    free(buf);
     return GANC_OK;
 fail:
 #undef BAD
     free(h);
-    free(buf);
     return GANC_EFORMAT;
 }

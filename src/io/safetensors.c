@@ -236,13 +236,15 @@ static int parse_tensor(js_t *j, ganc_st_tensor_t *t, uint64_t off[2]) {
     return 0;
 }
 
-int ganc_st_open(ganc_st_t **out, const char *path) {
+/* Parse a file image; takes ownership of `file` (malloc'ed). `path` names it in messages. */
+static int st_parse(ganc_st_t **out, const char *path, unsigned char *file, size_t flen) {
     *out = NULL;
     ganc_st_t *st = calloc(1, sizeof *st);
-    if (!st) return ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
+    if (!st) { free(file); return ganc_fail(GANC_ENOMEM, "%s: out of memory", path); }
     st->path = strdup(path);
-    int rc = ganc_read_file(path, ST_MAX_FILE, &st->file, &st->flen);
-    if (rc) { ganc_st_free(st); return rc; }
+    st->file = file;
+    st->flen = flen;
+    if (!st->path) { ganc_st_free(st); return ganc_fail(GANC_ENOMEM, "%s: out of memory", path); }
     if (st->flen < 8) {
         ganc_fail(GANC_EFORMAT, "%s: not a safetensors file (%zu bytes, shorter than the 8-byte header size)", path,
                   st->flen);
@@ -359,6 +361,22 @@ bad:
     free(spans);
     ganc_st_free(st);
     return GANC_EFORMAT;
+}
+
+int ganc_st_open(ganc_st_t **out, const char *path) {
+    unsigned char *file;
+    size_t len;
+    *out = NULL;
+    int rc = ganc_read_file(path, ST_MAX_FILE, &file, &len);
+    return rc ? rc : st_parse(out, path, file, len);
+}
+
+int ganc_st_open_mem(ganc_st_t **out, const char *name, const void *data, size_t len) {
+    *out = NULL;
+    unsigned char *copy = malloc(len ? len : 1);
+    if (!copy) return ganc_fail(GANC_ENOMEM, "%s: out of memory", name);
+    if (len) memcpy(copy, data, len);
+    return st_parse(out, name, copy, len);
 }
 
 int ganc_st_count(const ganc_st_t *st) { return st->n; }

@@ -678,6 +678,30 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
     return GANC_OK;
 }
 
+void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights) {
+    double f = 0, d = 0, di = 0, w = 0;
+    for (int i = 0; i < net->nnodes; i++) {
+        const node_t *n = &net->nodes[i];
+        double macs = 0;
+        if (n->kind == L_CONV || n->kind == L_CONVT || n->kind == L_LINEAR || n->kind == L_LSTM) {
+            for (int k = 0; k < 2; k++)
+                if (n->t[k] >= 0 && net->ts[n->t[k]].ndim >= 2) {
+                    const tensor_t *t = &net->ts[n->t[k]];
+                    size_t positions = n->kind == L_CONV ? (size_t)n->shape[1] * n->shape[2]
+                                       : n->kind == L_CONVT ? (size_t)net->nodes[n->in[0]].shape[1] * net->nodes[n->in[0]].shape[2]
+                                       : n->kind == L_LSTM ? (size_t)n->shape[0]
+                                       : net->nodes[n->in[0]].numel / (size_t)n->i0;
+                    macs += (double)t->numel * positions;
+                }
+        }
+        f += 2 * macs;
+        if (n->kind != L_INPUT && net->nodes[n->in[0]].kind == L_INPUT) di += 2 * macs;
+        else d += 2 * macs;
+        w += 2 * macs;
+    }
+    *fwd = f; *bwd_data = d; *bwd_data_input = di; *bwd_weights = w;
+}
+
 void ganc_net_zero_grad(ganc_net_t *net) {
     if (net->built) memset(net->grads, 0, sizeof(float) * net->nparam);
 }
