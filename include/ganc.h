@@ -61,7 +61,8 @@ enum {
     GANC_ENOMEM = -2,   /* allocation failed or a size is over a limit */
     GANC_EIO = -3,      /* read/write/open failed */
     GANC_EFORMAT = -4,  /* malformed file */
-    GANC_EMISMATCH = -5 /* file is well-formed but does not fit (names, shapes, dtypes) */
+    GANC_EMISMATCH = -5, /* file is well-formed but does not fit (names, shapes, dtypes) */
+    GANC_ENONFINITE = -6 /* training produced NaN or Inf (the parameters were not updated with it) */
 };
 
 const char *ganc_errmsg(void);
@@ -153,6 +154,8 @@ int ganc_net_forward(ganc_net_t *net, int batch, int flags);
    gradients accumulate (+=) until ganc_net_zero_grad; gradients w.r.t. input nodes are left in ganc_net_grad(in). */
 int ganc_net_backward(ganc_net_t *net, int flags);
 void ganc_net_zero_grad(ganc_net_t *net);
+/* 1 when every parameter gradient is finite. */
+int ganc_net_grads_finite(const ganc_net_t *net);
 /* Floating-point operations per sample (2 per multiply-add, matrix layers only: Linear, Conv2d, ConvTranspose2d,
    LSTM; pointwise work is not counted): forward; backward w.r.t. activations, split into layers reading an input
    node (skipped with GANC_NO_INPUT_GRADS) and the rest; backward w.r.t. weights. */
@@ -359,9 +362,12 @@ typedef struct {
 ganc_dcgan_trainer_t *ganc_dcgan_trainer_new(const ganc_dcgan_train_cfg_t *cfg);
 void ganc_dcgan_trainer_free(ganc_dcgan_trainer_t *t);
 /* One iteration of pytorch/examples' loop on a batch of real images (batch,nc,size,size) in [-1,1]:
-   D step on real and on G(z) (separate BatchNorm batches), then G step through the updated D. */
+   D step on real and on G(z) (separate BatchNorm batches), then G step through the updated D.
+   A NaN/Inf loss or gradient is caught before the optimizer step that would spread it: the call returns
+   GANC_ENONFINITE naming the step and the network, and that network's parameters are left as they were. */
 int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_stats_t *st);
 int64_t ganc_dcgan_step(const ganc_dcgan_trainer_t *t);
+void ganc_dcgan_set_lr(ganc_dcgan_trainer_t *t, float lr); /* both optimizers */
 ganc_net_t *ganc_dcgan_g(ganc_dcgan_trainer_t *t);
 ganc_net_t *ganc_dcgan_d(ganc_dcgan_trainer_t *t);
 const ganc_dcgan_train_cfg_t *ganc_dcgan_cfg(const ganc_dcgan_trainer_t *t);

@@ -5,89 +5,21 @@
    Usage: test_cli GANC_BINARY */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
 
 static const char *ganc;
-static char dir[256];
-
-static const char *tmp(const char *name) {
-    static char buf[8][512];
-    static int k = 0;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
-/* run ganc with args; capture stderr; return the exit status */
-static int run(const char *args, char *err, size_t errcap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >%s/stdout.txt", ganc, args, dir, dir);
-    int st = system(cmd);
-    if (err) {
-        err[0] = 0;
-        FILE *f = fopen(tmp("stderr.txt"), "r");
-        if (f) {
-            size_t n = fread(err, 1, errcap - 1, f);
-            err[n] = 0;
-            fclose(f);
-        }
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static int same_file(const char *a, const char *b) {
-    unsigned char *pa, *pb;
-    size_t la, lb;
-    if (ganc_read_file(a, 1 << 28, &pa, &la)) return 0;
-    if (ganc_read_file(b, 1 << 28, &pb, &lb)) { free(pa); return 0; }
-    int same = la == lb && !memcmp(pa, pb, la);
-    free(pa); free(pb);
-    return same;
-}
-
-/* same tensors (names, dtypes, shapes, bytes); metadata may differ (e.g. --ckpt-every) */
-static int same_tensors(const char *a, const char *b) {
-    ganc_st_t *x, *y;
-    if (ganc_st_open(&x, a)) return 0;
-    if (ganc_st_open(&y, b)) { ganc_st_free(x); return 0; }
-    int same = ganc_st_count(x) == ganc_st_count(y);
-    for (int i = 0; same && i < ganc_st_count(x); i++) {
-        const ganc_st_tensor_t *t = ganc_st_get(x, i), *u = ganc_st_find(y, t->name);
-        same = u && u->dtype == t->dtype && u->nbytes == t->nbytes && !memcmp(u->data, t->data, t->nbytes);
-    }
-    ganc_st_free(x);
-    ganc_st_free(y);
-    return same;
-}
-
-static void make_idx(void) {
-    enum { N = 96 };
-    static unsigned char f[16 + N * 784];
-    unsigned char h[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, 28, 0, 0, 0, 28};
-    memcpy(f, h, 16);
-    for (int i = 0; i < N; i++) /* blobs of varying position and size */
-        for (int y = 0; y < 28; y++)
-            for (int x = 0; x < 28; x++) {
-                int cx = 8 + i % 12, cy = 8 + (i * 7) % 12, r = 4 + i % 5;
-                f[16 + i * 784 + y * 28 + x] = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r ? 230 : 10;
-            }
-    FILE *o = fopen(tmp("img.idx"), "wb");
-    fwrite(f, 1, sizeof f, o);
-    fclose(o);
-}
-
-#define TRAIN_ARGS "train dcgan --data idx:%s --ngf 8 --ndf 8 --nz 16 --batch 16 --threads 2 --sample-every 0 --log-every 2"
+#define tmp tu_tmp
+static int run(const char *args, char *err, size_t errcap) { return tu_run(ganc, args, err, errcap); }
 
 static void resume_and_determinism(void) {
     char args[2048], err[4096];
-    snprintf(args, sizeof args, TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("full"));
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("full"));
     int rc = run(args, err, sizeof err);
     CHECK(rc == 0, "full run exited %d: %s", rc, err);
-    snprintf(args, sizeof args, TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("again"));
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 8 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("again"));
     CHECK(run(args, err, sizeof err) == 0, "second full run: %s", err);
-    snprintf(args, sizeof args, TRAIN_ARGS " --iters 3 --out %s", tmp("img.idx"), tmp("half"));
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 3 --out %s", tmp("img.idx"), tmp("half"));
     CHECK(run(args, err, sizeof err) == 0, "half run: %s", err);
     snprintf(args, sizeof args, "train --resume %s --iters 5", tmp("half"));
     CHECK(run(args, err, sizeof err) == 0, "first resume: %s", err);
@@ -99,8 +31,8 @@ static void resume_and_determinism(void) {
         snprintf(a, sizeof a, "%s/%s", tmp("full"), files[i]);
         snprintf(b, sizeof b, "%s/%s", tmp("half"), files[i]);
         snprintf(c, sizeof c, "%s/%s", tmp("again"), files[i]);
-        CHECK(same_file(a, c), "same seed, same threads: %s differs between two runs", files[i]);
-        CHECK(i < 2 ? same_file(a, b) : same_tensors(a, b), "8 steps vs 3+2+3 resumed: %s differs", files[i]);
+        CHECK(tu_same_file(a, c), "same seed, same threads: %s differs between two runs", files[i]);
+        CHECK(i < 2 ? tu_same_file(a, b) : tu_same_tensors(a, b), "8 steps vs 3+2+3 resumed: %s differs", files[i]);
     }
     /* the log has one row per logging step, none duplicated by the resumes */
     FILE *f = fopen(tmp("half/log.csv"), "r");
@@ -217,7 +149,7 @@ static void image_folder(void) {
 /* Ctrl-C saves a checkpoint and exits with 130; --time stops cleanly and saves */
 static void interrupt_and_time(void) {
     char args[2048], err[4096], cmd[4096];
-    snprintf(args, sizeof args, TRAIN_ARGS " --iters 1000000 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("sigint"));
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 1000000 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("sigint"));
     snprintf(cmd, sizeof cmd, "%s %s >%s 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $? > %s", ganc, args,
              tmp("sigint.out"), tmp("sigint.rc"));
     CHECK(system(cmd) == 0, "run the interrupt script");
@@ -234,7 +166,7 @@ static void interrupt_and_time(void) {
         CHECK(step > 0, "interrupted run saved step %lld", (long long)step);
         ganc_st_free(st);
     }
-    snprintf(args, sizeof args, TRAIN_ARGS " --iters 1000000 --time 1s --out %s", tmp("img.idx"), tmp("timed"));
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 1000000 --time 1s --out %s", tmp("img.idx"), tmp("timed"));
     rc = run(args, err, sizeof err);
     CHECK(rc == 0 && access(tmp("timed/state.safetensors"), R_OK) == 0, "--time 1s: rc %d", rc);
 }
@@ -242,15 +174,12 @@ static void interrupt_and_time(void) {
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
     ganc = argv[1];
-    snprintf(dir, sizeof dir, "/tmp/ganc_test_cli_XXXXXX");
-    if (!mkdtemp(dir)) return 2;
-    make_idx();
+    if (tu_tmpdir("cli")) return 2;
+    tu_make_idx(tmp("img.idx"), 96);
     resume_and_determinism();
     bad_files();
     image_folder();
     interrupt_and_time();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (!tu_fails && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    tu_tmpdir_remove();
     return tu_finish("test_cli");
 }

@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include "testutil.h"
 
 int tu_checks = 0, tu_fails = 0;
@@ -114,4 +115,83 @@ const char *tu_fixture(const char *name) {
     const char *d = getenv("GANC_FIXTURES");
     snprintf(buf, sizeof buf, "%s/%s", d ? d : "fixtures", name);
     return buf;
+}
+
+static char tu_dir[256];
+
+int tu_tmpdir(const char *tag) {
+    snprintf(tu_dir, sizeof tu_dir, "/tmp/ganc_test_%s_XXXXXX", tag);
+    return mkdtemp(tu_dir) ? 0 : -1;
+}
+
+const char *tu_tmp(const char *name) {
+    static char buf[8][512];
+    static int k = 0;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tu_dir, name);
+    return buf[k];
+}
+
+void tu_tmpdir_remove(void) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tu_dir);
+    if (tu_fails) fprintf(stderr, "kept %s for inspection\n", tu_dir);
+    else if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tu_dir);
+}
+
+int tu_run(const char *ganc, const char *args, char *err, size_t errcap) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >%s/stdout.txt", ganc, args, tu_dir, tu_dir);
+    int st = system(cmd);
+    if (err) {
+        err[0] = 0;
+        FILE *f = fopen(tu_tmp("stderr.txt"), "r");
+        if (f) {
+            size_t n = fread(err, 1, errcap - 1, f);
+            err[n] = 0;
+            fclose(f);
+        }
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int tu_same_file(const char *a, const char *b) {
+    unsigned char *pa, *pb;
+    size_t la, lb;
+    if (ganc_read_file(a, 1 << 28, &pa, &la)) return 0;
+    if (ganc_read_file(b, 1 << 28, &pb, &lb)) { free(pa); return 0; }
+    int same = la == lb && !memcmp(pa, pb, la);
+    free(pa); free(pb);
+    return same;
+}
+
+int tu_same_tensors(const char *a, const char *b) {
+    ganc_st_t *x, *y;
+    if (ganc_st_open(&x, a)) return 0;
+    if (ganc_st_open(&y, b)) { ganc_st_free(x); return 0; }
+    int same = ganc_st_count(x) == ganc_st_count(y);
+    for (int i = 0; same && i < ganc_st_count(x); i++) {
+        const ganc_st_tensor_t *t = ganc_st_get(x, i), *u = ganc_st_find(y, t->name);
+        same = u && u->dtype == t->dtype && u->nbytes == t->nbytes && !memcmp(u->data, t->data, t->nbytes);
+    }
+    ganc_st_free(x);
+    ganc_st_free(y);
+    return same;
+}
+
+void tu_make_idx(const char *path, int n) {
+    unsigned char *f = malloc(16 + (size_t)n * 784);
+    unsigned char h[16] = {0, 0, 8, 3, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                           (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(f, h, 16);
+    for (int i = 0; i < n; i++) /* blobs of varying position and size */
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                int cx = 8 + i % 12, cy = 8 + (i * 7) % 12, r = 4 + i % 5;
+                f[16 + (size_t)i * 784 + y * 28 + x] = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r ? 230 : 10;
+            }
+    FILE *o = fopen(path, "wb");
+    fwrite(f, 1, 16 + (size_t)n * 784, o);
+    fclose(o);
+    free(f);
 }

@@ -29,6 +29,18 @@ double tu_max_abs(const float *a, const float *b, size_t n);
 int tu_fd_check(const char *what, ganc_net_t *net, const int *ins, int n_ins, int out, int batch, int flags,
                 float eps, double tol, int samples, uint64_t seed);
 
+/* CLI tests: a private temporary folder, paths in it, running the ganc binary */
+int tu_tmpdir(const char *tag);                 /* creates /tmp/ganc_test_TAG_XXXXXX */
+const char *tu_tmp(const char *name);           /* path in it (8 rotating buffers) */
+void tu_tmpdir_remove(void);                    /* removed unless a check failed (kept for inspection) */
+/* run `ganc ARGS` with stdout/stderr to files in the folder; stderr copied into err; returns the exit status */
+int tu_run(const char *ganc, const char *args, char *err, size_t errcap);
+int tu_same_file(const char *a, const char *b);
+int tu_same_tensors(const char *a, const char *b); /* same tensors (names, dtypes, bytes); metadata may differ */
+void tu_make_idx(const char *path, int n);         /* n 28x28 images of blobs, IDX layout */
+/* small, fast DCGAN training arguments on the idx file given by %s */
+#define TU_TRAIN_ARGS "train dcgan --data idx:%s --ngf 8 --ndf 8 --nz 16 --batch 16 --threads 2 --sample-every 0 --log-every 2"
+
 /* path to a fixture file: $GANC_FIXTURES/name or fixtures/name */
 const char *tu_fixture(const char *name);
 #endif

@@ -204,8 +204,11 @@ int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_s
     float l_fake = ganc_bce_logits(lo, NULL, 0.0f, B, ganc_net_grad(t->d, t->dout), 1.0f);
     st->d_g_z1 = mean_sigmoid(lo, B);
     if ((rc = ganc_net_backward(t->d, GANC_NO_INPUT_GRADS))) return rc;
-    ganc_optim_step(t->od);
     st->loss_d = l_real + l_fake;
+    if (!isfinite(st->loss_d) || !ganc_net_grads_finite(t->d))
+        return ganc_fail(GANC_ENONFINITE, "step %lld: network D: non-finite %s (D loss %g); parameters not updated",
+                         (long long)t->step + 1, isfinite(st->loss_d) ? "gradient" : "loss", st->loss_d);
+    ganc_optim_step(t->od);
 
     /* (2) G: maximise log D(G(z)) through the updated D (its running stats are left alone) */
     ganc_net_zero_grad(t->g);
@@ -216,12 +219,20 @@ int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_s
     if ((rc = ganc_net_backward(t->d, GANC_NO_PARAM_GRADS))) return rc;
     memcpy(ganc_net_grad(t->g, t->gout), ganc_net_grad(t->d, t->din), sizeof(float) * img * B);
     if ((rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS))) return rc;
+    if (!isfinite(st->loss_g) || !ganc_net_grads_finite(t->g))
+        return ganc_fail(GANC_ENONFINITE, "step %lld: network G: non-finite %s (G loss %g); G not updated",
+                         (long long)t->step + 1, isfinite(st->loss_g) ? "gradient" : "loss", st->loss_g);
     ganc_optim_step(t->og);
     t->step++;
     return GANC_OK;
 }
 
 int64_t ganc_dcgan_step(const ganc_dcgan_trainer_t *t) { return t->step; }
+void ganc_dcgan_set_lr(ganc_dcgan_trainer_t *t, float lr) {
+    t->cfg.lr = lr;
+    ganc_optim_cfg(t->og)->lr = lr;
+    ganc_optim_cfg(t->od)->lr = lr;
+}
 ganc_net_t *ganc_dcgan_g(ganc_dcgan_trainer_t *t) { return t->g; }
 ganc_net_t *ganc_dcgan_d(ganc_dcgan_trainer_t *t) { return t->d; }
 const ganc_dcgan_train_cfg_t *ganc_dcgan_cfg(const ganc_dcgan_trainer_t *t) { return &t->cfg; }

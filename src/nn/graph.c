@@ -702,6 +702,13 @@ void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double
     *fwd = f; *bwd_data = d; *bwd_data_input = di; *bwd_weights = w;
 }
 
+int ganc_net_grads_finite(const ganc_net_t *net) {
+    /* x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow) */
+    float acc = 0.0f;
+    for (size_t i = 0; i < net->nparam; i++) acc += net->grads[i] * 0.0f;
+    return acc == 0.0f;
+}
+
 void ganc_net_zero_grad(ganc_net_t *net) {
     if (net->built) memset(net->grads, 0, sizeof(float) * net->nparam);
 }

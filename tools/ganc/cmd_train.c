@@ -5,14 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 static volatile sig_atomic_t g_stop = 0;
 static void on_signal(int sig) { g_stop = sig; }
 
 typedef struct {
-    const char *data, *out, *resume;
+    const char *data, *out, *resume, *on_nan;
     int size, channels, nz, ngf, ndf, batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad;
     float lr, beta1, beta2;
     uint64_t seed;
@@ -75,6 +77,16 @@ static int save_checkpoint(ganc_dcgan_trainer_t *t, const train_opts_t *o, const
     return rc;
 }
 
+/* remove PATH.tmp.PID files that a killed run left behind (the real files are intact: writes are rename-atomic) */
+static void remove_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp.")) unlink(path_in(dir, e->d_name));
+    closedir(d);
+}
+
 /* rewrite log.csv keeping the header and the rows up to `step` (after a resume) */
 static int trim_log(const char *path, int64_t step) {
     FILE *f = fopen(path, "r");
@@ -118,7 +130,8 @@ int cmd_train(int argc, char **argv) {
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly.", NULL};
     train_opts_t o = {.data = "fashion-mnist", .out = "runs/dcgan", .size = 32, .channels = 0, .nz = 100, .ngf = 64,
                       .ndf = 64, .batch = 64, .iters = 0, .epochs = 0, .threads = 0, .log_every = 25,
-                      .sample_every = 250, .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1};
+                      .sample_every = 250, .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1,
+                      .on_nan = "stop"};
     flag_t flags[] = {
         {"data", F_STR, &o.data, "SRC", "training data", 0},
         {"out", F_STR, &o.out, "DIR", "output folder", 0},
@@ -141,6 +154,8 @@ int cmd_train(int argc, char **argv) {
         {"sample-every", F_INT, &o.sample_every, NULL, "steps between sample grids (0: only at the end)", 0},
         {"ckpt-every", F_INT, &o.ckpt_every, NULL, "steps between checkpoints (0: only at the end)", 0},
         {"skip-bad", F_BOOL, &o.skip_bad, NULL, "skip image files that cannot be decoded (default: stop)", 0},
+        {"on-nan", F_STR, &o.on_nan, "WHAT", "on a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or "
+                                             "restore (reload it, halve the learning rate, go on; at most 8 times)", 0},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[2];
@@ -199,6 +214,12 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     if (!o.iters && !o.epochs && !(o.time_limit > 0)) o.iters = 600;
+    if (strcmp(o.on_nan, "stop") && strcmp(o.on_nan, "restore")) {
+        fprintf(stderr, "ganc train: --on-nan is stop or restore\n");
+        ganc_st_free(state);
+        return 2;
+    }
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit must give a write error, not kill the run */
 
     ganc_dcgan_train_cfg_t tc = {{o.size, o.nz, o.ngf, o.ndf, o.channels}, o.batch, o.lr, o.beta1, o.beta2, o.seed};
     if (ganc_dcgan_check_cfg(&tc.net)) {
@@ -257,6 +278,11 @@ int cmd_train(int argc, char **argv) {
     ganc_rng_seed(&frng, o.seed * 3 + 4);
     if (fixed_z) ganc_rng_fill_normal(&frng, fixed_z, (size_t)nfix * o.nz, 0.0f, 1.0f);
     FILE *log = NULL;
+    if (!rc) remove_stale_tmp(o.out);
+    if (!rc && start == 0 && save_checkpoint(t, &o, &ld)) { /* so there is always a last good checkpoint */
+        fprintf(stderr, "ganc train: checkpoint: %s\n", ganc_errmsg());
+        rc = 1;
+    }
     if (!rc) {
         const char *lp = path_in(o.out, "log.csv");
         if (start > 0) trim_log(lp, start);
@@ -282,10 +308,46 @@ int cmd_train(int argc, char **argv) {
     double t_start = now_s(), win_t = t_start;
     int64_t win_s = start;
     double rate = 0;
-    int stopped_by = 0;
+    int stopped_by = 0, restores = 0;
+    /* test hook: GANC_FAULT_NAN_AT=N poisons one of D's weights before step N, once per process */
+    const char *fault = getenv("GANC_FAULT_NAN_AT");
+    int64_t fault_at = fault ? atoll(fault) : -1;
     for (int64_t s = start; !rc && s < target; s++) {
         ganc_loader_next(&ld, o.batch, xb, NULL);
-        if (ganc_dcgan_train_step(t, xb, &st)) { fprintf(stderr, "\nganc train: %s\n", ganc_errmsg()); rc = 1; break; }
+        if (s + 1 == fault_at) { ganc_net_params(ganc_dcgan_d(t))[0] = NAN; fault_at = -1; }
+        int src = ganc_dcgan_train_step(t, xb, &st);
+        if (src == GANC_ENONFINITE && !strcmp(o.on_nan, "restore") && restores < 8) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", ganc_errmsg());
+            ganc_st_t *ck = NULL;
+            int64_t e2, p2;
+            if (ganc_st_open(&ck, path_in(o.out, "state.safetensors")) || ganc_dcgan_state_load(t, ck, &e2, &p2)) {
+                fprintf(stderr, "\nganc train: %s; cannot restore: %s\n", why, ganc_errmsg());
+                ganc_st_free(ck);
+                rc = 1;
+                break;
+            }
+            ganc_st_free(ck);
+            ganc_loader_free(&ld);
+            ganc_loader_init(&ld, &ds, o.seed, e2, p2);
+            o.lr *= 0.5f;
+            ganc_dcgan_set_lr(t, o.lr);
+            restores++;
+            s = ganc_dcgan_step(t) - 1;
+            fclose(log); /* drop the log rows after the checkpoint */
+            trim_log(path_in(o.out, "log.csv"), s + 1);
+            log = fopen(path_in(o.out, "log.csv"), "a");
+            if (!log) { rc = 1; break; }
+            fprintf(stderr, "\n%s; restored the checkpoint at step %lld, learning rate now %g\n", why,
+                    (long long)(s + 1), o.lr);
+            continue;
+        }
+        if (src) {
+            fprintf(stderr, "\nganc train: %s; stopped. The last good checkpoint is in %s (resume with --resume %s, "
+                            "or use --on-nan restore)\n", ganc_errmsg(), o.out, o.out);
+            rc = 1;
+            break;
+        }
         const int64_t done = s + 1;
         double tn = now_s();
         if (tn - win_t > 1.0 || done == start + 1) {
@@ -305,7 +367,11 @@ int cmd_train(int argc, char **argv) {
         if (o.time_limit > 0 && tn - t_start >= o.time_limit) stopped_by = -1;
         if (g_stop) stopped_by = (int)g_stop;
         int last = done == target || stopped_by;
-        if ((o.sample_every && done % o.sample_every == 0) || last) {
+        /* the checkpoint first: it is what a crash or a full disk must not cost */
+        if (!rc && ((o.ckpt_every && done % o.ckpt_every == 0) || last)) {
+            if (save_checkpoint(t, &o, &ld)) { fprintf(stderr, "\nganc train: checkpoint: %s\n", ganc_errmsg()); rc = 1; }
+        }
+        if (!rc && ((o.sample_every && done % o.sample_every == 0) || last)) {
             char name[64];
             snprintf(name, sizeof name, "samples/step_%06lld.png", (long long)done);
             ganc_net_t *g = ganc_dcgan_g(t);
@@ -316,9 +382,6 @@ int cmd_train(int argc, char **argv) {
                 fprintf(stderr, "\nganc train: %s\n", ganc_errmsg());
                 rc = 1;
             }
-        }
-        if (!rc && ((o.ckpt_every && done % o.ckpt_every == 0) || last)) {
-            if (save_checkpoint(t, &o, &ld)) { fprintf(stderr, "\nganc train: checkpoint: %s\n", ganc_errmsg()); rc = 1; }
         }
         if (stopped_by) break;
     }
