@@ -141,6 +141,10 @@ int ganc_net_lstm(ganc_net_t *net, const char *name, int x, int hidden);
 
 /* Allocate parameters, gradients, buffers and activations for batches up to max_batch; init PyTorch-default. */
 int ganc_net_build(ganc_net_t *net, int max_batch);
+/* Let b use a's scratch (im2col matrices and the pool of intermediate gradients, grown to fit both) instead of its
+   own: saves memory when two networks never run at the same time, like G and D in one training loop (a forward
+   or backward of one must not be interleaved with a backward of the other). Both must be built. */
+int ganc_net_share_scratch(ganc_net_t *a, ganc_net_t *b);
 /* Initialise: PyTorch's defaults per layer / DCGAN's N(0,0.02) conv+linear weights, zero bias, BN gamma N(1,0.02). */
 void ganc_net_init_default(ganc_net_t *net, uint64_t seed);
 void ganc_net_init_dcgan(ganc_net_t *net, uint64_t seed);
@@ -161,8 +165,12 @@ int ganc_net_grads_finite(const ganc_net_t *net);
    node (skipped with GANC_NO_INPUT_GRADS) and the rest; backward w.r.t. weights. */
 void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights);
 
-float *ganc_net_data(ganc_net_t *net, int node); /* activation buffer (max_batch * per-sample) */
-/* Gradient buffer of a node's output. The first call after a forward zeroes all activation gradients. */
+/* Activation buffer (max_batch * per-sample). A ReLU/LeakyReLU/Tanh/Sigmoid that is the only reader of its input
+   runs in place (as PyTorch's inplace=True): the input node's buffer then holds the activated values. */
+float *ganc_net_data(ganc_net_t *net, int node);
+/* Gradient buffer of a node's output. The first call after a forward zeroes the gradients of the network's inputs
+   and outputs (nodes nothing reads), where callers write and read gradients; intermediate nodes' gradient
+   buffers are pooled and reused during backward. */
 float *ganc_net_grad(ganc_net_t *net, int node);
 int ganc_net_ndim(const ganc_net_t *net, int node);        /* per-sample dims */
 const int *ganc_net_shape(const ganc_net_t *net, int node); /* per-sample shape */

@@ -165,7 +165,7 @@ ganc_dcgan_trainer_t *ganc_dcgan_trainer_new(const ganc_dcgan_train_cfg_t *cfg) 
     t->g = ganc_dcgan_generator(&cfg->net, cfg->batch, &t->gin, &t->gout);
     t->d = t->g ? ganc_dcgan_discriminator(&cfg->net, cfg->batch, &t->din, &t->dout) : NULL;
     t->z = malloc(sizeof(float) * (size_t)cfg->batch * cfg->net.nz);
-    if (!t->g || !t->d || !t->z) { ganc_dcgan_trainer_free(t); return NULL; }
+    if (!t->g || !t->d || !t->z || ganc_net_share_scratch(t->g, t->d)) { ganc_dcgan_trainer_free(t); return NULL; }
     /* DCGAN init: conv weights N(0,0.02), BN gamma N(1,0.02), beta 0; separate streams for G, D and noise */
     ganc_net_init_dcgan(t->g, cfg->seed * 3 + 1);
     ganc_net_init_dcgan(t->d, cfg->seed * 3 + 2);

@@ -1,4 +1,6 @@
-/* Pointwise activations. ReLU/Tanh/Sigmoid backward read the output y; LeakyReLU/PReLU read the input x. */
+/* Pointwise activations. ReLU/Tanh/Sigmoid/LeakyReLU backward read the output y (for LeakyReLU with slope > 0,
+   y > 0 exactly when x > 0), PReLU the input x. Backward adds into dx, except when dx == dy (an in-place node,
+   whose input has no other consumer): then the gradient is scaled in place. */
 #include <math.h>
 #include "nn/nn.h"
 
@@ -7,6 +9,11 @@ void relu_forward(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 void relu_backward(const float *y, const float *dy, float *dx, size_t n) {
+    if (dx == dy) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dx[i] : 0.0f;
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
@@ -15,9 +22,14 @@ void leaky_relu_forward(const float *x, float *y, size_t n, float a) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : a * x[i];
 }
-void leaky_relu_backward(const float *x, const float *dy, float *dx, size_t n, float a) {
+void leaky_relu_backward(const float *y, const float *dy, float *dx, size_t n, float a) {
+    if (dx == dy) {
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : a * dy[i];
+        for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dx[i] : a * dx[i];
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : a * dy[i];
 }
 
 void tanh_forward(const float *x, float *y, size_t n) {
@@ -25,6 +37,11 @@ void tanh_forward(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }
 void tanh_backward(const float *y, const float *dy, float *dx, size_t n) {
+    if (dx == dy) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) dx[i] = dx[i] * (1.0f - y[i] * y[i]);
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
@@ -37,6 +54,11 @@ void sigmoid_forward(const float *x, float *y, size_t n) {
     }
 }
 void sigmoid_backward(const float *y, const float *dy, float *dx, size_t n) {
+    if (dx == dy) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) dx[i] = dx[i] * y[i] * (1.0f - y[i]);
+        return;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }

@@ -36,9 +36,26 @@ typedef struct {
     size_t aux_per;      /* bytes of saved state per sample */
     size_t aux_fix;      /* bytes of saved state independent of the batch */
     size_t col_per, tmp_per; /* scratch floats per sample */
+    int chunk;               /* samples per im2col/sgemm call (bounds the scratch; conv layers) */
+    int inplace;             /* activation computed in its input's buffers (out and dout shared) */
+    int pooled;              /* gradient buffer lives in the shared pool (intermediate nodes) */
+    size_t goff;             /* its offset in the pool */
+    int zr[2], nzr;          /* pooled gradient buffers to clear just before this node's backward */
     float *out, *dout;
     void *aux;
 } node_t;
+
+/* Scratch shareable between networks that never run at the same time (G and D): im2col matrices and the pool of
+   intermediate gradient buffers (only live during a backward pass). */
+typedef struct {
+    float *col, *tmp, *pool;
+    size_t ncol, ntmp, npool;
+    int refs;
+} scratch_t;
+
+/* A convolution is computed over chunks of the batch whose im2col matrix has at most this many floats (4 MB):
+   sgemms stay large (K = chunk*OH*OW for the weight gradient) while the scratch stops growing with the batch. */
+#define COL_LIMIT ((size_t)1 << 22)
 
 struct ganc_net {
     char name[64];
@@ -48,7 +65,8 @@ struct ganc_net {
     int nts, tcap;
     size_t nparam, nbuf;
     int ncounters;
-    float *params, *grads, *bufs, *acts, *col, *tmp;
+    float *params, *grads, *bufs, *acts;
+    scratch_t *scr;
     int64_t *counters;
     unsigned char *auxmem;
     int max_batch, batch, built, broken, fw_flags, grads_clean;
@@ -66,7 +84,8 @@ ganc_net_t *ganc_net_new(const char *name) {
 void ganc_net_free(ganc_net_t *net) {
     if (!net) return;
     free(net->nodes); free(net->ts); free(net->params); free(net->grads); free(net->bufs); free(net->acts);
-    free(net->col); free(net->tmp); free(net->counters); free(net->auxmem);
+    if (net->scr && --net->scr->refs == 0) { free(net->scr->col); free(net->scr->tmp); free(net->scr->pool); free(net->scr); }
+    free(net->counters); free(net->auxmem);
     free(net);
 }
 
@@ -394,21 +413,101 @@ static int mul_ok(size_t a, size_t b, size_t *r) {
     return 1;
 }
 
+/* Gradient buffers of intermediate nodes share a pool. A node's gradient is live from the backward of its last
+   reader (the first one run in reverse, which clears it) to its own backward; we replay the backward order once
+   and give each live buffer a free slot (growing a slot when none is big enough). In a chain this needs about two
+   slots instead of one buffer per layer. Inputs and outputs keep their own buffers: callers write and read them. */
+static int plan_grads(ganc_net_t *net, int max_batch, size_t *pool_size) {
+    const int nn = net->nnodes;
+    int *last = malloc(sizeof(int) * nn), *slot_of = malloc(sizeof(int) * nn);
+    size_t *cap = malloc(sizeof(size_t) * (nn + 1));
+    int *busy = calloc((size_t)nn + 1, sizeof(int)), nslots = 0;
+    if (!last || !slot_of || !cap || !busy) { free(last); free(slot_of); free(cap); free(busy); return -1; }
+    for (int i = 0; i < nn; i++) { last[i] = -1; slot_of[i] = -1; net->nodes[i].pooled = 0; net->nodes[i].nzr = 0; }
+    for (int j = 0; j < nn; j++) /* an in-place node's readers count as its root's readers; it shares the buffer */
+        for (int k = 0; k < net->nodes[j].nin && !net->nodes[j].inplace; k++) {
+            int i = net->nodes[j].in[k];
+            if (net->nodes[i].inplace) i = net->nodes[i].in[0];
+            if (j > last[i]) last[i] = j;
+        }
+    for (int i = 0; i < nn; i++) {
+        node_t *n = &net->nodes[i];
+        n->pooled = !n->inplace && n->kind != L_INPUT && last[i] >= 0;
+    }
+    for (int t = nn - 1; t >= 0; t--) {
+        node_t *n = &net->nodes[t];
+        for (int k = 0; k < n->nin && !n->inplace; k++) { /* gradients that become live at t */
+            int i = n->in[k];
+            if (net->nodes[i].inplace) i = net->nodes[i].in[0];
+            if (!net->nodes[i].pooled || last[i] != t || slot_of[i] >= 0) continue;
+            size_t need = net->nodes[i].numel * (size_t)max_batch;
+            int best = -1;
+            for (int q = 0; q < nslots; q++) /* smallest free slot that fits, else the largest free one */
+                if (!busy[q] && (best < 0 || (cap[q] >= need && (cap[best] < need || cap[q] < cap[best])) ||
+                                 (cap[best] < need && cap[q] > cap[best])))
+                    best = q;
+            if (best < 0) { best = nslots++; cap[best] = 0; }
+            if (cap[best] < need) cap[best] = need;
+            busy[best] = 1;
+            slot_of[i] = best;
+            n->zr[n->nzr++] = i;
+        }
+        if (n->pooled && slot_of[t] >= 0) busy[slot_of[t]] = 0; /* dead after its own backward */
+    }
+    size_t off = 0;
+    size_t *base = malloc(sizeof(size_t) * (nslots + 1));
+    for (int q = 0; base && q < nslots; q++) { base[q] = off; off += cap[q]; }
+    for (int i = 0; base && i < nn; i++)
+        if (net->nodes[i].pooled) net->nodes[i].goff = base[slot_of[i]];
+    *pool_size = off;
+    int rc = base ? 0 : -1;
+    free(base); free(last); free(slot_of); free(cap); free(busy);
+    return rc;
+}
+
 int ganc_net_build(ganc_net_t *net, int max_batch) {
     if (net->broken) return GANC_EINVAL; /* ganc_errmsg() still holds the first error */
     if (net->built) return ganc_fail(GANC_EINVAL, "%s: already built", net->name);
     if (max_batch < 1) return ganc_fail(GANC_EINVAL, "%s: max_batch must be >= 1", net->name);
     if (net->nnodes == 0) return ganc_fail(GANC_EINVAL, "%s: no layers", net->name);
     size_t acts = 0, aux = 0, col = 0, tmp = 0, v;
+    /* In-place activations (PyTorch's inplace=True, decided here so callers need not): a ReLU, LeakyReLU
+       (slope > 0), Tanh or Sigmoid whose input is read by nothing else, and whose input's own backward does not
+       read its output, overwrites that input's buffer, and its gradient is computed in place too. */
+    int *cons = calloc((size_t)net->nnodes, sizeof(int));
+    if (!cons) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
+    for (int i = 0; i < net->nnodes; i++)
+        for (int k = 0; k < net->nodes[i].nin; k++) cons[net->nodes[i].in[k]]++;
     for (int i = 0; i < net->nnodes; i++) {
         node_t *n = &net->nodes[i];
-        if (!mul_ok(n->numel, (size_t)max_batch * 2, &v)) goto toobig;
-        acts += v;
+        n->inplace = 0;
+        if (!((n->kind == L_RELU || n->kind == L_TANH || n->kind == L_SIGMOID) ||
+              (n->kind == L_LRELU && n->f0 > 0.0f)))
+            continue;
+        const node_t *a = &net->nodes[n->in[0]];
+        int reads_own_out = a->kind == L_INPUT || a->kind == L_RELU || a->kind == L_LRELU || a->kind == L_TANH ||
+                            a->kind == L_SIGMOID || a->kind == L_LSTM || a->inplace;
+        n->inplace = cons[n->in[0]] == 1 && !reads_own_out;
+    }
+    free(cons);
+    size_t pool = 0;
+    if (plan_grads(net, max_batch, &pool)) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
+    for (int i = 0; i < net->nnodes; i++) {
+        node_t *n = &net->nodes[i];
+        if (!n->inplace) { /* output, plus the gradient unless pooled */
+            if (!mul_ok(n->numel, (size_t)max_batch * (n->pooled ? 1 : 2), &v)) goto toobig;
+            acts += v;
+        }
         if (!mul_ok((n->aux_per + 63) & ~(size_t)63, (size_t)max_batch, &v)) goto toobig;
         aux += v + ((n->aux_fix + 63) & ~(size_t)63);
-        if (!mul_ok(n->col_per, (size_t)max_batch, &v)) goto toobig;
+        n->chunk = max_batch;
+        if (n->kind == L_CONV || n->kind == L_CONVT) {
+            size_t c = n->col_per ? COL_LIMIT / n->col_per : (size_t)max_batch;
+            n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
+        }
+        if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;
         if (v > col) col = v;
-        if (!mul_ok(n->tmp_per, (size_t)max_batch, &v)) goto toobig;
+        if (!mul_ok(n->tmp_per, (size_t)n->chunk, &v)) goto toobig;
         if (v > tmp) tmp = v;
     }
     net->params = calloc(net->nparam + 1, sizeof(float));
@@ -417,17 +516,31 @@ int ganc_net_build(ganc_net_t *net, int max_batch) {
     net->counters = calloc((size_t)net->ncounters + 1, sizeof(int64_t));
     net->acts = calloc(acts, sizeof(float));
     net->auxmem = aux ? malloc(aux) : NULL;
-    net->col = col ? malloc(col * sizeof(float)) : NULL;
-    net->tmp = tmp ? malloc(tmp * sizeof(float)) : NULL;
+    net->scr = calloc(1, sizeof(scratch_t));
+    if (net->scr) {
+        net->scr->refs = 1;
+        net->scr->ncol = col;
+        net->scr->ntmp = tmp;
+        net->scr->npool = pool;
+        net->scr->col = col ? malloc(col * sizeof(float)) : NULL;
+        net->scr->tmp = tmp ? malloc(tmp * sizeof(float)) : NULL;
+        net->scr->pool = pool ? malloc(pool * sizeof(float)) : NULL;
+    }
     if (!net->params || !net->grads || !net->bufs || !net->counters || !net->acts || (aux && !net->auxmem) ||
-        (col && !net->col) || (tmp && !net->tmp))
+        !net->scr || (col && !net->scr->col) || (tmp && !net->scr->tmp) || (pool && !net->scr->pool))
         return ganc_fail(GANC_ENOMEM, "%s: cannot allocate %zu MB of activations for batch %d", net->name,
                          (acts + col + tmp) * 4 >> 20, max_batch);
     size_t ao = 0, xo = 0;
     for (int i = 0; i < net->nnodes; i++) {
         node_t *n = &net->nodes[i];
-        n->out = net->acts + ao; ao += n->numel * max_batch;
-        n->dout = net->acts + ao; ao += n->numel * max_batch;
+        if (n->inplace) {
+            n->out = net->nodes[n->in[0]].out;
+            n->dout = net->nodes[n->in[0]].dout;
+        } else {
+            n->out = net->acts + ao; ao += n->numel * max_batch;
+            if (n->pooled) n->dout = net->scr->pool + n->goff;
+            else { n->dout = net->acts + ao; ao += n->numel * max_batch; }
+        }
         n->aux = net->auxmem ? net->auxmem + xo : NULL;
         xo += ((n->aux_per + 63) & ~(size_t)63) * max_batch + ((n->aux_fix + 63) & ~(size_t)63);
     }
@@ -437,6 +550,41 @@ int ganc_net_build(ganc_net_t *net, int max_batch) {
     return GANC_OK;
 toobig:
     return ganc_fail(GANC_ENOMEM, "%s: activation sizes overflow for batch %d", net->name, max_batch);
+}
+
+int ganc_net_share_scratch(ganc_net_t *a, ganc_net_t *b) {
+    if (!a->built || !b->built) return ganc_fail(GANC_EINVAL, "share_scratch: build both networks first");
+    if (a->scr == b->scr) return GANC_OK;
+    scratch_t *s = a->scr, *o = b->scr;
+    if (o->ncol > s->ncol) {
+        float *p = realloc(s->col, o->ncol * sizeof(float));
+        if (!p) return ganc_fail(GANC_ENOMEM, "share_scratch: out of memory");
+        s->col = p;
+        s->ncol = o->ncol;
+    }
+    if (o->ntmp > s->ntmp) {
+        float *p = realloc(s->tmp, o->ntmp * sizeof(float));
+        if (!p) return ganc_fail(GANC_ENOMEM, "share_scratch: out of memory");
+        s->tmp = p;
+        s->ntmp = o->ntmp;
+    }
+    if (o->npool > s->npool) {
+        float *p = realloc(s->pool, o->npool * sizeof(float));
+        if (!p) return ganc_fail(GANC_ENOMEM, "share_scratch: out of memory");
+        s->pool = p;
+        s->npool = o->npool;
+    }
+    if (--o->refs == 0) { free(o->col); free(o->tmp); free(o->pool); free(o); }
+    b->scr = s;
+    s->refs++;
+    ganc_net_t *nets[2] = {a, b}; /* the pool may have moved: re-point pooled gradients and their in-place aliases */
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < nets[k]->nnodes; i++) {
+            node_t *n = &nets[k]->nodes[i];
+            if (n->pooled) n->dout = s->pool + n->goff;
+            else if (n->inplace) n->dout = nets[k]->nodes[n->in[0]].dout;
+        }
+    return GANC_OK;
 }
 
 static void init_tensors(ganc_net_t *net, uint64_t seed, int dcgan) {
@@ -527,8 +675,12 @@ int ganc_net_forward(ganc_net_t *net, int N, int flags) {
         }
         case L_CONV: case L_CONVT: {
             conv_geom_t g;
-            geom(net, n, N, &g);
-            (n->kind == L_CONV ? conv2d_forward : convt2d_forward)(&g, x, P(0), P(1), y, net->col, net->tmp);
+            const size_t xs = a->numel, ys = n->numel;
+            for (int b0 = 0; b0 < N; b0 += n->chunk) {
+                geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+                (n->kind == L_CONV ? conv2d_forward : convt2d_forward)(&g, x + xs * b0, P(0), P(1), y + ys * b0,
+                                                                      net->scr->col, net->scr->tmp);
+            }
             break;
         }
         case L_BN:
@@ -590,10 +742,11 @@ int ganc_net_forward(ganc_net_t *net, int N, int flags) {
     return GANC_OK;
 }
 
-static void zero_act_grads(ganc_net_t *net) {
+static void zero_act_grads(ganc_net_t *net) { /* pooled buffers are cleared when they become live */
     if (net->grads_clean) return;
     for (int i = 0; i < net->nnodes; i++)
-        memset(net->nodes[i].dout, 0, sizeof(float) * net->nodes[i].numel * net->batch);
+        if (!net->nodes[i].inplace && !net->nodes[i].pooled)
+            memset(net->nodes[i].dout, 0, sizeof(float) * net->nodes[i].numel * net->batch);
     net->grads_clean = 1;
 }
 
@@ -609,6 +762,10 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
     const int N = net->batch, train = net->fw_flags & GANC_TRAIN, want_pg = !(flags & GANC_NO_PARAM_GRADS);
     for (int i = net->nnodes - 1; i >= 0; i--) {
         node_t *n = &net->nodes[i];
+        for (int k = 0; k < n->nzr; k++) {
+            const node_t *z = &net->nodes[n->zr[k]];
+            memset(z->dout, 0, sizeof(float) * z->numel * N);
+        }
         if (n->kind == L_INPUT) continue;
         node_t *a = &net->nodes[n->in[0]], *b = n->nin > 1 ? &net->nodes[n->in[1]] : NULL;
         const float *x = a->out, *y = n->out, *dy = n->dout;
@@ -627,9 +784,13 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         }
         case L_CONV: case L_CONVT: {
             conv_geom_t g;
-            geom(net, n, N, &g);
-            (n->kind == L_CONV ? conv2d_backward : convt2d_backward)(&g, x, P(0), dy, dx, G(0), G(1), net->col,
-                                                                      net->tmp);
+            const size_t xs = a->numel, ys = n->numel;
+            for (int b0 = 0; b0 < N; b0 += n->chunk) { /* weight gradients accumulate over chunks in order */
+                geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+                (n->kind == L_CONV ? conv2d_backward : convt2d_backward)(&g, x + xs * b0, P(0), dy + ys * b0,
+                                                                          dx ? dx + xs * b0 : NULL, G(0), G(1),
+                                                                          net->scr->col, net->scr->tmp);
+            }
             break;
         }
         case L_BN:
@@ -637,8 +798,9 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
             if (train) batchnorm_backward_train(x, P(0), dy, dx, G(0), G(1), N, C, S, (float *)n->aux);
             else batchnorm_backward_eval(x, P(0), dy, dx, G(0), G(1), N, C, S, n->f0, B(2), B(3));
             break;
+        /* dx == dy for in-place nodes: the kernels then scale the gradient in place instead of adding */
         case L_RELU: relu_backward(y, dy, dx, tot); break;
-        case L_LRELU: leaky_relu_backward(x, dy, dx, tot, n->f0); break;
+        case L_LRELU: leaky_relu_backward(y, dy, dx, tot, n->f0); break;
         case L_TANH: tanh_backward(y, dy, dx, tot); break;
         case L_SIGMOID: sigmoid_backward(y, dy, dx, tot); break;
         case L_PRELU: cs_of(n, &C, &S); prelu_backward(x, P(0), dy, dx, G(0), N, C, S, n->i0); break;
@@ -670,7 +832,7 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         case L_LSTM: {
             int T = n->shape[0], H = n->i1;
             const float *gates = (const float *)n->aux, *cells = gates + (size_t)N * T * 4 * H;
-            lstm_backward(x, P(0), P(1), y, gates, cells, dy, dx, G(0), G(1), G(2), G(3), net->tmp, N, T, n->i0, H);
+            lstm_backward(x, P(0), P(1), y, gates, cells, dy, dx, G(0), G(1), G(2), G(3), net->scr->tmp, N, T, n->i0, H);
             break;
         }
         }

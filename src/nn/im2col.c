@@ -3,12 +3,22 @@
 #include <string.h>
 #include "nn/nn.h"
 
+/* ow in [lo,hi) maps to an input column ow*s - p + j inside [0,W) */
+static inline void valid_range(int W, int OW, int s, int p, int j, int *lo, int *hi) {
+    int a = p - j, b = W + p - j; /* need a <= ow*s < b */
+    int l = a <= 0 ? 0 : (a + s - 1) / s, h = b <= 0 ? 0 : (b + s - 1) / s;
+    *lo = l;
+    *hi = h < OW ? h : OW;
+    if (*hi < *lo) *hi = *lo;
+}
+
 void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *col) {
     const int rows = C * KH * KW;
     const size_t P = (size_t)OH * OW, NP = (size_t)N * P;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
-        int c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
+        int c = r / (KH * KW), i = (r / KW) % KH, j = r % KW, lo, hi;
+        valid_range(W, OW, s, p, j, &lo, &hi);
         float *dst = col + (size_t)r * NP;
         for (int n = 0; n < N; n++) {
             const float *xc = x + ((size_t)n * C + c) * H * W;
@@ -17,15 +27,12 @@ void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, i
                 float *d = dst + (size_t)n * P + (size_t)oh * OW;
                 if (ih < 0 || ih >= H) { memset(d, 0, sizeof(float) * OW); continue; }
                 const float *xr = xc + (size_t)ih * W;
-                if (s == 1) {
-                    int lo = p - j, hi = W + p - j; /* ow range with iw inside [0,W) */
-                    for (int ow = 0; ow < OW; ow++) d[ow] = (ow >= lo && ow < hi) ? xr[ow - lo] : 0.0f;
-                } else {
-                    for (int ow = 0; ow < OW; ow++) {
-                        int iw = ow * s - p + j;
-                        d[ow] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
-                    }
-                }
+                const int off = j - p; /* output column ow reads input column ow*s + off */
+                for (int ow = 0; ow < lo; ow++) d[ow] = 0.0f;
+                if (s == 1) memcpy(d + lo, xr + lo + off, sizeof(float) * (hi - lo));
+                else if (s == 2) for (int ow = lo; ow < hi; ow++) d[ow] = xr[2 * ow + off];
+                else for (int ow = lo; ow < hi; ow++) d[ow] = xr[ow * s + off];
+                for (int ow = hi; ow < OW; ow++) d[ow] = 0.0f;
             }
         }
     }
@@ -37,6 +44,8 @@ void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s,
     for (int c = 0; c < C; c++) {
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
+                int lo, hi;
+                valid_range(W, OW, s, p, j, &lo, &hi);
                 const float *src = col + ((size_t)(c * KH + i) * KW + j) * NP;
                 for (int n = 0; n < N; n++) {
                     float *xc = x + ((size_t)n * C + c) * H * W;
@@ -45,10 +54,10 @@ void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s,
                         if (ih < 0 || ih >= H) continue;
                         const float *sr = src + (size_t)n * P + (size_t)oh * OW;
                         float *xr = xc + (size_t)ih * W;
-                        for (int ow = 0; ow < OW; ow++) {
-                            int iw = ow * s - p + j;
-                            if (iw >= 0 && iw < W) xr[iw] += sr[ow];
-                        }
+                        const int off = j - p;
+                        if (s == 1) for (int ow = lo; ow < hi; ow++) xr[ow + off] += sr[ow];
+                        else if (s == 2) for (int ow = lo; ow < hi; ow++) xr[2 * ow + off] += sr[ow];
+                        else for (int ow = lo; ow < hi; ow++) xr[ow * s + off] += sr[ow];
                     }
                 }
             }

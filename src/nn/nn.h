@@ -54,7 +54,7 @@ void batchnorm_backward_eval(const float *x, const float *gamma, const float *dy
 void relu_forward(const float *x, float *y, size_t n);
 void relu_backward(const float *y, const float *dy, float *dx, size_t n);
 void leaky_relu_forward(const float *x, float *y, size_t n, float a);
-void leaky_relu_backward(const float *x, const float *dy, float *dx, size_t n, float a);
+void leaky_relu_backward(const float *y, const float *dy, float *dx, size_t n, float a);
 void tanh_forward(const float *x, float *y, size_t n);
 void tanh_backward(const float *y, const float *dy, float *dx, size_t n);
 void sigmoid_forward(const float *x, float *y, size_t n);
