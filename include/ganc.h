@@ -391,6 +391,42 @@ int ganc_dcgan_meta(const ganc_dcgan_cfg_t *cfg, const char *kv[], int max_pairs
 int ganc_dcgan_sample(ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *cfg, int n, const float *z,
                       ganc_rng_t *rng, int bn_batch, float *out);
 
+/* ---------------------------------------------------------------- metrics (src/metrics)
+   Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */
+
+/* mean (d) and unbiased covariance (d,d) of n feature rows */
+int ganc_feature_stats(const float *f, int n, int d, double *mu, double *cov);
+/* Frechet distance between two Gaussians (FID when the features are a feature network's) */
+double ganc_fid(const double *mu1, const double *cov1, const double *mu2, const double *cov2, int d);
+/* KID: unbiased MMD^2, cubic polynomial kernel, mean/std over `subsets` subsets of `size` rows */
+int ganc_kid(const float *f1, int n1, const float *f2, int n2, int d, int subsets, int size, uint64_t seed,
+             double *mean, double *std);
+/* improved precision/recall with k-NN manifolds (k = 3 in the paper) */
+int ganc_precision_recall(const float *real, int nr, const float *fake, int nf, int d, int k, double *precision,
+                          double *recall);
+/* Inception Score from class probabilities (n, classes) over `splits` splits */
+int ganc_inception_score(const float *probs, int n, int classes, int splits, double *mean, double *std);
+/* fraction of rows whose most probable class is wanted[i] */
+double ganc_class_accuracy(const float *probs, int n, int classes, const int *wanted);
+/* Parzen-window mean log-likelihood of test rows under Gaussian kernels (width sigma) on generated rows, and its
+   standard error */
+int ganc_parzen(const float *gen, int ng, const float *test, int nt, int d, double sigma, double *mean, double *se);
+/* PSNR (dB) and SSIM of two 8-bit images (h,w,c); y_channel: on BT.601 Y (c >= 3), else per channel; `border`
+   pixels cropped on each side (the SR scale factor in the SRGAN protocol). */
+double ganc_psnr(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
+double ganc_ssim(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
+
+/* ---------------------------------------------------------------- the Fashion-MNIST feature network
+   A small CNN trained by ganc (`ganc train classifier`), whose weights are committed (weights/fmnist_cnn.safetensors):
+   input (1,32,32) in [-1,1] (28x28 images padded by 2 px of background, as the dataset loader does);
+   conv3x3(32)-BN-ReLU-avgpool2, conv3x3(64)-BN-ReLU-avgpool2, conv3x3(128)-BN-ReLU-avgpool2, flatten,
+   fc(128)-ReLU [the 128-d features for FID/KID/precision-recall], dropout 0.3, fc(10) [logits]. */
+ganc_net_t *ganc_classifier_net(int max_batch, int *in, int *features, int *logits);
+/* Run the network in inference mode over n images (n,1,32,32); write features (n,128) and/or softmax
+   probabilities (n,10) (either may be NULL). */
+int ganc_classifier_run(ganc_net_t *net, int in, int features, int logits, const float *x, int n, float *feat,
+                        float *probs);
+
 #ifdef __cplusplus
 }
 #endif

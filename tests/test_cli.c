@@ -171,6 +171,34 @@ static void interrupt_and_time(void) {
     CHECK(rc == 0 && access(tmp("timed/state.safetensors"), R_OK) == 0, "--time 1s: rc %d", rc);
 }
 
+/* ganc eval end to end: every metric runs, --json is one object, bad requests fail with one line */
+static void eval_cli(void) {
+    char args[2048], err[4096], out[8192];
+    snprintf(args, sizeof args, "eval fid,kid,pr,is,acc --real fashion-mnist:test --fake fashion-mnist:train --n 500 "
+                                "--kid-subsets 10 --kid-size 200 --json");
+    int rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "eval on two Fashion-MNIST splits: %d %s", rc, err);
+    FILE *f = fopen(tmp("stdout.txt"), "r");
+    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[n] = 0;
+    if (f) fclose(f);
+    double fid = -1, acc = -1;
+    const char *p = strstr(out, "\"fid\": {\"value\": ");
+    if (p) fid = atof(p + strlen("\"fid\": {\"value\": "));
+    p = strstr(out, "\"acc\": {\"value\": ");
+    if (p) acc = atof(p + strlen("\"acc\": {\"value\": "));
+    CHECK(out[0] == '{' && strstr(out, "\"kid\"") && strstr(out, "\"precision\"") && strstr(out, "\"is\""),
+          "json output: %s", out);
+    CHECK(fid >= 0 && fid < 20, "FID between two real splits (500 each): %g", fid);
+    CHECK(acc > 0.85, "class accuracy of real training images: %g", acc);
+    snprintf(args, sizeof args, "eval fid,parzen --fake %s --n 200 --valid-n 100", tmp("full"));
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "eval of a trained run folder: %d %s", rc, err);
+    expect_error("unknown metric", "eval bogus --fake fashion-mnist:test", 2, "unknown metric 'bogus'");
+    snprintf(args, sizeof args, "eval fid --fake %s", tmp("text.safetensors"));
+    expect_error("bad fake source", args, 1, "text.safetensors");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
     ganc = argv[1];
@@ -180,6 +208,7 @@ int main(int argc, char **argv) {
     bad_files();
     image_folder();
     interrupt_and_time();
+    eval_cli();
     tu_tmpdir_remove();
     return tu_finish("test_cli");
 }

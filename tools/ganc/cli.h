@@ -29,6 +29,14 @@ int flag_seen(const flag_t *flags, int nflags, const char *name);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_train_classifier(int argc, char **argv);
+
+/* FID during training: statistics of `real` (n images) once, then FID of n samples of a generator */
+typedef struct fid_ref fid_ref_t;
+fid_ref_t *fid_ref_new(const char *real, int n);
+double fid_ref_model(fid_ref_t *r, ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *c, uint64_t seed);
+void fid_ref_free(fid_ref_t *r);
 
 /* progress and plots */
 typedef struct {

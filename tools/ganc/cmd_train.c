@@ -14,8 +14,9 @@ static volatile sig_atomic_t g_stop = 0;
 static void on_signal(int sig) { g_stop = sig; }
 
 typedef struct {
-    const char *data, *out, *resume, *on_nan;
+    const char *data, *out, *resume, *on_nan, *eval_real;
     int size, channels, nz, ngf, ndf, batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad;
+    int eval_every, eval_n;
     float lr, beta1, beta2;
     uint64_t seed;
     double time_limit;
@@ -131,7 +132,7 @@ int cmd_train(int argc, char **argv) {
     train_opts_t o = {.data = "fashion-mnist", .out = "runs/dcgan", .size = 32, .channels = 0, .nz = 100, .ngf = 64,
                       .ndf = 64, .batch = 64, .iters = 0, .epochs = 0, .threads = 0, .log_every = 25,
                       .sample_every = 250, .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1,
-                      .on_nan = "stop"};
+                      .on_nan = "stop", .eval_real = "fashion-mnist:test", .eval_n = 2000};
     flag_t flags[] = {
         {"data", F_STR, &o.data, "SRC", "training data", 0},
         {"out", F_STR, &o.out, "DIR", "output folder", 0},
@@ -154,6 +155,9 @@ int cmd_train(int argc, char **argv) {
         {"sample-every", F_INT, &o.sample_every, NULL, "steps between sample grids (0: only at the end)", 0},
         {"ckpt-every", F_INT, &o.ckpt_every, NULL, "steps between checkpoints (0: only at the end)", 0},
         {"skip-bad", F_BOOL, &o.skip_bad, NULL, "skip image files that cannot be decoded (default: stop)", 0},
+        {"eval-every", F_INT, &o.eval_every, NULL, "steps between FID evaluations (0: none); into log.csv and loss.svg", 0},
+        {"eval-real", F_STR, &o.eval_real, "SRC", "FID reference images (see ganc eval)", 0},
+        {"eval-n", F_INT, &o.eval_n, NULL, "images per FID evaluation (real and generated)", 0},
         {"on-nan", F_STR, &o.on_nan, "WHAT", "on a NaN/Inf loss or gradient: stop (keep the last good checkpoint) or "
                                              "restore (reload it, halve the learning rate, go on; at most 8 times)", 0},
     };
@@ -287,7 +291,7 @@ int cmd_train(int argc, char **argv) {
         const char *lp = path_in(o.out, "log.csv");
         if (start > 0) trim_log(lp, start);
         else {
-            const char *hdr = "step,epoch,seconds,img_per_s,loss_d,loss_g,d_x,d_g_z1,d_g_z2\n";
+            const char *hdr = "step,epoch,seconds,img_per_s,loss_d,loss_g,d_x,d_g_z1,d_g_z2,fid\n";
             ganc_write_file_atomic(lp, hdr, strlen(hdr));
         }
         log = fopen(lp, "a");
@@ -302,6 +306,13 @@ int cmd_train(int argc, char **argv) {
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    fid_ref_t *fref = NULL;
+    if (!rc && o.eval_every > 0) {
+        if (!(fref = fid_ref_new(o.eval_real, o.eval_n))) {
+            fprintf(stderr, "ganc train: --eval-every: %s\n", ganc_errmsg());
+            rc = 1;
+        }
+    }
     progress_t pg;
     progress_init(&pg, target == INT64_MAX ? 0 : target);
     ganc_gan_stats_t st = {0};
@@ -357,11 +368,19 @@ int cmd_train(int argc, char **argv) {
         }
         double eta = target == INT64_MAX ? (o.time_limit - (tn - t_start)) : (double)(target - done) * o.batch / rate;
         if (o.time_limit > 0 && o.time_limit - (tn - t_start) < eta) eta = o.time_limit - (tn - t_start);
-        int logrow = done % o.log_every == 0 || done == target;
+        double fid = NAN;
+        if (fref && (done % o.eval_every == 0 || done == target)) {
+            ganc_net_t *g = ganc_dcgan_g(t);
+            fid = fid_ref_model(fref, g, 0, ganc_net_nnodes(g) - 1, &tc.net, o.seed * 3 + 5);
+        }
+        int logrow = done % o.log_every == 0 || done == target || !isnan(fid);
         if (logrow) {
-            fprintf(log, "%lld,%lld,%.3f,%.2f,%.6f,%.6f,%.6f,%.6f,%.6f\n", (long long)done, (long long)ld.epoch,
-                    tn - t_start, rate, st.loss_d, st.loss_g, st.d_x, st.d_g_z1, st.d_g_z2);
+            char fs[32] = "";
+            if (!isnan(fid)) snprintf(fs, sizeof fs, "%.4f", fid);
+            fprintf(log, "%lld,%lld,%.3f,%.2f,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", (long long)done, (long long)ld.epoch,
+                    tn - t_start, rate, st.loss_d, st.loss_g, st.d_x, st.d_g_z1, st.d_g_z2, fs);
             fflush(log);
+            if (!isnan(fid) && !pg.tty) printf("step %lld: FID %.3f (%d samples vs %s)\n", (long long)done, fid, o.eval_n, o.eval_real);
         }
         progress_update(&pg, done, rate, eta, &st, logrow);
         if (o.time_limit > 0 && tn - t_start >= o.time_limit) stopped_by = -1;
@@ -398,6 +417,7 @@ int cmd_train(int argc, char **argv) {
                (long long)(end - start), el, (double)(end - start) * o.batch / el, o.out);
         if (stopped_by) printf("resume with: ganc train --resume %s --iters N\n", o.out);
     }
+    fid_ref_free(fref);
     free(fixed_z); free(gridbuf); free(xb);
     ganc_loader_free(&ld);
     ganc_dcgan_trainer_free(t);

@@ -4,8 +4,9 @@
 #include "cli.h"
 
 static const command_t commands[] = {
-    {"train", NULL, "train a model (dcgan) on a dataset; resumable", cmd_train},
+    {"train", NULL, "train a model (dcgan, or the eval feature network: classifier); resumable", cmd_train},
     {"sample", NULL, "generate images from a trained generator into .npy or .png", cmd_sample},
+    {"eval", NULL, "FID, KID, precision/recall, IS, class accuracy, Parzen, PSNR, SSIM", cmd_eval},
     {"info", NULL, "list the tensors and metadata of a safetensors file", cmd_info},
 };
 
@@ -23,6 +24,8 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) { printf("ganc 0.1.0\n"); return 0; }
+    if (!strcmp(argv[1], "train") && argc > 2 && !strcmp(argv[2], "classifier"))
+        return cmd_train_classifier(argc - 3, argv + 3);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
     fprintf(stderr, "ganc: unknown command '%s'\n\n", argv[1]);

@@ -61,30 +61,33 @@ void progress_end(progress_t *p) {
     fflush(stdout);
 }
 
-/* ---- loss plot: two panels (losses; D(x) and D(G(z))) from log.csv columns
-   step,epoch,seconds,img_per_s,loss_d,loss_g,d_x,d_g_z1,d_g_z2 */
+/* ---- loss plot: two panels (losses; D(x) and D(G(z))), and a third for FID when log.csv has any, from columns
+   step,epoch,seconds,img_per_s,loss_d,loss_g,d_x,d_g_z1,d_g_z2[,fid] */
 int write_loss_svg(const char *csv_path, const char *svg_path) {
     FILE *f = fopen(csv_path, "r");
     if (!f) return ganc_fail(GANC_EIO, "%s: cannot open", csv_path);
     int cap = 1024, n = 0;
-    double (*r)[9] = malloc(sizeof(*r) * cap);
+    double (*r)[10] = malloc(sizeof(*r) * cap);
     char line[512];
     if (!fgets(line, sizeof line, f)) { fclose(f); free(r); return ganc_fail(GANC_EFORMAT, "%s: empty", csv_path); }
+    int nfid = 0;
     while (fgets(line, sizeof line, f)) {
-        double v[9];
-        if (sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-                   &v[8]) != 9)
-            continue;
+        double v[10];
+        int got = sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                         &v[6], &v[7], &v[8], &v[9]);
+        if (got < 9) continue;
+        if (got < 10) v[9] = NAN;
+        else nfid++;
         if (n == cap) {
             cap *= 2;
-            double (*q)[9] = realloc(r, sizeof(*r) * cap);
+            double (*q)[10] = realloc(r, sizeof(*r) * cap);
             if (!q) break;
             r = q;
         }
         memcpy(r[n++], v, sizeof v);
     }
     fclose(f);
-    const int W = 900, H = 560, L = 60, R = 20, PH = 220, T1 = 30, T2 = 310;
+    const int W = 900, H = nfid ? 840 : 560, L = 60, R = 20, PH = 220, T1 = 30, T2 = 310, T3 = 590;
     char *svg = malloc(1 << 20 | (size_t)n * 200);
     if (!svg) { free(r); return ganc_fail(GANC_ENOMEM, "out of memory"); }
     size_t o = 0, cap_b = (1 << 20) | (size_t)n * 200;
@@ -121,6 +124,23 @@ int write_loss_svg(const char *csv_path, const char *svg_path) {
             OUT("'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", L + 10 + s * 90, top - 8, colors[panel * 2 + s],
                 names[panel * 2 + s]);
         }
+    }
+    if (nfid) { /* FID panel */
+        double fmax_ = 0;
+        for (int i = 0; i < n; i++)
+            if (!isnan(r[i][9])) fmax_ = fmax(fmax_, r[i][9]);
+        if (fmax_ <= 0) fmax_ = 1;
+        OUT("<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, T3, W - L - R, PH);
+        for (int k = 0; k <= 4; k++) {
+            int y = T3 + PH - (int)(PH * k / 4);
+            OUT("<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='#eee'/><text x='%d' y='%d' text-anchor='end'>%.1f</text>\n",
+                L, W - R, y, y, L - 5, y + 4, fmax_ * k / 4);
+        }
+        OUT("<polyline fill='none' stroke='#9467bd' stroke-width='1.5' points='");
+        for (int i = 0; i < n; i++)
+            if (!isnan(r[i][9]))
+                OUT("%.1f,%.1f ", L + (W - L - R) * (r[i][0] - x0) / (x1 - x0), T3 + PH - PH * r[i][9] / fmax_);
+        OUT("'/>\n<text x='%d' y='%d' fill='#9467bd'>FID (log.csv column fid)</text>\n", L + 10, T3 - 8);
     }
     OUT("</svg>\n");
 #undef OUT
