@@ -22,16 +22,6 @@ typedef struct {
 
 static void src_free(src_t *s) { free(s->x); free(s->labels); memset(s, 0, sizeof *s); }
 
-static int ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* one (c,h,w) image in [-1,1] -> (1,32,32) by the dataset rules (pad 28x28, else grey + resize + crop) */
 static int to_net_input(const float *x, int c, int h, int w, float *out) {
     if (c == 1 && h == 32 && w == 32) { memcpy(out, x, sizeof(float) * 1024); return 0; }
@@ -87,26 +77,17 @@ static int load_source(const char *spec, int nmax, uint64_t seed, src_t *s) {
         return 0;
     }
     char gpath[4096];
-    int model = 0;
-    if (ends_with(spec, ".safetensors")) { snprintf(gpath, sizeof gpath, "%s", spec); model = 1; }
-    else if (is_dir(spec)) {
-        snprintf(gpath, sizeof gpath, "%s/G.safetensors", spec);
+    int model = ends_with(spec, ".safetensors");
+    if (!model && is_dir(spec)) {
         struct stat st;
+        snprintf(gpath, sizeof gpath, "%s/G.safetensors", spec);
         model = stat(gpath, &st) == 0;
     }
     if (model) { /* sample a trained generator: BatchNorm in eval mode, noise from the seed */
-        ganc_st_t *st;
-        if (ganc_st_open(&st, gpath)) return -1;
         ganc_dcgan_cfg_t cfg;
-        int is_g, zin, gout;
-        if (ganc_dcgan_cfg_from_file(st, &cfg, &is_g) || !is_g) {
-            if (!is_g) ganc_fail(GANC_EMISMATCH, "%s: not a generator", gpath);
-            ganc_st_free(st);
-            return -1;
-        }
-        ganc_net_t *g = ganc_dcgan_generator(&cfg, 250, &zin, &gout);
-        if (!g || ganc_net_load_from(g, st, "", 0)) { ganc_net_free(g); ganc_st_free(st); return -1; }
-        ganc_st_free(st);
+        int zin, gout;
+        ganc_net_t *g = open_generator(spec, 250, &cfg, &zin, &gout, gpath, sizeof gpath);
+        if (!g) return -1;
         size_t per = (size_t)cfg.nc * cfg.size * cfg.size;
         float *imgs = malloc(sizeof(float) * per * nmax);
         s->x = malloc(sizeof(float) * (size_t)nmax * 1024);

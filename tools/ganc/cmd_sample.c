@@ -3,13 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "cli.h"
-
-static int ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
 
 int cmd_sample(int argc, char **argv) {
     static const command_t cmd = {
@@ -51,17 +45,11 @@ int cmd_sample(int argc, char **argv) {
     }
     ganc_set_threads(threads);
     char gpath[4096];
-    struct stat sb;
-    if (stat(pos[0], &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(gpath, sizeof gpath, "%s/G.safetensors", pos[0]);
-    else snprintf(gpath, sizeof gpath, "%s", pos[0]);
-    ganc_st_t *st;
-    if (ganc_st_open(&st, gpath)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
     ganc_dcgan_cfg_t cfg;
-    int is_g = 0, rc = 1;
+    int rc = 1, zin, gout;
     float *z = NULL, *x = NULL;
-    ganc_net_t *g = NULL;
-    if (ganc_dcgan_cfg_from_file(st, &cfg, &is_g)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
-    if (!is_g) { fprintf(stderr, "ganc sample: %s holds a discriminator, not a generator\n", gpath); goto done; }
+    ganc_net_t *g = open_generator(pos[0], batch, &cfg, &zin, &gout, gpath, sizeof gpath);
+    if (!g) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
     if (zpath) {
         int nd;
         int64_t sh[8];
@@ -78,9 +66,6 @@ int cmd_sample(int argc, char **argv) {
         }
         n = (int)sh[0];
     }
-    int zin, gout;
-    g = ganc_dcgan_generator(&cfg, batch < n ? batch : n, &zin, &gout);
-    if (!g || ganc_net_load_from(g, st, "", 0)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
     const size_t img = (size_t)cfg.nc * cfg.size * cfg.size;
     x = malloc(sizeof(float) * img * n);
     if (!x) { fprintf(stderr, "ganc sample: out of memory for %d images\n", n); goto done; }
@@ -114,6 +99,5 @@ int cmd_sample(int argc, char **argv) {
 done:
     free(z); free(x);
     ganc_net_free(g);
-    ganc_st_free(st);
     return rc;
 }
