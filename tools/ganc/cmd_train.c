@@ -137,7 +137,7 @@ int cmd_train(int argc, char **argv) {
         {"data", F_STR, &o.data, "SRC", "training data", 0},
         {"out", F_STR, &o.out, "DIR", "output folder", 0},
         {"resume", F_STR, &o.resume, "DIR", "continue the run saved in DIR (its settings are reused)", 0},
-        {"iters", F_INT, &o.iters, NULL, "stop at this total iteration count (default 600 unless --epochs/--time)", 0},
+        {"iters", F_INT, &o.iters, NULL, "stop at this total iteration count (default 1500 unless --epochs/--time)", 0},
         {"epochs", F_INT, &o.epochs, NULL, "stop after this many passes over the data", 0},
         {"time", F_DURATION, &o.time_limit, "T", "stop cleanly after this long (e.g. 90s, 10m, 2h) and save", 0},
         {"size", F_INT, &o.size, NULL, "image size: 32 (4 blocks) or 64 (5 blocks, pytorch/examples)", 0},
@@ -217,7 +217,7 @@ int cmd_train(int argc, char **argv) {
         ganc_st_free(state);
         return 2;
     }
-    if (!o.iters && !o.epochs && !(o.time_limit > 0)) o.iters = 600;
+    if (!o.iters && !o.epochs && !(o.time_limit > 0)) o.iters = 1500; /* ~5 min on 2 cores */
     if (strcmp(o.on_nan, "stop") && strcmp(o.on_nan, "restore")) {
         fprintf(stderr, "ganc train: --on-nan is stop or restore\n");
         ganc_st_free(state);
