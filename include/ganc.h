@@ -133,6 +133,8 @@ int ganc_net_pixel_shuffle(ganc_net_t *net, const char *name, int x, int r);
 /* Upsample by an integer factor; mode 0 = nearest, 1 = bilinear (align_corners=False, as PyTorch). */
 int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int factor, int mode);
 int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int stride);
+/* MaxPool2d(k, stride, padding) as PyTorch (padding counts as -inf, floor mode, ties to the first maximum). */
+int ganc_net_maxpool(ganc_net_t *net, const char *name, int x, int k, int stride, int pad);
 /* Embedding: x holds indices stored as floats (exact below 2^24), shape (T) -> (T,dim); index out of range is an
    error reported by ganc_net_forward. */
 int ganc_net_embedding(ganc_net_t *net, const char *name, int x, int num, int dim);

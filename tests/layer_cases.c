@@ -38,6 +38,9 @@ static int b_up_bil2(ganc_net_t *n, const int *in) { return ganc_net_upsample(n,
 static int b_up_bil3(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 3, 1); }
 static int b_pool2(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 2, 2); }
 static int b_pool3(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 3, 1); }
+static int b_maxpool_a(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 3, 2, 0); }
+static int b_maxpool_b(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 3, 2, 1); }
+static int b_maxpool_c(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 2, 2, 0); }
 static int b_embed(ganc_net_t *n, const int *in) { return ganc_net_embedding(n, "emb", in[0], 10, 4); }
 static int b_lstm(ganc_net_t *n, const int *in) { return ganc_net_lstm(n, "rnn", in[0], 5); }
 /* a graph, not a chain: two inputs, conv/bn/lrelu, vector broadcast concat, residual add, pixel shuffle */
@@ -98,6 +101,9 @@ const fd_case_t layer_cases[] = {
     {"up_bil3", "upsample bilinear x3", 1, GANC_TRAIN, 1, {3}, {{1, 4, 3}}, b_up_bil3, 1, 1e-2f, 0, NULL},
     {"pool2", "avgpool k2 s2 odd", 2, GANC_TRAIN, 1, {3}, {{2, 5, 7}}, b_pool2, 1, 1e-2f, 0, NULL},
     {"pool3", "avgpool k3 s1", 1, GANC_TRAIN, 1, {3}, {{2, 5, 4}}, b_pool3, 1, 1e-2f, 0, NULL},
+    {"maxpool_k3s2", "maxpool k3 s2 odd", 2, GANC_TRAIN, 1, {3}, {{2, 7, 9}}, b_maxpool_a, 1, 1e-3f, 0, NULL},
+    {"maxpool_k3s2p1", "maxpool k3 s2 p1", 2, GANC_TRAIN, 1, {3}, {{2, 6, 5}}, b_maxpool_b, 1, 1e-3f, 0, NULL},
+    {"maxpool_k2s2", "maxpool k2 s2 batch1", 1, GANC_TRAIN, 1, {3}, {{3, 4, 6}}, b_maxpool_c, 1, 1e-3f, 0, NULL},
     {"embed", "embedding", 3, GANC_TRAIN, 1, {1}, {{5}}, b_embed, 0, 1e-2f, 0, prep_embed},
     {"lstm", "lstm T4 I3 H5", 2, GANC_TRAIN, 1, {2}, {{4, 3}}, b_lstm, 1, 1e-2f, 0, NULL},
     {"lstm_t1", "lstm T1 batch1", 1, GANC_TRAIN, 1, {2}, {{1, 3}}, b_lstm, 1, 1e-2f, 0, NULL},

@@ -10,11 +10,12 @@
 
 enum {
     L_INPUT, L_LINEAR, L_CONV, L_CONVT, L_BN, L_RELU, L_LRELU, L_PRELU, L_TANH, L_SIGMOID, L_DROPOUT, L_MAXOUT,
-    L_RESHAPE, L_CONCAT, L_ADD, L_PSHUFFLE, L_UPSAMPLE, L_AVGPOOL, L_EMBED, L_LSTM
+    L_RESHAPE, L_CONCAT, L_ADD, L_PSHUFFLE, L_UPSAMPLE, L_AVGPOOL, L_EMBED, L_LSTM, L_MAXPOOL
 };
 static const char *const kind_names[] = {"input", "linear", "conv2d", "conv_transpose2d", "batchnorm", "relu",
                                          "leaky_relu", "prelu", "tanh", "sigmoid", "dropout", "maxout", "reshape",
-                                         "concat", "add", "pixel_shuffle", "upsample", "avgpool", "embedding", "lstm"};
+                                         "concat", "add", "pixel_shuffle", "upsample", "avgpool", "embedding", "lstm",
+                                         "maxpool"};
 
 typedef struct {
     char name[96];
@@ -376,6 +377,19 @@ int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int s) {
     return finish(net);
 }
 
+int ganc_net_maxpool(ganc_net_t *net, const char *name, int x, int k, int s, int pad) {
+    node_t *n = add_node(net, L_MAXPOOL, name, x, -1, 1);
+    if (!n) return -1;
+    node_t *in = INODE(x);
+    if (in->ndim != 3 || k < 1 || s < 1 || pad < 0 || 2 * pad > k || in->shape[1] + 2 * pad < k ||
+        in->shape[2] + 2 * pad < k)
+        return fail_layer(net, name, L_MAXPOOL, "input must be (C,H,W) with H,W >= k - 2 pad, pad <= k/2");
+    set_shape(n, 3, (int[]){in->shape[0], (in->shape[1] + 2 * pad - k) / s + 1, (in->shape[2] + 2 * pad - k) / s + 1});
+    n->i0 = k; n->i1 = s; n->i2 = pad;
+    n->aux_per = sizeof(int32_t) * n->numel; /* the winning input position of every output */
+    return finish(net);
+}
+
 int ganc_net_embedding(ganc_net_t *net, const char *name, int x, int num, int dim) {
     node_t *n = add_node(net, L_EMBED, name, x, -1, 1);
     if (!n) return -1;
@@ -721,6 +735,10 @@ int ganc_net_forward(ganc_net_t *net, int N, int flags) {
         case L_AVGPOOL:
             avgpool_forward(x, y, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->shape[1], n->shape[2]);
             break;
+        case L_MAXPOOL:
+            maxpool_forward(x, y, (int32_t *)n->aux, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->i2,
+                            n->shape[1], n->shape[2]);
+            break;
         case L_EMBED: {
             size_t bad;
             if (embedding_forward(x, P(0), y, a->numel * N, n->i0, n->i1, &bad))
@@ -825,6 +843,10 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         case L_UPSAMPLE: upsample_backward(dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1); break;
         case L_AVGPOOL:
             avgpool_backward(dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->shape[1], n->shape[2]);
+            break;
+        case L_MAXPOOL:
+            maxpool_backward((const int32_t *)n->aux, dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->shape[1],
+                             n->shape[2]);
             break;
         case L_EMBED:
             if (want_pg) embedding_backward(x, dy, G(0), a->numel * N, n->i1);

@@ -80,6 +80,11 @@ void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, i
 /* avgpool k x k, stride s, no padding: (N,C,H,W) -> (N,C,OH,OW) */
 void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int OH, int OW);
 void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int OH, int OW);
+/* maxpool k x k, stride s, padding p (implicit -inf), floor mode: (N,C,H,W) -> (N,C,OH,OW); arg holds the
+   winning input offset within its (H,W) plane (first maximum in scan order, as PyTorch's CPU kernel) */
+void maxpool_forward(const float *x, float *y, int32_t *arg, int N, int C, int H, int W, int k, int s, int p, int OH,
+                     int OW);
+void maxpool_backward(const int32_t *arg, const float *dy, float *dx, int N, int C, int H, int W, int OH, int OW);
 /* embedding: idx (M) -> y (M,D); returns -1 (and the offending position in *bad) for an index out of range */
 int embedding_forward(const float *idx, const float *w, float *y, size_t M, int num, int D, size_t *bad);
 void embedding_backward(const float *idx, const float *dy, float *dw, size_t M, int D);

@@ -1,4 +1,5 @@
-/* Layers that move values around: Concat (with vector broadcast), PixelShuffle, Upsample, AvgPool, Embedding. */
+/* Layers that move values around: Concat (with vector broadcast), PixelShuffle, Upsample, AvgPool, MaxPool,
+   Embedding. */
 #include <math.h>
 #include <string.h>
 #include "nn/nn.h"
@@ -141,6 +142,37 @@ void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, in
                     for (int j = 0; j < k; j++) xc[(oh * s + i) * W + ow * s + j] += g;
             }
     }
+}
+
+void maxpool_forward(const float *x, float *y, int32_t *arg, int N, int C, int H, int W, int k, int s, int p, int OH,
+                     int OW) {
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++) {
+        const float *xc = x + (size_t)nc * H * W;
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float best = -INFINITY;
+                int at = -1;
+                for (int i = 0; i < k; i++) {
+                    int ih = oh * s - p + i;
+                    if (ih < 0 || ih >= H) continue;
+                    for (int j = 0; j < k; j++) {
+                        int iw = ow * s - p + j;
+                        if (iw < 0 || iw >= W) continue;
+                        float v = xc[ih * W + iw];
+                        if (at < 0 || v > best || isnan(v)) { best = v; at = ih * W + iw; }
+                    }
+                }
+                y[(size_t)nc * OH * OW + oh * OW + ow] = best;
+                arg[(size_t)nc * OH * OW + oh * OW + ow] = at;
+            }
+    }
+}
+void maxpool_backward(const int32_t *arg, const float *dy, float *dx, int N, int C, int H, int W, int OH, int OW) {
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++)
+        for (int q = 0; q < OH * OW; q++)
+            dx[(size_t)nc * H * W + arg[(size_t)nc * OH * OW + q]] += dy[(size_t)nc * OH * OW + q];
 }
 
 int embedding_forward(const float *idx, const float *w, float *y, size_t M, int num, int D, size_t *bad) {
