@@ -323,6 +323,10 @@ typedef struct {
 enum { GANC_SKIP_BAD = 1 }; /* folder sources: skip files that cannot be decoded (else the first one is an error) */
 int ganc_dataset_load(ganc_dataset_t *ds, const char *source, int size, int channels, int flags);
 void ganc_dataset_free(ganc_dataset_t *ds);
+/* The .png/.jpg/.jpeg files of a folder (hidden files skipped), as "dir/name" paths sorted by name: the order a
+   folder dataset uses. Free with ganc_free_list. An empty folder is an error. */
+int ganc_list_images(const char *dir, char ***paths, int *n);
+void ganc_free_list(char **paths, int n);
 /* Resize+crop one decoded image to (channels,size,size) floats in [-1,1] by the rules above. */
 int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float *out);
 

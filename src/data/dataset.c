@@ -148,7 +148,14 @@ static int has_ext(const char *name) {
     return e && (!strcasecmp(e, ".png") || !strcasecmp(e, ".jpg") || !strcasecmp(e, ".jpeg"));
 }
 
-static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channels, int flags) {
+void ganc_free_list(char **paths, int n) {
+    for (int i = 0; paths && i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+int ganc_list_images(const char *dir, char ***paths, int *count) {
+    *paths = NULL;
+    *count = 0;
     DIR *d = opendir(dir);
     if (!d) return ganc_fail(GANC_EIO, "%s: cannot open folder", dir);
     char **names = NULL;
@@ -156,21 +163,30 @@ static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channe
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.' || !has_ext(e->d_name)) continue;
+        if (n == MAX_SAMPLES) break;
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
             char **q = realloc(names, sizeof(char *) * cap);
-            if (!q) break;
+            if (!q) { closedir(d); ganc_free_list(names, n); return ganc_fail(GANC_ENOMEM, "%s: out of memory", dir); }
             names = q;
         }
         size_t l = strlen(dir) + strlen(e->d_name) + 2;
-        names[n] = malloc(l);
-        snprintf(names[n], l, "%s/%s", dir, e->d_name);
-        n++;
-        if (n >= MAX_SAMPLES) break;
+        if (!(names[n] = malloc(l))) { closedir(d); ganc_free_list(names, n); return ganc_fail(GANC_ENOMEM, "%s: out of memory", dir); }
+        snprintf(names[n++], l, "%s/%s", dir, e->d_name);
     }
     closedir(d);
     if (n == 0) { free(names); return ganc_fail(GANC_EINVAL, "%s: no .png/.jpg/.jpeg files", dir); }
     qsort(names, n, sizeof *names, cmp_str);
+    *paths = names;
+    *count = n;
+    return GANC_OK;
+}
+
+static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channels, int flags) {
+    char **names;
+    int n;
+    int lrc = ganc_list_images(dir, &names, &n);
+    if (lrc) return lrc;
     const size_t per = (size_t)channels * size * size;
     ds->x = malloc(sizeof(float) * per * n);
     char (*errs)[300] = calloc((size_t)n, 300);
@@ -202,8 +218,8 @@ static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channe
     if (m == 0) { rc = ganc_fail(GANC_EFORMAT, "%s: none of the %d images could be decoded", dir, n); goto out; }
     ds->n = m; ds->c = channels; ds->h = ds->w = size;
 out:
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names); free(errs); free(ok);
+    ganc_free_list(names, n);
+    free(errs); free(ok);
     if (rc) ganc_dataset_free(ds);
     return rc;
 }

@@ -335,28 +335,29 @@ double ganc_psnr(const unsigned char *a, const unsigned char *b, int w, int h, i
     return mse > 0 ? 10.0 * log10(255.0 * 255.0 / mse) : INFINITY;
 }
 
-/* separable Gaussian filter, scipy.ndimage 'reflect' boundary (d c b a | a b c d | d c b a) */
-static void gauss_filter(const double *in, double *out, double *tmp, int w, int h, const double *k, int r) {
+/* one pass of a 1-D filter along rows (step 1) or columns (step w), scipy.ndimage 'reflect' boundary
+   (d c b a | a b c d | d c b a) */
+static void filter_pass(const double *in, double *out, int w, int h, const double *k, int r, int along_y) {
+    const int len = along_y ? h : w;
+    const size_t step = along_y ? (size_t)w : 1;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
+            const int pos = along_y ? y : x;
+            const double *base = in + (size_t)y * w + x - step * pos; /* start of this row or column */
             double s = 0;
             for (int t = -r; t <= r; t++) {
-                int xx = x + t;
-                while (xx < 0 || xx >= w) xx = xx < 0 ? -xx - 1 : 2 * w - xx - 1;
-                s += k[t + r] * in[(size_t)y * w + xx];
-            }
-            tmp[(size_t)y * w + x] = s;
-        }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            double s = 0;
-            for (int t = -r; t <= r; t++) {
-                int yy = y + t;
-                while (yy < 0 || yy >= h) yy = yy < 0 ? -yy - 1 : 2 * h - yy - 1;
-                s += k[t + r] * tmp[(size_t)yy * w + x];
+                int q = pos + t;
+                while (q < 0 || q >= len) q = q < 0 ? -q - 1 : 2 * len - q - 1;
+                s += k[t + r] * base[step * q];
             }
             out[(size_t)y * w + x] = s;
         }
+}
+
+/* separable Gaussian: rows, then columns */
+static void gauss_filter(const double *in, double *out, double *tmp, int w, int h, const double *k, int r) {
+    filter_pass(in, tmp, w, h, k, r, 0);
+    filter_pass(tmp, out, w, h, k, r, 1);
 }
 
 double ganc_ssim(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border) {

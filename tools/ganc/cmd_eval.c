@@ -1,11 +1,9 @@
 /* ganc eval METRIC[,METRIC...] --real SRC --fake SRC: sample-quality metrics with every protocol choice printed
    next to the number. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include "cli.h"
 
@@ -119,7 +117,6 @@ static int load_source(const char *spec, int nmax, uint64_t seed, src_t *s) {
 
 /* paired 8-bit images for PSNR/SSIM: a folder (sorted names) or a uint8 .npy (N,C,H,W) */
 typedef struct { ganc_image_t *im; int n; } pairs_t;
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static int load_images(const char *spec, pairs_t *p) {
     memset(p, 0, sizeof *p);
     if (ends_with(spec, ".npy")) {
@@ -142,31 +139,18 @@ static int load_images(const char *spec, pairs_t *p) {
         free(a);
         return p->im ? 0 : ganc_fail(GANC_ENOMEM, "out of memory");
     }
-    DIR *d = opendir(spec);
-    if (!d) return ganc_fail(GANC_EIO, "%s: not a folder of images or a uint8 .npy", spec);
-    char **names = NULL;
-    int cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *x = strrchr(e->d_name, '.');
-        if (e->d_name[0] == '.' || !x || (strcasecmp(x, ".png") && strcasecmp(x, ".jpg") && strcasecmp(x, ".jpeg"))) continue;
-        if (p->n == cap) { cap = cap ? 2 * cap : 64; names = realloc(names, sizeof(char *) * cap); }
-        names[p->n] = malloc(strlen(spec) + strlen(e->d_name) + 2);
-        sprintf(names[p->n++], "%s/%s", spec, e->d_name);
-    }
-    closedir(d);
-    if (p->n) qsort(names, p->n, sizeof *names, cmp_str);
-    p->im = calloc((size_t)p->n + 1, sizeof(ganc_image_t));
-    int rc = 0;
-    for (int i = 0; i < p->n; i++) {
-        if (!rc && ganc_image_load(names[i], &p->im[i])) rc = -1;
-        free(names[i]);
-    }
-    free(names);
+    char **names;
+    if (!is_dir(spec)) return ganc_fail(GANC_EIO, "%s: not a folder of images or a uint8 .npy", spec);
+    if (ganc_list_images(spec, &names, &p->n)) return -1;
+    p->im = calloc((size_t)p->n, sizeof(ganc_image_t));
+    int rc = p->im ? 0 : ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int i = 0; !rc && i < p->n; i++)
+        if (ganc_image_load(names[i], &p->im[i])) rc = -1;
+    ganc_free_list(names, p->n);
     return rc;
 }
 static void pairs_free(pairs_t *p) {
-    for (int i = 0; i < p->n; i++) ganc_image_free(&p->im[i]);
+    for (int i = 0; p->im && i < p->n; i++) ganc_image_free(&p->im[i]);
     free(p->im);
 }
 
