@@ -42,19 +42,21 @@ int main(int argc, char **argv) {
         printf("%.1f 0 %.3f\n", best * 1000, 2.0 * n * n * n * 1e-9);
         return 0;
     }
-    ganc_dcgan_cfg_t cfg = {size, 100, 64, 64, nc};
+    ganc_gan_cfg_t cfg = ganc_gan_default_cfg();
+    cfg.size = size;
+    cfg.nc = nc;
     struct rusage ru;
     if (sample) {
-        int zin, gout;
-        ganc_net_t *g = ganc_dcgan_generator(&cfg, 500, &zin, &gout);
+        ganc_gan_io_t io;
+        ganc_net_t *g = ganc_gan_generator(&cfg, 500, &io);
         if (!g) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
         ganc_net_init_dcgan(g, 1);
         float *out = malloc(sizeof(float) * (size_t)iters * nc * size * size);
         ganc_rng_t r;
         ganc_rng_seed(&r, 1);
-        ganc_dcgan_sample(g, zin, gout, &cfg, 500, NULL, &r, 0, out); /* warm-up */
+        ganc_gan_sample(g, &io, &cfg, 500, NULL, NULL, &r, 0, out); /* warm-up */
         double t = now();
-        ganc_dcgan_sample(g, zin, gout, &cfg, iters, NULL, &r, 0, out);
+        ganc_gan_sample(g, &io, &cfg, iters, NULL, NULL, &r, 0, out);
         t = now() - t;
         getrusage(RUSAGE_SELF, &ru);
         double f, d, di, w;
@@ -62,8 +64,8 @@ int main(int argc, char **argv) {
         printf("%.1f %.0f %.3f\n", t * 1000, ru.ru_maxrss / 1024.0, f * iters * 1e-9);
         return 0;
     }
-    ganc_dcgan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1};
-    ganc_dcgan_trainer_t *t = ganc_dcgan_trainer_new(&tc);
+    ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS};
+    ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     size_t n = (size_t)64 * nc * size * size;
     float *real = malloc(sizeof(float) * n);
@@ -71,18 +73,18 @@ int main(int argc, char **argv) {
     ganc_rng_seed(&r, 2);
     ganc_rng_fill_uniform(&r, real, n, -1, 1);
     ganc_gan_stats_t st;
-    for (int i = 0; i < 3; i++) ganc_dcgan_train_step(t, real, &st);
+    for (int i = 0; i < 3; i++) ganc_gan_train_step(t, real, NULL, &st);
     double *ms = malloc(sizeof(double) * iters);
     for (int i = 0; i < iters; i++) {
         double a = now();
-        ganc_dcgan_train_step(t, real, &st);
+        ganc_gan_train_step(t, real, NULL, &st);
         ms[i] = (now() - a) * 1000;
     }
     qsort(ms, iters, sizeof *ms, cmpd);
     getrusage(RUSAGE_SELF, &ru);
     double gf, gd, gdi, gw, df, dd, ddi, dw;
-    ganc_net_flops(ganc_dcgan_g(t), &gf, &gd, &gdi, &gw);
-    ganc_net_flops(ganc_dcgan_d(t), &df, &dd, &ddi, &dw);
+    ganc_net_flops(ganc_gan_g(t), &gf, &gd, &gdi, &gw);
+    ganc_net_flops(ganc_gan_d(t), &df, &dd, &ddi, &dw);
     double flops = 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
     printf("%.1f %.0f %.3f\n", ms[iters / 2], ru.ru_maxrss / 1024.0, flops * 1e-9);
     return 0;

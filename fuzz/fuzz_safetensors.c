@@ -18,11 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ganc_st_meta_at(st, i, &k, &v);
         sum += strlen(k) + strlen(v);
     }
-    ganc_dcgan_cfg_t c;
+    ganc_gan_cfg_t c;
     int is_g;
-    if (ganc_dcgan_cfg_from_file(st, &c, &is_g) == GANC_OK && c.nz <= 128 && c.ngf <= 16 && c.ndf <= 16 && c.nc <= 4) {
-        int in, out;
-        ganc_net_t *n = is_g ? ganc_dcgan_generator(&c, 1, &in, &out) : ganc_dcgan_discriminator(&c, 1, &in, &out);
+    if (ganc_gan_cfg_from_file(st, &c, &is_g) == GANC_OK && c.nz <= 128 && c.ngf <= 16 && c.ndf <= 16 && c.nc <= 4 &&
+        c.size <= 64 && c.n_classes <= 16 && c.g_hidden <= 64 && c.d_units * c.d_pieces <= 256) {
+        ganc_gan_io_t io;
+        ganc_net_t *n = is_g ? ganc_gan_generator(&c, 1, &io) : ganc_gan_discriminator(&c, 1, &io);
         if (n && ganc_net_load_from(n, st, "", 0) == GANC_OK) ganc_net_forward(n, 1, 0);
         ganc_net_free(n);
     }

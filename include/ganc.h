@@ -111,6 +111,9 @@ int ganc_net_input(ganc_net_t *net, const char *name, int ndim, const int *shape
 int ganc_net_linear(ganc_net_t *net, const char *name, int x, int out_features, int bias);
 int ganc_net_conv2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride, int pad,
                     int bias);
+/* Conv2d with separate padding for height and width (Inception's 1x7 / 7x1 convolutions: padding (0,3) / (3,0)). */
+int ganc_net_conv2d_hw(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride, int pad_h,
+                       int pad_w, int bias);
 int ganc_net_conv_transpose2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride,
                               int pad, int output_pad, int bias);
 /* BatchNorm over dim 1 of (N,C), (N,C,L) or (N,C,H,W). PyTorch conventions: normalisation by the biased batch
@@ -133,6 +136,9 @@ int ganc_net_pixel_shuffle(ganc_net_t *net, const char *name, int x, int r);
 /* Upsample by an integer factor; mode 0 = nearest, 1 = bilinear (align_corners=False, as PyTorch). */
 int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int factor, int mode);
 int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int stride);
+/* AvgPool2d(k, stride, padding, count_include_pad) as PyTorch (floor mode): with count_include_pad = 0 the divisor
+   is the number of pixels of the window inside the image. */
+int ganc_net_avgpool_pad(ganc_net_t *net, const char *name, int x, int k, int stride, int pad, int count_include_pad);
 /* MaxPool2d(k, stride, padding) as PyTorch (padding counts as -inf, floor mode, ties to the first maximum). */
 int ganc_net_maxpool(ganc_net_t *net, const char *name, int x, int k, int stride, int pad);
 /* Embedding: x holds indices stored as floats (exact below 2^24), shape (T) -> (T,dim); index out of range is an
@@ -343,59 +349,98 @@ int ganc_loader_init(ganc_loader_t *l, const ganc_dataset_t *ds, uint64_t seed, 
 void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels);
 void ganc_loader_free(ganc_loader_t *l);
 
-/* ---------------------------------------------------------------- DCGAN (Radford et al. 2015)
-   The networks of pytorch/examples/dcgan, with the same state_dict names (a Sequential called `main`):
+/* ---------------------------------------------------------------- GAN models (src/models/gan.c)
+   One generator/discriminator pair per configuration, trained by one loop:
+
+   GANC_ARCH_DCGAN (Radford et al. 2015): the networks of pytorch/examples/dcgan, with the same state_dict names
+   (a Sequential called `main`):
    size 64: G = ConvT(nz,8g,4,1,0) BN ReLU, ConvT(8g,4g,4,2,1) BN ReLU, ConvT(4g,2g) BN ReLU, ConvT(2g,g) BN ReLU,
             ConvT(g,nc,4,2,1) Tanh;  D = Conv(nc,d,4,2,1) LReLU(0.2), Conv(d,2d) BN LReLU, Conv(2d,4d) BN LReLU,
             Conv(4d,8d) BN LReLU, Conv(8d,1,4,1,0)  [the final Sigmoid is folded into the loss]
    size 32: one block fewer on each side (G starts at 4g, D ends at 4d). No biases, BN eps 1e-5 momentum 0.1.
-   Training: Adam(lr 2e-4, betas 0.5/0.999), BCE with logits, non-saturating G loss, as pytorch/examples. */
+   Initialisation N(0,0.02) (BN gamma N(1,0.02)).
+
+   GANC_ARCH_MLP (Goodfellow et al. 2014, the MNIST networks of the paper's code): a Sequential called `model`:
+   G = Linear(nz,h) ReLU, Linear(h,h) ReLU, Linear(h,nc*size*size) Tanh  (h = g_hidden, default 1200);
+   D = Flatten, Dropout(q), Linear(in,u*k) Maxout(k), Dropout(p), Linear(u,u*k) Maxout(k), Dropout(p), Linear(u,1)
+   (u = d_units 240, k = d_pieces 5, p = d_dropout 0.5, q = d_in_dropout 0.2). PyTorch's default initialisation. Images stay in [-1,1]
+   (tanh output, where the paper's code used a sigmoid on [0,1]).
+
+   Conditioning (Mirza & Osindero 2014), n_classes > 0: a one-hot label vector y is a second input of both nets.
+   MLP: concatenated with z at G's input and with the flattened image at D's input (after its input Dropout, which
+   applies to the image only). DCGAN: concatenated with z as (nz+classes,1,1) channels, and broadcast over H x W as `classes`
+   extra channels of D's input image. So the first layer of each net has n_classes more input features/channels;
+   every other name and shape is that of the unconditional model. */
+enum { GANC_ARCH_DCGAN = 0, GANC_ARCH_MLP = 1 };
 typedef struct {
-    int size, nz, ngf, ndf, nc;
-} ganc_dcgan_cfg_t;
-ganc_dcgan_cfg_t ganc_dcgan_default_cfg(void); /* size 32, nz 100, ngf 64, ndf 64, nc 1 */
-int ganc_dcgan_check_cfg(const ganc_dcgan_cfg_t *cfg);
-/* Build G (input node: z as (nz,1,1)) or D (input: (nc,size,size), output: one logit). */
-ganc_net_t *ganc_dcgan_generator(const ganc_dcgan_cfg_t *cfg, int max_batch, int *in, int *out);
-ganc_net_t *ganc_dcgan_discriminator(const ganc_dcgan_cfg_t *cfg, int max_batch, int *in, int *out);
-/* Architecture from a weights file: from its metadata (kind=dcgan, size, nz, ngf, ndf, nc) or, when it has none,
-   from the tensor shapes (G or D as pytorch/examples saves them). *is_g tells which network the file holds. */
-int ganc_dcgan_cfg_from_file(const ganc_st_t *st, ganc_dcgan_cfg_t *cfg, int *is_g);
+    int size, nz, ngf, ndf, nc; /* image size (32/64 for DCGAN, 8..64 for MLP), latent size, widths, channels */
+    int arch;                   /* GANC_ARCH_DCGAN or GANC_ARCH_MLP */
+    int n_classes;              /* 0: unconditional; 2..1000: conditional on a one-hot label */
+    int g_hidden, d_units, d_pieces; /* MLP only */
+    float d_dropout, d_in_dropout;   /* MLP only */
+} ganc_gan_cfg_t;
+ganc_gan_cfg_t ganc_gan_default_cfg(void); /* DCGAN size 32, nz 100, ngf 64, ndf 64, nc 1, unconditional */
+ganc_gan_cfg_t ganc_gan_default_mlp_cfg(void); /* MLP size 32, nz 100, h 1200, 240 units x 5 pieces, dropout .5 */
+int ganc_gan_check_cfg(const ganc_gan_cfg_t *cfg);
+/* The input/output node ids of one network: z and y (G) or x and y (D); y is -1 when unconditional. */
+typedef struct { int in, y, out; } ganc_gan_io_t;
+/* Build G (z input (nz,1,1) for DCGAN, (nz) for MLP; output (nc,size,size) in [-1,1]) or D (output: one logit). */
+ganc_net_t *ganc_gan_generator(const ganc_gan_cfg_t *cfg, int max_batch, ganc_gan_io_t *io);
+ganc_net_t *ganc_gan_discriminator(const ganc_gan_cfg_t *cfg, int max_batch, ganc_gan_io_t *io);
+/* Write the one-hot rows of n labels into y (n, classes); labels must be in [0, classes). */
+void ganc_one_hot(const int *labels, int n, int classes, float *y);
+/* Architecture from a weights file: from its metadata (kind=dcgan|gan, size, nz, ngf, ndf, nc, classes, and the
+   MLP sizes) or, when it has none, from the tensor shapes (an unconditional DCGAN G or D as pytorch/examples saves
+   them). *is_g tells which network the file holds. */
+int ganc_gan_cfg_from_file(const ganc_st_t *st, ganc_gan_cfg_t *cfg, int *is_g);
 
 typedef struct {
     float loss_d, loss_g, d_x, d_g_z1, d_g_z2; /* D(x) and D(G(z)) are mean probabilities */
 } ganc_gan_stats_t;
 
-typedef struct ganc_dcgan_trainer ganc_dcgan_trainer_t;
+/* G's objective. NS (non-saturating, the paper's practical choice and pytorch/examples'): minimise -log D(G(z)).
+   MINIMAX (the paper's game): minimise log(1 - D(G(z))); loss_g then reports that (negative) value. */
+enum { GANC_LOSS_NS = 0, GANC_LOSS_MINIMAX = 1 };
+typedef struct ganc_gan_trainer ganc_gan_trainer_t;
 typedef struct {
-    ganc_dcgan_cfg_t net;
+    ganc_gan_cfg_t net;
     int batch;
     float lr, beta1, beta2;
     uint64_t seed;
-} ganc_dcgan_train_cfg_t;
-ganc_dcgan_trainer_t *ganc_dcgan_trainer_new(const ganc_dcgan_train_cfg_t *cfg);
-void ganc_dcgan_trainer_free(ganc_dcgan_trainer_t *t);
-/* One iteration of pytorch/examples' loop on a batch of real images (batch,nc,size,size) in [-1,1]:
-   D step on real and on G(z) (separate BatchNorm batches), then G step through the updated D.
+    int loss; /* GANC_LOSS_NS or GANC_LOSS_MINIMAX */
+} ganc_gan_train_cfg_t;
+ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg);
+void ganc_gan_trainer_free(ganc_gan_trainer_t *t);
+/* One D update on a batch of real images (batch,nc,size,size) in [-1,1] (with their labels when conditional,
+   else NULL): BCE on the real batch and on a fresh G(z) batch (separate BatchNorm batches; fake labels are drawn
+   uniformly). The fake batch is kept for the next G update. Call it k times per G update for the paper's k. */
+int ganc_gan_d_step(ganc_gan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st);
+/* One G update through the current D on the fake batch of the last D step (pytorch/examples' loop). Counts a step. */
+int ganc_gan_g_step(ganc_gan_trainer_t *t, ganc_gan_stats_t *st);
+/* ganc_gan_d_step then ganc_gan_g_step: one iteration of pytorch/examples' loop.
    A NaN/Inf loss or gradient is caught before the optimizer step that would spread it: the call returns
    GANC_ENONFINITE naming the step and the network, and that network's parameters are left as they were. */
-int ganc_dcgan_train_step(ganc_dcgan_trainer_t *t, const float *real, ganc_gan_stats_t *st);
-int64_t ganc_dcgan_step(const ganc_dcgan_trainer_t *t);
-void ganc_dcgan_set_lr(ganc_dcgan_trainer_t *t, float lr); /* both optimizers */
-ganc_net_t *ganc_dcgan_g(ganc_dcgan_trainer_t *t);
-ganc_net_t *ganc_dcgan_d(ganc_dcgan_trainer_t *t);
-const ganc_dcgan_train_cfg_t *ganc_dcgan_cfg(const ganc_dcgan_trainer_t *t);
-/* Everything needed to resume bit-exactly (both networks, Adam moments and steps, the noise generator, the step,
-   the data order position) into/out of one safetensors writer/file. */
-int ganc_dcgan_state_add(ganc_dcgan_trainer_t *t, ganc_stw_t *w, int64_t epoch, int64_t pos);
-int ganc_dcgan_state_load(ganc_dcgan_trainer_t *t, const ganc_st_t *st, int64_t *epoch, int64_t *pos);
+int ganc_gan_train_step(ganc_gan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st);
+int64_t ganc_gan_step(const ganc_gan_trainer_t *t);
+void ganc_gan_set_lr(ganc_gan_trainer_t *t, float lr); /* both optimizers */
+ganc_net_t *ganc_gan_g(ganc_gan_trainer_t *t);
+ganc_net_t *ganc_gan_d(ganc_gan_trainer_t *t);
+const ganc_gan_io_t *ganc_gan_g_io(const ganc_gan_trainer_t *t);
+const ganc_gan_io_t *ganc_gan_d_io(const ganc_gan_trainer_t *t);
+const ganc_gan_train_cfg_t *ganc_gan_cfg(const ganc_gan_trainer_t *t);
+/* Everything needed to resume bit-exactly (both networks, Adam moments and steps, the noise generator, D's dropout
+   generator, the step, the data order position) into/out of one safetensors writer/file. */
+int ganc_gan_state_add(ganc_gan_trainer_t *t, ganc_stw_t *w, int64_t epoch, int64_t pos);
+int ganc_gan_state_load(ganc_gan_trainer_t *t, const ganc_st_t *st, int64_t *epoch, int64_t *pos);
 /* Metadata key/value pairs describing the architecture (for G.safetensors/D.safetensors); strings are static
-   until the next call. */
-int ganc_dcgan_meta(const ganc_dcgan_cfg_t *cfg, const char *kv[], int max_pairs);
-/* Generate n images (batch at a time) into out (n,nc,size,size); z (n,nz) or NULL to draw N(0,1) from rng.
+   until the next call on the same thread. Returns the number of pairs (at most GANC_GAN_META_MAX). */
+#define GANC_GAN_META_MAX 12
+int ganc_gan_meta(const ganc_gan_cfg_t *cfg, const char *kv[], int max_pairs);
+/* Generate n images (batch at a time) into out (n,nc,size,size); z (n,nz) or NULL to draw N(0,1) from rng;
+   labels (n) for a conditional G, or NULL to draw them uniformly from rng (ignored when unconditional).
    bn_batch: use batch statistics (like G.train() without updating) instead of running statistics. */
-int ganc_dcgan_sample(ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *cfg, int n, const float *z,
-                      ganc_rng_t *rng, int bn_batch, float *out);
+int ganc_gan_sample(ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *cfg, int n, const float *z,
+                    const int *labels, ganc_rng_t *rng, int bn_batch, float *out);
 
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */
@@ -432,6 +477,30 @@ ganc_net_t *ganc_classifier_net(int max_batch, int *in, int *features, int *logi
    probabilities (n,10) (either may be NULL). */
 int ganc_classifier_run(ganc_net_t *net, int in, int features, int logits, const float *x, int n, float *feat,
                         float *probs);
+
+/* ---------------------------------------------------------------- Inception-v3, the standard FID network
+   torchvision's `inception_v3` (transform_input=False; the auxiliary head is not built and AuxLogits.* tensors in a
+   file are ignored) with its state_dict names, BasicConv2d = conv (no bias) + BatchNorm(eps 1e-3) + ReLU; or, with
+   fid_variant, pytorch-fid's FIDInception blocks (3x3 average pools that exclude padding, a 3x3 max pool in
+   Mixed_7c; 1008 classes in the FID weights). Input (3,299,299) in [-1,1]; outputs: the 2048-d average pool
+   ("pool3" features for FID/KID/precision-recall) and the fc logits. */
+ganc_net_t *ganc_inception_net(int fid_variant, int classes, int max_batch, int *in, int *pool, int *logits);
+typedef struct ganc_inception ganc_inception_t;
+/* Load weights from a safetensors file (see README "Inception weights" for converting torchvision's or
+   pytorch-fid's .pth). The variant is fid when fc.weight has 1008 rows, unless metadata "variant" says
+   fid|torchvision. */
+int ganc_inception_open(ganc_inception_t **m, const char *path, int max_batch);
+void ganc_inception_free(ganc_inception_t *m);
+int ganc_inception_classes(const ganc_inception_t *m);
+int ganc_inception_is_fid_variant(const ganc_inception_t *m);
+ganc_net_t *ganc_inception_network(ganc_inception_t *m, int *in, int *pool, int *logits);
+/* The fixed protocol: images (n,c,h,w) in [-1,1], c = 1 (replicated to RGB) or 3, resized to 299x299 with
+   ganc_resize_bilinear (as pytorch-fid's F.interpolate), run in eval mode; pool (n,2048) and/or softmax probs
+   (n,classes) may be NULL. */
+int ganc_inception_run(ganc_inception_t *m, const float *x, int n, int c, int h, int w, float *pool, float *probs);
+/* Bilinear resize of a (c,h,w) image to (c,oh,ow) like PyTorch's interpolate(mode="bilinear",
+   align_corners=False, antialias=False). */
+void ganc_resize_bilinear(const float *x, int c, int h, int w, int oh, int ow, float *y);
 
 #ifdef __cplusplus
 }

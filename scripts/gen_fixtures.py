@@ -102,6 +102,10 @@ CASES = {
     "conv_a": (2, True, [(3, 7, 9)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(3, 4, 3, 2, 1, bias=True)), 0, False),
     "conv_b": (1, True, [(2, 5, 5)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(2, 3, (4, 2), 1, 0, bias=False)), 0, False),
     "conv_c": (3, True, [(3, 9, 7)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(3, 2, 4, 2, 1, bias=False)), 0, False),
+    "conv_1x7": (2, True, [(2, 5, 8)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(2, 3, (1, 7), 1, (0, 3), bias=False)), 0,
+                 False),
+    "conv_7x1": (2, True, [(3, 9, 4)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(3, 2, (7, 1), 2, (3, 0), bias=True)), 0,
+                 False),
     "convt_a": (2, True, [(3, 4, 5)], Wrap(lambda m, x: m.t(x), t=nn.ConvTranspose2d(3, 2, 4, 2, 1, 0, bias=True)), 0, False),
     "convt_b": (1, True, [(2, 3, 3)], Wrap(lambda m, x: m.t(x), t=nn.ConvTranspose2d(2, 3, 3, 2, 1, 1, bias=False)), 0, False),
     "convt_c": (3, True, [(5, 1, 1)], Wrap(lambda m, x: m.t(x), t=nn.ConvTranspose2d(5, 3, 4, 1, 0, bias=False)), 0, False),
@@ -131,6 +135,8 @@ CASES = {
                 Wrap(lambda m, x: F.interpolate(x, scale_factor=3, mode="bilinear", align_corners=False)), 0, False),
     "pool2": (2, True, [(2, 5, 7)], Wrap(lambda m, x: F.avg_pool2d(x, 2, 2)), 0, False),
     "pool3": (1, True, [(2, 5, 4)], Wrap(lambda m, x: F.avg_pool2d(x, 3, 1)), 0, False),
+    "pool3p": (2, True, [(2, 5, 4)], Wrap(lambda m, x: F.avg_pool2d(x, 3, 1, 1)), 0, False),
+    "pool3px": (2, True, [(2, 6, 7)], Wrap(lambda m, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)), 0, False),
     "maxpool_k3s2": (2, True, [(2, 7, 9)], Wrap(lambda m, x: F.max_pool2d(x, 3, 2, 0)), 0, False),
     "maxpool_k3s2p1": (2, True, [(2, 6, 5)], Wrap(lambda m, x: F.max_pool2d(x, 3, 2, 1)), 0, False),
     "maxpool_k2s2": (1, True, [(3, 4, 6)], Wrap(lambda m, x: F.max_pool2d(x, 2, 2, 0)), 0, False),
@@ -252,6 +258,8 @@ def main():
         gen_dcgan_fixtures.main(OUT, save_st, load_st)
     except ImportError:
         pass
+    import gen_gan_fixtures  # GAN training-loop fixtures (needs `test_gan --write-fixtures` first)
+    gen_gan_fixtures.main(OUT)
     print("fixtures written to", os.path.abspath(OUT))
 
 

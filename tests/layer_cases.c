@@ -5,6 +5,8 @@ static int b_linear(ganc_net_t *n, const int *in) { return ganc_net_linear(n, "l
 static int b_conv_a(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 4, 3, 3, 2, 1, 1); }
 static int b_conv_b(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 3, 4, 2, 1, 0, 0); }
 static int b_conv_c(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 2, 4, 4, 2, 1, 0); }
+static int b_conv_1x7(ganc_net_t *n, const int *in) { return ganc_net_conv2d_hw(n, "c", in[0], 3, 1, 7, 1, 0, 3, 0); }
+static int b_conv_7x1(ganc_net_t *n, const int *in) { return ganc_net_conv2d_hw(n, "c", in[0], 2, 7, 1, 2, 3, 0, 1); }
 static int b_convt_a(ganc_net_t *n, const int *in) {
     return ganc_net_conv_transpose2d(n, "t", in[0], 2, 4, 4, 2, 1, 0, 1);
 }
@@ -38,6 +40,8 @@ static int b_up_bil2(ganc_net_t *n, const int *in) { return ganc_net_upsample(n,
 static int b_up_bil3(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 3, 1); }
 static int b_pool2(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 2, 2); }
 static int b_pool3(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 3, 1); }
+static int b_pool3p(ganc_net_t *n, const int *in) { return ganc_net_avgpool_pad(n, "pool", in[0], 3, 1, 1, 1); }
+static int b_pool3px(ganc_net_t *n, const int *in) { return ganc_net_avgpool_pad(n, "pool", in[0], 3, 2, 1, 0); }
 static int b_maxpool_a(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 3, 2, 0); }
 static int b_maxpool_b(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 3, 2, 1); }
 static int b_maxpool_c(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 2, 2, 0); }
@@ -75,6 +79,8 @@ const fd_case_t layer_cases[] = {
     {"conv_a", "conv2d k3 s2 p1 bias", 2, GANC_TRAIN, 1, {3}, {{3, 7, 9}}, b_conv_a, 1, 1e-2f, 0, NULL},
     {"conv_b", "conv2d k4x2 s1 p0 batch1", 1, GANC_TRAIN, 1, {3}, {{2, 5, 5}}, b_conv_b, 1, 1e-2f, 0, NULL},
     {"conv_c", "conv2d k4 s2 p1 odd", 3, GANC_TRAIN, 1, {3}, {{3, 9, 7}}, b_conv_c, 1, 1e-2f, 0, NULL},
+    {"conv_1x7", "conv2d k1x7 p(0,3)", 2, GANC_TRAIN, 1, {3}, {{2, 5, 8}}, b_conv_1x7, 1, 1e-2f, 0, NULL},
+    {"conv_7x1", "conv2d k7x1 s2 p(3,0) bias", 2, GANC_TRAIN, 1, {3}, {{3, 9, 4}}, b_conv_7x1, 1, 1e-2f, 0, NULL},
     {"convt_a", "conv_transpose2d k4 s2 p1 bias", 2, GANC_TRAIN, 1, {3}, {{3, 4, 5}}, b_convt_a, 1, 1e-2f, 0, NULL},
     {"convt_b", "conv_transpose2d k3 s2 p1 op1 batch1", 1, GANC_TRAIN, 1, {3}, {{2, 3, 3}}, b_convt_b, 1, 1e-2f, 0, NULL},
     {"convt_c", "conv_transpose2d k4 s1 p0 from 1x1", 3, GANC_TRAIN, 1, {3}, {{5, 1, 1}}, b_convt_c, 1, 1e-2f, 0, NULL},
@@ -101,6 +107,8 @@ const fd_case_t layer_cases[] = {
     {"up_bil3", "upsample bilinear x3", 1, GANC_TRAIN, 1, {3}, {{1, 4, 3}}, b_up_bil3, 1, 1e-2f, 0, NULL},
     {"pool2", "avgpool k2 s2 odd", 2, GANC_TRAIN, 1, {3}, {{2, 5, 7}}, b_pool2, 1, 1e-2f, 0, NULL},
     {"pool3", "avgpool k3 s1", 1, GANC_TRAIN, 1, {3}, {{2, 5, 4}}, b_pool3, 1, 1e-2f, 0, NULL},
+    {"pool3p", "avgpool k3 s1 p1 count_include_pad", 2, GANC_TRAIN, 1, {3}, {{2, 5, 4}}, b_pool3p, 1, 1e-2f, 0, NULL},
+    {"pool3px", "avgpool k3 s2 p1 exclude pad", 2, GANC_TRAIN, 1, {3}, {{2, 6, 7}}, b_pool3px, 1, 1e-2f, 0, NULL},
     {"maxpool_k3s2", "maxpool k3 s2 odd", 2, GANC_TRAIN, 1, {3}, {{2, 7, 9}}, b_maxpool_a, 1, 1e-3f, 0, NULL},
     {"maxpool_k3s2p1", "maxpool k3 s2 p1", 2, GANC_TRAIN, 1, {3}, {{2, 6, 5}}, b_maxpool_b, 1, 1e-3f, 0, NULL},
     {"maxpool_k2s2", "maxpool k2 s2 batch1", 1, GANC_TRAIN, 1, {3}, {{3, 4, 6}}, b_maxpool_c, 1, 1e-3f, 0, NULL},

@@ -199,6 +199,58 @@ static void eval_cli(void) {
     expect_error("bad fake source", args, 1, "text.safetensors");
 }
 
+/* gan, cgan and conditional dcgan through the CLI: exact resume with dropout and k D steps, class sampling */
+static void gan_models(void) {
+    char args[2048], err[4096];
+    FILE *f = fopen(tmp("lab.idx"), "wb"); /* labels 0,1,2,0,... for img.idx */
+    unsigned char h[8] = {0, 0, 8, 1, 0, 0, 0, 96};
+    fwrite(h, 1, 8, f);
+    for (int i = 0; i < 96; i++) fputc(i % 3, f);
+    fclose(f);
+#define CGAN_ARGS "train cgan --data idx:%s,%s --g-hidden 32 --d-units 8 --d-pieces 2 --nz 8 --batch 16 --threads 2 " \
+                  "--sample-every 0 --log-every 2 --d-steps 2 --loss minimax"
+    snprintf(args, sizeof args, CGAN_ARGS " --iters 6 --ckpt-every 0 --out %s", tmp("img.idx"), tmp("lab.idx"), tmp("cg_full"));
+    int rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "cgan run: %d %s", rc, err);
+    snprintf(args, sizeof args, CGAN_ARGS " --iters 3 --out %s", tmp("img.idx"), tmp("lab.idx"), tmp("cg_half"));
+    CHECK(run(args, err, sizeof err) == 0, "cgan half run: %s", err);
+    snprintf(args, sizeof args, "train --resume %s --iters 6", tmp("cg_half"));
+    CHECK(run(args, err, sizeof err) == 0, "cgan resume: %s", err);
+    CHECK(tu_same_file(tmp("cg_full/G.safetensors"), tmp("cg_half/G.safetensors")) &&
+              tu_same_file(tmp("cg_full/D.safetensors"), tmp("cg_half/D.safetensors")),
+          "cgan (dropout, k=2, minimax): 6 steps vs 3 + 3 resumed differ");
+    /* the grid of a conditional run has one row per class: 10 columns x 3 rows */
+    ganc_image_t im = {0};
+    CHECK_OK(ganc_image_load(tmp("cg_full/samples.png"), &im));
+    CHECK(im.w > 3 * im.h, "cgan grid is 10 wide and 3 high: %dx%d", im.w, im.h);
+    ganc_image_free(&im);
+
+    snprintf(args, sizeof args, "train dcgan --conditional --data idx:%s,%s --ngf 4 --ndf 4 --nz 8 --batch 16 "
+             "--threads 2 --iters 2 --out %s", tmp("img.idx"), tmp("lab.idx"), tmp("cdc"));
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "conditional dcgan run: %d %s", rc, err);
+    snprintf(args, sizeof args, "sample %s --grid-by-class --n 4 --out %s", tmp("cdc"), tmp("bycls.png"));
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "sample --grid-by-class: %d %s", rc, err);
+    CHECK_OK(ganc_image_load(tmp("bycls.png"), &im));
+    CHECK(im.w > im.h && im.w < 2 * im.h, "4 columns x 3 rows: %dx%d", im.w, im.h);
+    ganc_image_free(&im);
+    snprintf(args, sizeof args, "sample %s --class 2 --n 5 --out %s", tmp("cdc"), tmp("c2.npy"));
+    CHECK(run(args, err, sizeof err) == 0, "sample --class 2: %s", err);
+    snprintf(args, sizeof args, "sample %s --class 3 --out %s", tmp("cdc"), tmp("c3.npy"));
+    expect_error("class out of range", args, 2, "--class must be 0..2");
+    snprintf(args, sizeof args, "sample %s --class 1 --out %s", tmp("full"), tmp("c1.npy"));
+    expect_error("--class on an unconditional model", args, 2, "not a conditional model");
+    snprintf(args, sizeof args, "eval acc --fake %s --n 30", tmp("cdc"));
+    rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "class accuracy of a conditional model: %d %s", rc, err);
+    snprintf(args, sizeof args, "train cgan --data idx:%s --iters 1 --out %s", tmp("img.idx"), tmp("nolab"));
+    expect_error("cgan without labels", args, 2, "needs labelled data");
+    expect_error("gan --conditional", "train gan --conditional --iters 1", 2, "is 'cgan'");
+    snprintf(args, sizeof args, "train gan --data idx:%s --iters 1 --loss hinge --out %s", tmp("img.idx"), tmp("hinge"));
+    expect_error("unknown loss", args, 2, "--loss is ns or minimax");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
     ganc = argv[1];
@@ -209,6 +261,7 @@ int main(int argc, char **argv) {
     image_folder();
     interrupt_and_time();
     eval_cli();
+    gan_models();
     tu_tmpdir_remove();
     return tu_finish("test_cli");
 }

@@ -13,9 +13,10 @@
 enum { NZ = 32, NGF = 4, NDF = 4, NB = 4 };
 
 static int make_ganc_weights(int size, const char *gpath, const char *dpath) {
-    ganc_dcgan_cfg_t c = {size, NZ, NGF, NDF, size == 64 ? 3 : 1};
-    int gi, go, di, dout;
-    ganc_net_t *g = ganc_dcgan_generator(&c, 1, &gi, &go), *d = ganc_dcgan_discriminator(&c, 1, &di, &dout);
+    ganc_gan_cfg_t c = ganc_gan_default_cfg();
+    c.size = size; c.nz = NZ; c.ngf = NGF; c.ndf = NDF; c.nc = size == 64 ? 3 : 1;
+    ganc_gan_io_t gi, di;
+    ganc_net_t *g = ganc_gan_generator(&c, 1, &gi), *d = ganc_gan_discriminator(&c, 1, &di);
     if (!g || !d) return -1;
     ganc_net_init_dcgan(g, 100 + size);
     ganc_net_init_dcgan(d, 200 + size);
@@ -30,8 +31,8 @@ static int make_ganc_weights(int size, const char *gpath, const char *dpath) {
             if (t.kind == GANC_BUFFER && strstr(t.name, "running_var")) ganc_rng_fill_uniform(&r, t.data, t.numel, 0.5f, 1.5f);
             if (t.kind == GANC_COUNTER) *t.counter = 11;
         }
-    const char *kv[16];
-    int n = ganc_dcgan_meta(&c, kv, 6);
+    const char *kv[2 * GANC_GAN_META_MAX + 2];
+    int n = ganc_gan_meta(&c, kv, GANC_GAN_META_MAX);
     kv[2 * n] = "net";
     kv[2 * n + 1] = "G";
     int rc = ganc_net_save(g, gpath, kv, n + 1);
@@ -81,16 +82,17 @@ static void check_pair(const char *ganc, const char *tag, int size, const char *
     /* D: architecture from the file (shapes only for the torch file), eval-mode logits on PyTorch's images */
     ganc_st_t *dst;
     CHECK_OK(ganc_st_open(&dst, tu_fixture(dfile)));
-    ganc_dcgan_cfg_t c;
-    int is_g = 1, di, dout;
+    ganc_gan_cfg_t c;
+    int is_g = 1;
+    ganc_gan_io_t di;
     if (dst && rx && rl) {
-        CHECK_OK(ganc_dcgan_cfg_from_file(dst, &c, &is_g));
+        CHECK_OK(ganc_gan_cfg_from_file(dst, &c, &is_g));
         CHECK(!is_g && c.size == size && c.ndf == NDF && c.nc == nc, "%s: D architecture inferred", tag);
-        ganc_net_t *d = ganc_dcgan_discriminator(&c, NB, &di, &dout);
+        ganc_net_t *d = ganc_gan_discriminator(&c, NB, &di);
         CHECK_OK(ganc_net_load_from(d, dst, "", 0));
-        memcpy(ganc_net_data(d, di), rx, sizeof(float) * NB * img);
+        memcpy(ganc_net_data(d, di.in), rx, sizeof(float) * NB * img);
         CHECK_OK(ganc_net_forward(d, NB, 0));
-        double e = tu_max_abs(ganc_net_data(d, dout), rl, NB);
+        double e = tu_max_abs(ganc_net_data(d, di.out), rl, NB);
         CHECK(e <= 1e-4, "%s: D.eval() logits: max abs error %.3g", tag, e);
         printf("%-28s D.eval() max abs error %.2e\n", tag, e);
         ganc_net_free(d);
@@ -125,9 +127,9 @@ int main(int argc, char **argv) {
     ganc_st_t *st;
     CHECK_OK(ganc_st_open(&st, tu_fixture("torch_dcgan64_G.safetensors")));
     if (st) {
-        ganc_dcgan_cfg_t c;
+        ganc_gan_cfg_t c;
         int is_g = 0;
-        CHECK_OK(ganc_dcgan_cfg_from_file(st, &c, &is_g));
+        CHECK_OK(ganc_gan_cfg_from_file(st, &c, &is_g));
         CHECK(is_g && c.size == 64 && c.nz == NZ && c.ngf == NGF && c.nc == 3, "G architecture inferred from shapes");
         ganc_st_free(st);
     }

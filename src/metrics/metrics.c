@@ -3,64 +3,52 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include "ganc.h"
 #include "nn/nn.h"
 
-/* ---- symmetric eigen-decomposition (cyclic Jacobi, double): a (n,n) is destroyed, eigenvalues in w, vectors in
-   the columns of v. Accurate for rank-deficient matrices, which is what FID needs. */
-static void jacobi_eig(double *a, int n, double *w, double *v) {
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) v[(size_t)i * n + j] = i == j;
-    for (int sweep = 0; sweep < 100; sweep++) {
-        double off = 0.0, tot = 0.0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) {
-                double x = a[(size_t)i * n + j] * a[(size_t)i * n + j];
-                tot += x;
-                if (i != j) off += x;
-            }
-        if (off <= 1e-30 * (tot > 0 ? tot : 1)) break;
-        for (int p = 0; p < n - 1; p++)
-            for (int q = p + 1; q < n; q++) {
-                double apq = a[(size_t)p * n + q];
-                if (fabs(apq) < 1e-300) continue;
-                double app = a[(size_t)p * n + p], aqq = a[(size_t)q * n + q];
-                double theta = (aqq - app) / (2.0 * apq);
-                double t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-                double c = 1.0 / sqrt(t * t + 1.0), s = t * c;
-                for (int k = 0; k < n; k++) { /* rotate columns p,q */
-                    double akp = a[(size_t)k * n + p], akq = a[(size_t)k * n + q];
-                    a[(size_t)k * n + p] = c * akp - s * akq;
-                    a[(size_t)k * n + q] = s * akp + c * akq;
-                }
-                for (int k = 0; k < n; k++) { /* rotate rows p,q */
-                    double apk = a[(size_t)p * n + k], aqk = a[(size_t)q * n + k];
-                    a[(size_t)p * n + k] = c * apk - s * aqk;
-                    a[(size_t)q * n + k] = s * apk + c * aqk;
-                }
-                for (int k = 0; k < n; k++) {
-                    double vkp = v[(size_t)k * n + p], vkq = v[(size_t)k * n + q];
-                    v[(size_t)k * n + p] = c * vkp - s * vkq;
-                    v[(size_t)k * n + q] = s * vkp + c * vkq;
-                }
-            }
-    }
-    for (int i = 0; i < n; i++) w[i] = a[(size_t)i * n + i];
+/* ---- symmetric eigen-decomposition: LAPACK's dsyevd (divide and conquer; in OpenBLAS, which ganc runs
+   single-threaded, so results are reproducible). a (n,n) symmetric; on return, with vectors, row k of a (row-major
+   view) is the eigenvector of w[k]. Backward stable, so accurate for the rank-deficient covariances FID meets. */
+extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                    double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+
+static int sym_eig(double *a, int n, double *w, int vectors) {
+    const char jobz = vectors ? 'V' : 'N', uplo = 'L';
+    int lwork = -1, liwork = -1, info = 0, iw;
+    double wq;
+    dsyevd_(&jobz, &uplo, &n, a, &n, w, &wq, &lwork, &iw, &liwork, &info);
+    if (info) return ganc_fail(GANC_EINVAL, "eigen-decomposition: workspace query failed (%d)", info);
+    lwork = (int)wq;
+    liwork = iw;
+    double *work = malloc(sizeof(double) * (size_t)lwork);
+    int *iwork = malloc(sizeof(int) * (size_t)liwork);
+    if (!work || !iwork) { free(work); free(iwork); return ganc_fail(GANC_ENOMEM, "out of memory"); }
+    dsyevd_(&jobz, &uplo, &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+    free(work);
+    free(iwork);
+    return info ? ganc_fail(GANC_EINVAL, "eigen-decomposition did not converge (%d)", info) : GANC_OK;
 }
 
 int ganc_feature_stats(const float *f, int n, int d, double *mu, double *cov) {
     if (n < 2 || d < 1) return ganc_fail(GANC_EINVAL, "feature statistics need at least 2 samples");
-    for (int j = 0; j < d; j++) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += f[(size_t)i * d + j];
-        mu[j] = s / n;
+    for (int j = 0; j < d; j++) mu[j] = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) mu[j] += f[(size_t)i * d + j];
+    for (int j = 0; j < d; j++) mu[j] /= n;
+    /* cov = Xc^T Xc / (n-1) (unbiased, as numpy.cov), accumulated over blocks of centred rows with dsyrk */
+    enum { ROWS = 256 };
+    double *xc = malloc(sizeof(double) * ROWS * (size_t)d);
+    if (!xc) return ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int i0 = 0; i0 < n; i0 += ROWS) {
+        int r = n - i0 < ROWS ? n - i0 : ROWS;
+        for (int i = 0; i < r; i++)
+            for (int j = 0; j < d; j++) xc[(size_t)i * d + j] = f[(size_t)(i0 + i) * d + j] - mu[j];
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, r, 1.0 / (n - 1), xc, d, i0 ? 1.0 : 0.0, cov, d);
     }
+    free(xc);
     for (int a = 0; a < d; a++)
-        for (int b = a; b < d; b++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) s += (f[(size_t)i * d + a] - mu[a]) * (f[(size_t)i * d + b] - mu[b]);
-            cov[(size_t)a * d + b] = cov[(size_t)b * d + a] = s / (n - 1); /* unbiased, as numpy.cov */
-        }
+        for (int b = 0; b < a; b++) cov[(size_t)a * d + b] = cov[(size_t)b * d + a];
     return GANC_OK;
 }
 
@@ -69,34 +57,25 @@ int ganc_feature_stats(const float *f, int n, int d, double *mu, double *cov) {
    holds for singular covariances too (where scipy's sqrtm needs pytorch-fid's eps offset). */
 double ganc_fid(const double *mu1, const double *c1, const double *mu2, const double *c2, int d) {
     size_t dd = (size_t)d * d;
-    double *a = malloc(sizeof(double) * dd), *v = malloc(sizeof(double) * dd), *w = malloc(sizeof(double) * d);
+    double *a = malloc(sizeof(double) * dd), *w = malloc(sizeof(double) * d);
     double *s = malloc(sizeof(double) * dd), *t = malloc(sizeof(double) * dd);
-    if (!a || !v || !w || !s || !t) { free(a); free(v); free(w); free(s); free(t); return NAN; }
+    double r = NAN;
+    if (!a || !w || !s || !t) goto out;
     memcpy(a, c1, sizeof(double) * dd);
-    jacobi_eig(a, d, w, v);
-    for (int i = 0; i < d; i++) w[i] = w[i] > 0 ? sqrt(w[i]) : 0.0;
-    for (int i = 0; i < d; i++) /* S = V diag(sqrt w) V^T */
-        for (int j = 0; j < d; j++) {
-            double acc = 0;
-            for (int k = 0; k < d; k++) acc += v[(size_t)i * d + k] * w[k] * v[(size_t)j * d + k];
-            s[(size_t)i * d + j] = acc;
-        }
-    for (int i = 0; i < d; i++) /* t = S C2 */
-        for (int j = 0; j < d; j++) {
-            double acc = 0;
-            for (int k = 0; k < d; k++) acc += s[(size_t)i * d + k] * c2[(size_t)k * d + j];
-            t[(size_t)i * d + j] = acc;
-        }
-    for (int i = 0; i < d; i++) /* a = t S (symmetric up to rounding; symmetrise) */
-        for (int j = 0; j < d; j++) {
-            double acc = 0;
-            for (int k = 0; k < d; k++) acc += t[(size_t)i * d + k] * s[(size_t)k * d + j];
-            a[(size_t)i * d + j] = acc;
-        }
+    if (sym_eig(a, d, w, 1)) goto out;
+    for (int k = 0; k < d; k++) { /* row k of a: eigenvector k, scaled by w_k^(1/4), so S = a^T a */
+        double q = w[k] > 0 ? sqrt(sqrt(w[k])) : 0.0;
+        for (int j = 0; j < d; j++) a[(size_t)k * d + j] *= q;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, d, 1.0, a, d, 0.0, s, d);
     for (int i = 0; i < d; i++)
+        for (int j = 0; j < i; j++) s[(size_t)i * d + j] = s[(size_t)j * d + i];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, s, d, c2, d, 0.0, t, d); /* t = S C2 */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, t, d, s, d, 0.0, a, d);  /* a = t S */
+    for (int i = 0; i < d; i++) /* symmetric up to rounding: symmetrise */
         for (int j = i + 1; j < d; j++)
             a[(size_t)i * d + j] = a[(size_t)j * d + i] = 0.5 * (a[(size_t)i * d + j] + a[(size_t)j * d + i]);
-    jacobi_eig(a, d, w, v);
+    if (sym_eig(a, d, w, 0)) goto out;
     double tr_sqrt = 0, tr1 = 0, tr2 = 0, diff = 0;
     for (int i = 0; i < d; i++) {
         tr_sqrt += w[i] > 0 ? sqrt(w[i]) : 0.0;
@@ -104,8 +83,10 @@ double ganc_fid(const double *mu1, const double *c1, const double *mu2, const do
         tr2 += c2[(size_t)i * d + i];
         diff += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]);
     }
-    free(a); free(v); free(w); free(s); free(t);
-    return diff + tr1 + tr2 - 2.0 * tr_sqrt;
+    r = diff + tr1 + tr2 - 2.0 * tr_sqrt;
+out:
+    free(a); free(w); free(s); free(t);
+    return r;
 }
 
 /* KID: unbiased MMD^2 with the cubic polynomial kernel k(x,y) = (x.y/d + 1)^3, averaged over `subsets` random

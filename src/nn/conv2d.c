@@ -27,7 +27,7 @@ static void add_bias(float *y, const float *b, int N, int C, size_t P) {
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
-    im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->p, g->OH, g->OW, col);
+    im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
     gemm(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP); /* (OC,CKK)(CKK,NP) */
     cnp_to_nchw_add(tmp, g->N, g->OC, P, y, 0);
     if (b) add_bias(y, b, g->N, g->OC, P);
@@ -40,12 +40,12 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     if (!dw && !dx) return;
     nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
-        im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->p, g->OH, g->OW, col);
+        im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
     if (dx) {
         gemm(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP); /* dcol = W^T dY' */
-        col2im(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->p, g->OH, g->OW, dx);
+        col2im(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx);
     }
 }
 
@@ -56,7 +56,7 @@ void convt2d_forward(const conv_geom_t *g, const float *x, const float *w, const
     nchw_to_cnp(x, g->N, g->C, P, tmp);                                /* X' (C,NP) */
     gemm(1, 0, OKK, NP, g->C, 1.0f, w, OKK, tmp, NP, 0.0f, col, NP);   /* col = W^T X' */
     memset(y, 0, sizeof(float) * (size_t)g->N * g->OC * g->OH * g->OW);
-    col2im(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->p, g->H, g->W, y);
+    col2im(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, y);
     if (b) add_bias(y, b, g->N, g->OC, (size_t)g->OH * g->OW);
 }
 
@@ -65,7 +65,7 @@ void convt2d_backward(const conv_geom_t *g, const float *x, const float *w, cons
     const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
     if (db) bias_grad(dy, db, g->N, g->OC, (size_t)g->OH * g->OW);
     if (!dw && !dx) return;
-    im2col(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->p, g->H, g->W, col); /* (OKK,NP) */
+    im2col(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col); /* (OKK,NP) */
     if (dx) {
         gemm(0, 0, g->C, NP, OKK, 1.0f, w, OKK, col, NP, 0.0f, tmp, NP); /* dX' = W col */
         cnp_to_nchw_add(tmp, g->N, g->C, P, dx, 1);

@@ -32,7 +32,7 @@ typedef struct {
     size_t numel;        /* per sample */
     int t[4];            /* tensor table indices (weight, bias, running_mean, running_var) or -1 */
     int counter;         /* num_batches_tracked index, -1 if none */
-    int i0, i1, i2, i3;  /* integer hyper-parameters (kernel, stride, pad, output_pad / pieces / factor ...) */
+    int i0, i1, i2, i3, i4; /* integer hyper-parameters (kernel, stride, pad, output_pad / pieces / factor ...) */
     float f0, f1;        /* float hyper-parameters (eps, momentum / slope / p) */
     size_t aux_per;      /* bytes of saved state per sample */
     size_t aux_fix;      /* bytes of saved state independent of the batch */
@@ -193,26 +193,26 @@ int ganc_net_linear(ganc_net_t *net, const char *name, int x, int out, int bias)
 }
 
 static int conv_common(ganc_net_t *net, int kind, const char *name, int x, int oc, int kh, int kw, int stride,
-                       int pad, int opad, int bias) {
+                       int ph, int pw, int opad, int bias) {
     node_t *n = add_node(net, kind, name, x, -1, 1);
     if (!n) return -1;
     node_t *in = INODE(x);
     if (in->ndim != 3) return fail_layer(net, name, kind, "input must be (C,H,W), got %d per-sample dims", in->ndim);
-    if (oc <= 0 || kh <= 0 || kw <= 0 || stride <= 0 || pad < 0 || opad < 0)
+    if (oc <= 0 || kh <= 0 || kw <= 0 || stride <= 0 || ph < 0 || pw < 0 || opad < 0)
         return fail_layer(net, name, kind, "bad hyper-parameters");
     int C = in->shape[0], H = in->shape[1], W = in->shape[2], OH, OW;
     if (kind == L_CONV) {
-        OH = (H + 2 * pad - kh) / stride + 1;
-        OW = (W + 2 * pad - kw) / stride + 1;
-        if (H + 2 * pad < kh || W + 2 * pad < kw)
+        OH = (H + 2 * ph - kh) / stride + 1;
+        OW = (W + 2 * pw - kw) / stride + 1;
+        if (H + 2 * ph < kh || W + 2 * pw < kw)
             return fail_layer(net, name, kind, "input %dx%d is smaller than kernel %dx%d", H, W, kh, kw);
     } else {
         if (opad >= stride) return fail_layer(net, name, kind, "output_padding must be smaller than stride");
-        OH = (H - 1) * stride - 2 * pad + kh + opad;
-        OW = (W - 1) * stride - 2 * pad + kw + opad;
+        OH = (H - 1) * stride - 2 * ph + kh + opad;
+        OW = (W - 1) * stride - 2 * pw + kw + opad;
         if (OH <= 0 || OW <= 0) return fail_layer(net, name, kind, "output size would be %dx%d", OH, OW);
     }
-    n->i0 = kh; n->i1 = kw; n->i2 = stride; n->i3 = pad;
+    n->i0 = kh; n->i1 = kw; n->i2 = stride; n->i3 = ph; n->i4 = pw;
     set_shape(n, 3, (int[]){oc, OH, OW});
     if (kind == L_CONV) {
         n->t[0] = add_tensor(net, n, GANC_PARAM, "weight", 4, SHAPE(oc, C, kh, kw));
@@ -228,11 +228,15 @@ static int conv_common(ganc_net_t *net, int kind, const char *name, int x, int o
 }
 
 int ganc_net_conv2d(ganc_net_t *net, const char *name, int x, int oc, int kh, int kw, int stride, int pad, int bias) {
-    return conv_common(net, L_CONV, name, x, oc, kh, kw, stride, pad, 0, bias);
+    return conv_common(net, L_CONV, name, x, oc, kh, kw, stride, pad, pad, 0, bias);
+}
+int ganc_net_conv2d_hw(ganc_net_t *net, const char *name, int x, int oc, int kh, int kw, int stride, int pad_h,
+                       int pad_w, int bias) {
+    return conv_common(net, L_CONV, name, x, oc, kh, kw, stride, pad_h, pad_w, 0, bias);
 }
 int ganc_net_conv_transpose2d(ganc_net_t *net, const char *name, int x, int oc, int kh, int kw, int stride, int pad,
                               int opad, int bias) {
-    return conv_common(net, L_CONVT, name, x, oc, kh, kw, stride, pad, opad, bias);
+    return conv_common(net, L_CONVT, name, x, oc, kh, kw, stride, pad, pad, opad, bias);
 }
 
 int ganc_net_batchnorm(ganc_net_t *net, const char *name, int x, float eps, float momentum) {
@@ -366,15 +370,19 @@ int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int f, int mode)
     return finish(net);
 }
 
-int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int s) {
+int ganc_net_avgpool_pad(ganc_net_t *net, const char *name, int x, int k, int s, int pad, int count_include_pad) {
     node_t *n = add_node(net, L_AVGPOOL, name, x, -1, 1);
     if (!n) return -1;
     node_t *in = INODE(x);
-    if (in->ndim != 3 || k < 1 || s < 1 || in->shape[1] < k || in->shape[2] < k)
-        return fail_layer(net, name, L_AVGPOOL, "input must be (C,H,W) with H,W >= k");
-    set_shape(n, 3, (int[]){in->shape[0], (in->shape[1] - k) / s + 1, (in->shape[2] - k) / s + 1});
-    n->i0 = k; n->i1 = s;
+    if (in->ndim != 3 || k < 1 || s < 1 || pad < 0 || 2 * pad > k || in->shape[1] + 2 * pad < k ||
+        in->shape[2] + 2 * pad < k)
+        return fail_layer(net, name, L_AVGPOOL, "input must be (C,H,W) with H,W >= k - 2 pad, pad <= k/2");
+    set_shape(n, 3, (int[]){in->shape[0], (in->shape[1] + 2 * pad - k) / s + 1, (in->shape[2] + 2 * pad - k) / s + 1});
+    n->i0 = k; n->i1 = s; n->i2 = pad; n->i3 = count_include_pad != 0;
     return finish(net);
+}
+int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int s) {
+    return ganc_net_avgpool_pad(net, name, x, k, s, 0, 1);
 }
 
 int ganc_net_maxpool(ganc_net_t *net, const char *name, int x, int k, int s, int pad) {
@@ -659,7 +667,7 @@ static void geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) 
     const node_t *in = &net->nodes[n->in[0]];
     g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
     g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
-    g->KH = n->i0; g->KW = n->i1; g->s = n->i2; g->p = n->i3;
+    g->KH = n->i0; g->KW = n->i1; g->s = n->i2; g->ph = n->i3; g->pw = n->i4;
 }
 
 /* (N, C, S) view of a node's per-sample shape for channel-wise layers: C = dim 0, S = the rest. */
@@ -733,7 +741,8 @@ int ganc_net_forward(ganc_net_t *net, int N, int flags) {
         case L_PSHUFFLE: pixel_shuffle_forward(x, y, N, n->shape[0], a->shape[1], a->shape[2], n->i0); break;
         case L_UPSAMPLE: upsample_forward(x, y, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1); break;
         case L_AVGPOOL:
-            avgpool_forward(x, y, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->shape[1], n->shape[2]);
+            avgpool_forward(x, y, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->i2, n->i3, n->shape[1],
+                            n->shape[2]);
             break;
         case L_MAXPOOL:
             maxpool_forward(x, y, (int32_t *)n->aux, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->i2,
@@ -842,7 +851,8 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         case L_PSHUFFLE: pixel_shuffle_backward(dy, dx, N, n->shape[0], a->shape[1], a->shape[2], n->i0); break;
         case L_UPSAMPLE: upsample_backward(dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1); break;
         case L_AVGPOOL:
-            avgpool_backward(dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->shape[1], n->shape[2]);
+            avgpool_backward(dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->i0, n->i1, n->i2, n->i3, n->shape[1],
+                             n->shape[2]);
             break;
         case L_MAXPOOL:
             maxpool_backward((const int32_t *)n->aux, dy, dx, N, a->shape[0], a->shape[1], a->shape[2], n->shape[1],

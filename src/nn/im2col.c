@@ -12,22 +12,23 @@ static inline void valid_range(int W, int OW, int s, int p, int j, int *lo, int 
     if (*hi < *lo) *hi = *lo;
 }
 
-void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *col) {
+void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
+            float *col) {
     const int rows = C * KH * KW;
     const size_t P = (size_t)OH * OW, NP = (size_t)N * P;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         int c = r / (KH * KW), i = (r / KW) % KH, j = r % KW, lo, hi;
-        valid_range(W, OW, s, p, j, &lo, &hi);
+        valid_range(W, OW, s, pw, j, &lo, &hi);
         float *dst = col + (size_t)r * NP;
         for (int n = 0; n < N; n++) {
             const float *xc = x + ((size_t)n * C + c) * H * W;
             for (int oh = 0; oh < OH; oh++) {
-                int ih = oh * s - p + i;
+                int ih = oh * s - ph + i;
                 float *d = dst + (size_t)n * P + (size_t)oh * OW;
                 if (ih < 0 || ih >= H) { memset(d, 0, sizeof(float) * OW); continue; }
                 const float *xr = xc + (size_t)ih * W;
-                const int off = j - p; /* output column ow reads input column ow*s + off */
+                const int off = j - pw; /* output column ow reads input column ow*s + off */
                 for (int ow = 0; ow < lo; ow++) d[ow] = 0.0f;
                 if (s == 1) memcpy(d + lo, xr + lo + off, sizeof(float) * (hi - lo));
                 else if (s == 2) for (int ow = lo; ow < hi; ow++) d[ow] = xr[2 * ow + off];
@@ -38,23 +39,24 @@ void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, i
     }
 }
 
-void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *x) {
+void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
+            float *x) {
     const size_t P = (size_t)OH * OW, NP = (size_t)N * P;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
                 int lo, hi;
-                valid_range(W, OW, s, p, j, &lo, &hi);
+                valid_range(W, OW, s, pw, j, &lo, &hi);
                 const float *src = col + ((size_t)(c * KH + i) * KW + j) * NP;
                 for (int n = 0; n < N; n++) {
                     float *xc = x + ((size_t)n * C + c) * H * W;
                     for (int oh = 0; oh < OH; oh++) {
-                        int ih = oh * s - p + i;
+                        int ih = oh * s - ph + i;
                         if (ih < 0 || ih >= H) continue;
                         const float *sr = src + (size_t)n * P + (size_t)oh * OW;
                         float *xr = xc + (size_t)ih * W;
-                        const int off = j - p;
+                        const int off = j - pw;
                         if (s == 1) for (int ow = lo; ow < hi; ow++) xr[ow + off] += sr[ow];
                         else if (s == 2) for (int ow = lo; ow < hi; ow++) xr[2 * ow + off] += sr[ow];
                         else for (int ow = lo; ow < hi; ow++) xr[ow * s + off] += sr[ow];

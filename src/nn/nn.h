@@ -11,16 +11,18 @@
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc);
 
-/* Batched im2col: col[(c*KH+i)*KW+j][n*OH*OW + oh*OW + ow] = x[n][c][oh*s-p+i][ow*s-p+j] (0 outside). */
-void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *col);
+/* Batched im2col: col[(c*KH+i)*KW+j][n*OH*OW + oh*OW + ow] = x[n][c][oh*s-ph+i][ow*s-pw+j] (0 outside). */
+void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
+            float *col);
 /* Adjoint of im2col: x += scatter(col). */
-void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int p, int OH, int OW, float *x);
+void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
+            float *x);
 /* (N,C,P) <-> (C,N*P) */
 void nchw_to_cnp(const float *x, int N, int C, int P, float *y);
 void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumulate);
 
 typedef struct {
-    int N, C, H, W, OC, KH, KW, s, p, OH, OW;
+    int N, C, H, W, OC, KH, KW, s, ph, pw, OH, OW;
 } conv_geom_t;
 /* conv2d: x (N,C,H,W), w (OC,C,KH,KW), b (OC) -> y (N,OC,OH,OW). col: C*KH*KW*N*OH*OW, tmp: OC*N*OH*OW floats. */
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
@@ -77,9 +79,11 @@ void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int
 /* upsample by integer factor f: (N,C,H,W) -> (N,C,H*f,W*f); mode 0 nearest, 1 bilinear(align_corners=False) */
 void upsample_forward(const float *x, float *y, int N, int C, int H, int W, int f, int mode);
 void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, int f, int mode);
-/* avgpool k x k, stride s, no padding: (N,C,H,W) -> (N,C,OH,OW) */
-void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int OH, int OW);
-void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int OH, int OW);
+/* avgpool k x k, stride s, zero padding p (cip: padding counts in the divisor), floor mode: (N,C,H,W) -> (N,C,OH,OW) */
+void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int p, int cip, int OH,
+                     int OW);
+void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int p, int cip, int OH,
+                      int OW);
 /* maxpool k x k, stride s, padding p (implicit -inf), floor mode: (N,C,H,W) -> (N,C,OH,OW); arg holds the
    winning input offset within its (H,W) plane (first maximum in scan order, as PyTorch's CPU kernel) */
 void maxpool_forward(const float *x, float *y, int32_t *arg, int N, int C, int H, int W, int k, int s, int p, int OH,

@@ -116,30 +116,43 @@ void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, i
     }
 }
 
-void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int OH, int OW) {
-    const float inv = 1.0f / (float)(k * k);
+/* the window of output (oh,ow) clipped to the image, and the divisor: k*k, or with count_include_pad == 0 the
+   number of pixels inside the image */
+static inline float pool_window(int oh, int ow, int k, int s, int p, int H, int W, int cip, int *h0, int *h1, int *w0,
+                                int *w1) {
+    int a = oh * s - p, b = ow * s - p;
+    *h0 = a < 0 ? 0 : a; *h1 = a + k > H ? H : a + k;
+    *w0 = b < 0 ? 0 : b; *w1 = b + k > W ? W : b + k;
+    return cip ? 1.0f / (float)(k * k) : 1.0f / (float)((*h1 - *h0) * (*w1 - *w0));
+}
+
+void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int p, int cip, int OH,
+                     int OW) {
 #pragma omp parallel for schedule(static)
     for (int nc = 0; nc < N * C; nc++) {
         const float *xc = x + (size_t)nc * H * W;
         for (int oh = 0; oh < OH; oh++)
             for (int ow = 0; ow < OW; ow++) {
-                float acc = 0.0f;
-                for (int i = 0; i < k; i++)
-                    for (int j = 0; j < k; j++) acc += xc[(oh * s + i) * W + ow * s + j];
+                int h0, h1, w0, w1;
+                float inv = pool_window(oh, ow, k, s, p, H, W, cip, &h0, &h1, &w0, &w1), acc = 0.0f;
+                for (int i = h0; i < h1; i++)
+                    for (int j = w0; j < w1; j++) acc += xc[i * W + j];
                 y[(size_t)nc * OH * OW + oh * OW + ow] = acc * inv;
             }
     }
 }
-void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int OH, int OW) {
-    const float inv = 1.0f / (float)(k * k);
+void avgpool_backward(const float *dy, float *dx, int N, int C, int H, int W, int k, int s, int p, int cip, int OH,
+                      int OW) {
 #pragma omp parallel for schedule(static)
     for (int nc = 0; nc < N * C; nc++) {
         float *xc = dx + (size_t)nc * H * W;
         for (int oh = 0; oh < OH; oh++)
             for (int ow = 0; ow < OW; ow++) {
+                int h0, h1, w0, w1;
+                float inv = pool_window(oh, ow, k, s, p, H, W, cip, &h0, &h1, &w0, &w1);
                 float g = dy[(size_t)nc * OH * OW + oh * OW + ow] * inv;
-                for (int i = 0; i < k; i++)
-                    for (int j = 0; j < k; j++) xc[(oh * s + i) * W + ow * s + j] += g;
+                for (int i = h0; i < h1; i++)
+                    for (int j = w0; j < w1; j++) xc[i * W + j] += g;
             }
     }
 }

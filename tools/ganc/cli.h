@@ -35,15 +35,15 @@ int cmd_train_classifier(int argc, char **argv);
 /* helpers (common.c) */
 int ends_with(const char *s, const char *suffix);
 int is_dir(const char *path);
-/* A DCGAN generator from a run folder (its G.safetensors) or a G.safetensors file, weights loaded; the file's path
+/* A generator from a run folder (its G.safetensors) or a G.safetensors file, weights loaded; the file's path
    goes to gpath. NULL with ganc_errmsg() set on failure (including a file that holds a discriminator). */
-ganc_net_t *open_generator(const char *src, int max_batch, ganc_dcgan_cfg_t *cfg, int *zin, int *gout, char *gpath,
+ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
                            size_t gcap);
 
 /* FID during training: statistics of `real` (n images) once, then FID of n samples of a generator */
 typedef struct fid_ref fid_ref_t;
 fid_ref_t *fid_ref_new(const char *real, int n);
-double fid_ref_model(fid_ref_t *r, ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *c, uint64_t seed);
+double fid_ref_model(fid_ref_t *r, ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *c, uint64_t seed);
 void fid_ref_free(fid_ref_t *r);
 
 /* progress and plots */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 #ifndef GANC_WEIGHTS_DIR
@@ -12,8 +13,8 @@
 #endif
 
 typedef struct {
-    float *x;    /* (n,1,32,32) in [-1,1]: the feature network's input */
-    int n;
+    float *x;    /* (n,1,32,32) in [-1,1]: the classifier's input; with `raw`, (n,c,h,w) as the source has them */
+    int n, c, h, w;
     int *labels; /* or NULL */
     char desc[512];
 } src_t;
@@ -46,8 +47,12 @@ static int npy_is_u8(const char *path) {
     return 0;
 }
 
-static int load_source(const char *spec, int nmax, uint64_t seed, src_t *s) {
+/* raw = 0: every image made (1,32,32) for ganc's classifier. raw = size > 0: images kept as the source has them
+   (a .npy's or a model's own shape; datasets loaded at size x size, 1 channel for fashion-mnist/idx, else 3) for
+   Inception, which resizes them itself. */
+static int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
     memset(s, 0, sizeof *s);
+    s->c = 1; s->h = s->w = 32;
     if (ends_with(spec, ".npy")) {
         int nd;
         int64_t sh[8];
@@ -61,12 +66,14 @@ static int load_source(const char *spec, int nmax, uint64_t seed, src_t *s) {
         }
         int n = sh[0] < nmax ? (int)sh[0] : nmax, c = (int)sh[1], h = (int)sh[2], w = (int)sh[3];
         size_t per = (size_t)c * h * w;
-        s->x = malloc(sizeof(float) * (size_t)n * 1024);
+        if (raw) { s->c = c; s->h = h; s->w = w; }
+        s->x = malloc(sizeof(float) * (size_t)n * (raw ? per : 1024));
         float *tmp = malloc(sizeof(float) * per);
         int rc = s->x && tmp ? 0 : -1;
         for (int i = 0; !rc && i < n; i++) {
             for (size_t k = 0; k < per; k++) tmp[k] = u8 ? a[(size_t)i * per + k] / 127.5f - 1.0f : a[(size_t)i * per + k];
-            rc = to_net_input(tmp, c, h, w, s->x + (size_t)i * 1024);
+            if (raw) memcpy(s->x + per * i, tmp, sizeof(float) * per);
+            else rc = to_net_input(tmp, c, h, w, s->x + (size_t)i * 1024);
         }
         free(a); free(tmp);
         if (rc) { src_free(s); return ganc_fail(GANC_ENOMEM, "%s: out of memory", spec); }
@@ -82,32 +89,41 @@ static int load_source(const char *spec, int nmax, uint64_t seed, src_t *s) {
         model = stat(gpath, &st) == 0;
     }
     if (model) { /* sample a trained generator: BatchNorm in eval mode, noise from the seed */
-        ganc_dcgan_cfg_t cfg;
-        int zin, gout;
-        ganc_net_t *g = open_generator(spec, 250, &cfg, &zin, &gout, gpath, sizeof gpath);
+        ganc_gan_cfg_t cfg;
+        ganc_gan_io_t io;
+        ganc_net_t *g = open_generator(spec, 250, &cfg, &io, gpath, sizeof gpath);
         if (!g) return -1;
         size_t per = (size_t)cfg.nc * cfg.size * cfg.size;
         float *imgs = malloc(sizeof(float) * per * nmax);
-        s->x = malloc(sizeof(float) * (size_t)nmax * 1024);
+        s->x = raw ? NULL : malloc(sizeof(float) * (size_t)nmax * 1024);
+        if (raw) { s->c = cfg.nc; s->h = s->w = cfg.size; }
+        /* a conditional model is asked for every class in turn (the labels are kept for class accuracy) */
+        if (cfg.n_classes) s->labels = malloc(sizeof(int) * nmax);
+        for (int i = 0; s->labels && i < nmax; i++) s->labels[i] = i % cfg.n_classes;
         ganc_rng_t r;
         ganc_rng_seed(&r, seed);
-        int rc = imgs && s->x ? ganc_dcgan_sample(g, zin, gout, &cfg, nmax, NULL, &r, 0, imgs) : -1;
-        for (int i = 0; !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, cfg.nc, cfg.size, cfg.size, s->x + (size_t)i * 1024);
-        free(imgs);
+        int rc = imgs && (s->x || raw) && (s->labels || !cfg.n_classes)
+                     ? ganc_gan_sample(g, &io, &cfg, nmax, NULL, s->labels, &r, 0, imgs) : -1;
+        for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, cfg.nc, cfg.size, cfg.size, s->x + (size_t)i * 1024);
+        if (raw) s->x = imgs;
+        else free(imgs);
         ganc_net_free(g);
         if (rc) { src_free(s); return ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath); }
         s->n = nmax;
-        snprintf(s->desc, sizeof s->desc, "%.400s (%d samples, seed %llu, BatchNorm eval)", gpath, nmax,
-                 (unsigned long long)seed);
+        snprintf(s->desc, sizeof s->desc, "%.400s (%d samples, seed %llu, BatchNorm eval%s)", gpath, nmax,
+                 (unsigned long long)seed, cfg.n_classes ? ", classes 0,1,2,... in turn" : "");
         return 0;
     }
     ganc_dataset_t ds;
-    if (ganc_dataset_load(&ds, spec, 32, 1, 0)) return -1;
+    int ch = !raw || !strncmp(spec, "fashion-mnist", 13) || !strncmp(spec, "idx:", 4) ? 1 : 3;
+    if (ganc_dataset_load(&ds, spec, raw ? raw : 32, ch, 0)) return -1;
+    if (raw) { s->c = ch; s->h = s->w = raw; }
     int n = ds.n < nmax ? ds.n : nmax;
-    s->x = malloc(sizeof(float) * (size_t)n * 1024);
+    const size_t per = (size_t)s->c * s->h * s->w;
+    s->x = malloc(sizeof(float) * (size_t)n * per);
     if (ds.labels) s->labels = malloc(sizeof(int) * n);
     if (!s->x || (ds.labels && !s->labels)) { ganc_dataset_free(&ds); src_free(s); return ganc_fail(GANC_ENOMEM, "out of memory"); }
-    memcpy(s->x, ds.x, sizeof(float) * (size_t)n * 1024);
+    memcpy(s->x, ds.x, sizeof(float) * (size_t)n * per);
     if (ds.labels) memcpy(s->labels, ds.labels, sizeof(int) * n);
     s->n = n;
     snprintf(s->desc, sizeof s->desc, "%.400s (first %d images)", spec, n);
@@ -154,6 +170,22 @@ static void pairs_free(pairs_t *p) {
     free(p->im);
 }
 
+/* Inception features in chunks, with a progress line on a terminal (about 0.1-0.2 s per image on 2 cores) */
+static int inception_features(ganc_inception_t *m, const src_t *s, float *pool, float *probs) {
+    const int chunk = 64, classes = ganc_inception_classes(m), tty = isatty(2);
+    const size_t per = (size_t)s->c * s->h * s->w;
+    double t0 = now_s();
+    for (int i = 0; i < s->n; i += chunk) {
+        int b = s->n - i < chunk ? s->n - i : chunk;
+        int rc = ganc_inception_run(m, s->x + per * i, b, s->c, s->h, s->w, pool + (size_t)2048 * i,
+                                    probs ? probs + (size_t)classes * i : NULL);
+        if (rc) return rc;
+        if (tty) fprintf(stderr, "\rInception-v3: %d/%d images, %.1f s", i + b, s->n, now_s() - t0);
+    }
+    if (tty) fprintf(stderr, "\n");
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv) {
     static const command_t cmd = {
         "eval", "eval METRIC[,METRIC...] --real SRC --fake SRC [options]",
@@ -162,9 +194,14 @@ int cmd_eval(int argc, char **argv) {
         "SRC: fashion-mnist:test / :train, idx:FILE[,LABELS], a folder of images, a .npy (uint8 or float32 in [-1,1],\n"
         "(N,C,H,W)), or a trained model (run folder or G.safetensors: sampled with --seed, BatchNorm in eval mode).\n"
         "Features and class probabilities come from ganc's Fashion-MNIST network (--classifier); images are made\n"
-        "1x32x32 first (28x28 padded by 2 px, others converted to grey, resized on the short side, centre-cropped).",
+        "1x32x32 first (28x28 padded by 2 px, others converted to grey, resized on the short side, centre-cropped).\n"
+        "With --inception FILE they come from Inception-v3 (torchvision layout, or pytorch-fid's FID weights):\n"
+        "2048-d pool features, softmax of its logits for IS; datasets are loaded at --size (Fashion-MNIST padded\n"
+        "28->32, grey; folders RGB), .npy and models as they are; grey is replicated to RGB and every image is\n"
+        "resized bilinearly (align_corners=False, as pytorch-fid) to 299x299, values in [-1,1].",
         NULL};
-    const char *real = "fashion-mnist:test", *fake = NULL, *clf = NULL, *valid = "fashion-mnist:train";
+    const char *real = "fashion-mnist:test", *fake = NULL, *clf = NULL, *valid = "fashion-mnist:train", *incp = NULL;
+    int insize = 32;
     int n = 10000, json = 0, kid_subsets = 100, kid_size = 1000, splits = 10, k = 3, pr_n = 5000, border = 4, rgb = 0;
     int parzen_valid = 1000, threads = 0;
     uint64_t seed = 1;
@@ -175,6 +212,9 @@ int cmd_eval(int argc, char **argv) {
         {"n", F_INT, &n, NULL, "images taken from each source (samples drawn from a model)", 0},
         {"seed", F_U64, &seed, NULL, "noise seed when a source is a model; KID subsets", 0},
         {"classifier", F_STR, &clf, "FILE", "feature network weights (default: weights/fmnist_cnn.safetensors)", 0},
+        {"inception", F_STR, &incp, "FILE", "use Inception-v3 weights (safetensors, torchvision names) as the feature "
+                                            "network (README: Inception weights)", 0},
+        {"size", F_INT, &insize, NULL, "with --inception: size datasets and folders are loaded at", 0},
         {"kid-subsets", F_INT, &kid_subsets, NULL, "KID: number of subsets", 0},
         {"kid-size", F_INT, &kid_size, NULL, "KID: subset size (capped by the sample counts)", 0},
         {"splits", F_INT, &splits, NULL, "Inception Score: splits", 0},
@@ -248,33 +288,55 @@ int cmd_eval(int argc, char **argv) {
     /* ---- feature metrics */
     src_t R = {0}, F = {0};
     ganc_net_t *net = NULL;
+    ganc_inception_t *inc = NULL;
     float *fr = NULL, *ff = NULL, *pf = NULL;
-    if (load_source(real, n, seed, &R) || load_source(fake, n, seed, &F)) {
+    if (incp && (want[4] || want[5])) {
+        fprintf(stderr, "ganc eval: acc and parzen use ganc's Fashion-MNIST classifier / pixels: run them without "
+                        "--inception\n");
+        return 2;
+    }
+    if (incp && (insize < 8 || insize > 1024)) { fprintf(stderr, "ganc eval: --size must be 8..1024\n"); return 2; }
+    const int raw = incp ? insize : 0;
+    if (load_source(real, n, seed, raw, &R) || load_source(fake, n, seed, raw, &F)) {
         fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
         rc = 1;
         goto done;
     }
-    char cpath[4096];
-    snprintf(cpath, sizeof cpath, "%s", clf ? clf : getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") : GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
+    char cpath[4096], fdesc[4400];
+    int D = 128, classes = 10;
+    if (incp) {
+        if (ganc_inception_open(&inc, incp, 16)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
+        D = 2048;
+        classes = ganc_inception_classes(inc);
+        snprintf(fdesc, sizeof fdesc, "Inception-v3 (%s, %s layout, %d classes), 2048-d pool features, images resized "
+                 "bilinearly to 299x299", incp, ganc_inception_is_fid_variant(inc) ? "pytorch-fid FID" : "torchvision",
+                 classes);
+    } else {
+        snprintf(cpath, sizeof cpath, "%s", clf ? clf : getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") : GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
+        snprintf(fdesc, sizeof fdesc, "ganc Fashion-MNIST CNN (%s), 128-d penultimate layer", cpath);
+    }
     int in, fe, lo;
-    net = ganc_classifier_net(250, &in, &fe, &lo);
-    if (!net || ganc_net_load(net, cpath)) { fprintf(stderr, "ganc eval: feature network: %s\n", ganc_errmsg()); rc = 1; goto done; }
-    fr = malloc(sizeof(float) * (size_t)R.n * 128);
-    ff = malloc(sizeof(float) * (size_t)F.n * 128);
-    pf = malloc(sizeof(float) * (size_t)F.n * 10);
-    if (!fr || !ff || !pf || ganc_classifier_run(net, in, fe, lo, R.x, R.n, fr, NULL) ||
-        ganc_classifier_run(net, in, fe, lo, F.x, F.n, ff, pf)) {
+    if (!incp) {
+        net = ganc_classifier_net(250, &in, &fe, &lo);
+        if (!net || ganc_net_load(net, cpath)) { fprintf(stderr, "ganc eval: feature network: %s\n", ganc_errmsg()); rc = 1; goto done; }
+    }
+    fr = malloc(sizeof(float) * (size_t)R.n * D);
+    ff = malloc(sizeof(float) * (size_t)F.n * D);
+    pf = malloc(sizeof(float) * (size_t)F.n * classes);
+    if (!fr || !ff || !pf) { fprintf(stderr, "ganc eval: out of memory\n"); rc = 1; goto done; }
+    if (incp ? inception_features(inc, &R, fr, NULL) || inception_features(inc, &F, ff, pf)
+             : ganc_classifier_run(net, in, fe, lo, R.x, R.n, fr, NULL) || ganc_classifier_run(net, in, fe, lo, F.x, F.n, ff, pf)) {
         fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
         rc = 1;
         goto done;
     }
-    if (!json) printf("real: %s\nfake: %s\nfeatures: ganc Fashion-MNIST CNN (%s), 128-d penultimate layer\n", R.desc, F.desc, cpath);
+    if (!json) printf("real: %s\nfake: %s\nfeatures: %s\n", R.desc, F.desc, fdesc);
     if (want[0]) {
-        double *m1 = malloc(sizeof(double) * 128), *c1 = malloc(sizeof(double) * 128 * 128);
-        double *m2 = malloc(sizeof(double) * 128), *c2 = malloc(sizeof(double) * 128 * 128);
-        ganc_feature_stats(fr, R.n, 128, m1, c1);
-        ganc_feature_stats(ff, F.n, 128, m2, c2);
-        double fid = ganc_fid(m1, c1, m2, c2, 128);
+        double *m1 = malloc(sizeof(double) * D), *c1 = malloc(sizeof(double) * D * D);
+        double *m2 = malloc(sizeof(double) * D), *c2 = malloc(sizeof(double) * D * D);
+        ganc_feature_stats(fr, R.n, D, m1, c1);
+        ganc_feature_stats(ff, F.n, D, m2, c2);
+        double fid = ganc_fid(m1, c1, m2, c2, D);
         EMIT("fid", "FID %.4f  (N real %d, N fake %d)", "\"value\": %.6f, \"n_real\": %d, \"n_fake\": %d", fid, R.n, F.n);
         free(m1); free(c1); free(m2); free(c2);
     }
@@ -283,19 +345,19 @@ int cmd_eval(int argc, char **argv) {
         if (size > R.n) size = R.n;
         if (size > F.n) size = F.n;
         double m, sd;
-        if (ganc_kid(fr, R.n, ff, F.n, 128, kid_subsets, size, seed, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
+        if (ganc_kid(fr, R.n, ff, F.n, D, kid_subsets, size, seed, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
         EMIT("kid", "KID %.6f +- %.6f  (%d subsets of %d; cubic polynomial kernel)", "\"mean\": %.8f, \"std\": %.8f, \"subsets\": %d, \"subset_size\": %d", m, sd, kid_subsets, size);
     }
     if (want[2]) {
         int nr = R.n < pr_n ? R.n : pr_n, nf = F.n < pr_n ? F.n : pr_n;
         double p, r;
-        if (ganc_precision_recall(fr, nr, ff, nf, 128, k, &p, &r)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
+        if (ganc_precision_recall(fr, nr, ff, nf, D, k, &p, &r)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
         EMIT("pr", "precision %.4f  recall %.4f  (k=%d, N real %d, N fake %d)", "\"precision\": %.6f, \"recall\": %.6f, \"k\": %d, \"n_real\": %d, \"n_fake\": %d", p, r, k, nr, nf);
     }
     if (want[3]) {
         double m, sd;
-        if (ganc_inception_score(pf, F.n, 10, splits, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-        EMIT("is", "IS %.4f +- %.4f  (%d splits of the fake set; classifier softmax, 10 classes)", "\"mean\": %.6f, \"std\": %.6f, \"splits\": %d", m, sd, splits);
+        if (ganc_inception_score(pf, F.n, classes, splits, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
+        EMIT("is", "IS %.4f +- %.4f  (%d splits of the fake set; feature network softmax, %d classes)", "\"mean\": %.6f, \"std\": %.6f, \"splits\": %d, \"classes\": %d", m, sd, splits, classes);
     }
     if (want[4]) {
         if (!F.labels) { fprintf(stderr, "ganc eval: acc needs a --fake source with labels (classes asked for)\n"); rc = 1; goto done; }
@@ -309,7 +371,7 @@ int cmd_eval(int argc, char **argv) {
         for (size_t i = 0; i < (size_t)F.n * d; i++) F.x[i] = (F.x[i] + 1) * 0.5f;
         double best = sigma, bl = -INFINITY, m, se;
         if (!(sigma > 0)) {
-            if (load_source(valid, parzen_valid, seed, &V)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
+            if (load_source(valid, parzen_valid, seed, 0, &V)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
             for (size_t i = 0; i < (size_t)V.n * d; i++) V.x[i] = (V.x[i] + 1) * 0.5f;
             for (int g = 0; g < 10; g++) { /* numpy.logspace(-1, 0, 10), as the paper's parzen_ll.py */
                 double s = pow(10.0, -1.0 + g / 9.0);
@@ -327,6 +389,7 @@ done:
     if (json && !rc) printf("}\n");
     free(fr); free(ff); free(pf);
     ganc_net_free(net);
+    ganc_inception_free(inc);
     src_free(&R);
     src_free(&F);
     return rc;
@@ -352,7 +415,7 @@ fid_ref_t *fid_ref_new(const char *real, int n) {
     src_t R = {0};
     char cpath[4096];
     snprintf(cpath, sizeof cpath, "%s", getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") : GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
-    if (!r || load_source(real, n, 1, &R)) { fid_ref_free(r); return NULL; }
+    if (!r || load_source(real, n, 1, 0, &R)) { fid_ref_free(r); return NULL; }
     r->n = R.n;
     r->net = ganc_classifier_net(250, &r->in, &r->fe, &r->lo);
     r->mu = malloc(sizeof(double) * 128); r->cov = malloc(sizeof(double) * 128 * 128);
@@ -370,13 +433,13 @@ fid_ref_t *fid_ref_new(const char *real, int n) {
     return r;
 }
 
-double fid_ref_model(fid_ref_t *r, ganc_net_t *g, int zin, int gout, const ganc_dcgan_cfg_t *c, uint64_t seed) {
+double fid_ref_model(fid_ref_t *r, ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *c, uint64_t seed) {
     const size_t per = (size_t)c->nc * c->size * c->size;
     if (!r->imgs) r->imgs = malloc(sizeof(float) * per * r->n);
     if (!r->imgs) return NAN;
     ganc_rng_t rng;
     ganc_rng_seed(&rng, seed);
-    if (ganc_dcgan_sample(g, zin, gout, c, r->n, NULL, &rng, 0, r->imgs)) return NAN;
+    if (ganc_gan_sample(g, io, c, r->n, NULL, NULL, &rng, 0, r->imgs)) return NAN;
     for (int i = 0; i < r->n; i++)
         if (to_net_input(r->imgs + per * i, c->nc, c->size, c->size, r->x + (size_t)i * 1024)) return NAN;
     if (ganc_classifier_run(r->net, r->in, r->fe, r->lo, r->x, r->n, r->feat, NULL) ||

@@ -8,11 +8,13 @@
 int cmd_sample(int argc, char **argv) {
     static const command_t cmd = {
         "sample", "sample RUN|G.safetensors --out FILE.npy|FILE.png [options]",
-        "Generate images with a trained DCGAN generator. RUN is a training folder (its G.safetensors is used) or a\n"
-        "G.safetensors file, from ganc or saved from PyTorch (architecture from metadata, else from tensor shapes).\n"
-        ".npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png writes a grid.", NULL};
+        "Generate images with a trained generator (dcgan, gan, cgan). RUN is a training folder (its G.safetensors\n"
+        "is used) or a G.safetensors file, from ganc or saved from PyTorch (architecture from metadata, else from\n"
+        "tensor shapes). .npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png\n"
+        "writes a grid. A conditional model draws class --class K, or, without it, image i is of class i mod classes.",
+        NULL};
     const char *out = NULL, *zpath = NULL, *dtype = "uint8", *bn = "eval";
-    int n = 64, batch = 100, cols = 0, threads = 0;
+    int n = 64, batch = 100, cols = 0, threads = 0, cls = -1, by_class = 0;
     uint64_t seed = 1;
     flag_t flags[] = {
         {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0},
@@ -23,6 +25,9 @@ int cmd_sample(int argc, char **argv) {
         {"bn", F_STR, &bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)", 0},
         {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0},
         {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0},
+        {"class", F_INT, &cls, "K", "conditional model: generate class K only", 0},
+        {"grid-by-class", F_BOOL, &by_class, NULL, "conditional model: one row per class, one noise vector per column "
+                                                   "(--n columns, default 10)", 0},
         {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
@@ -45,11 +50,33 @@ int cmd_sample(int argc, char **argv) {
     }
     ganc_set_threads(threads);
     char gpath[4096];
-    ganc_dcgan_cfg_t cfg;
-    int rc = 1, zin, gout;
+    ganc_gan_cfg_t cfg;
+    int rc = 1, *labels = NULL;
+    ganc_gan_io_t io;
     float *z = NULL, *x = NULL;
-    ganc_net_t *g = open_generator(pos[0], batch, &cfg, &zin, &gout, gpath, sizeof gpath);
+    ganc_net_t *g = open_generator(pos[0], batch, &cfg, &io, gpath, sizeof gpath);
     if (!g) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
+    if ((cls >= 0 || by_class) && !cfg.n_classes) {
+        fprintf(stderr, "ganc sample: %s is not a conditional model: --class/--grid-by-class do not apply\n", gpath);
+        rc = 2;
+        goto done;
+    }
+    if (cls >= cfg.n_classes || (flag_seen(flags, nflags, "class") && cls < 0)) {
+        fprintf(stderr, "ganc sample: --class must be 0..%d for %s\n", cfg.n_classes - 1, gpath);
+        rc = 2;
+        goto done;
+    }
+    if (by_class && (cls >= 0 || zpath || !is_png)) {
+        fprintf(stderr, "ganc sample: --grid-by-class writes a .png and takes neither --class nor --z\n");
+        rc = 2;
+        goto done;
+    }
+    int gcols = 0;
+    if (by_class) {
+        gcols = flag_seen(flags, nflags, "n") ? n : 10;
+        if (gcols > 1000) { fprintf(stderr, "ganc sample: at most 1000 columns\n"); rc = 2; goto done; }
+        n = gcols * cfg.n_classes;
+    }
     if (zpath) {
         int nd;
         int64_t sh[8];
@@ -71,13 +98,24 @@ int cmd_sample(int argc, char **argv) {
     if (!x) { fprintf(stderr, "ganc sample: out of memory for %d images\n", n); goto done; }
     ganc_rng_t rng;
     ganc_rng_seed(&rng, seed);
-    if (ganc_dcgan_sample(g, zin, gout, &cfg, n, z, &rng, bn_batch, x)) {
+    if (cfg.n_classes) {
+        labels = malloc(sizeof(int) * n);
+        if (!labels) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
+        for (int i = 0; i < n; i++) labels[i] = by_class ? i / gcols : cls >= 0 ? cls : i % cfg.n_classes;
+    }
+    if (by_class) { /* the same noise vector down each column */
+        z = malloc(sizeof(float) * n * cfg.nz);
+        if (!z) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
+        ganc_rng_fill_normal(&rng, z, (size_t)gcols * cfg.nz, 0.0f, 1.0f);
+        for (int i = gcols; i < n; i++) memcpy(z + (size_t)i * cfg.nz, z + (size_t)(i % gcols) * cfg.nz, sizeof(float) * cfg.nz);
+    }
+    if (ganc_gan_sample(g, &io, &cfg, n, z, labels, &rng, bn_batch, x)) {
         fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
         goto done;
     }
     int wrc;
     if (is_png) {
-        int c = cols ? cols : (int)ceil(sqrt((double)n));
+        int c = by_class ? gcols : cols ? cols : (int)ceil(sqrt((double)n));
         wrc = ganc_grid_png(out, x, n, cfg.nc, cfg.size, cfg.size, c);
     } else {
         int64_t shape[4] = {n, cfg.nc, cfg.size, cfg.size};
@@ -97,7 +135,7 @@ int cmd_sample(int argc, char **argv) {
     printf("wrote %d images (%dx%dx%d, BatchNorm %s) to %s\n", n, cfg.nc, cfg.size, cfg.size, bn, out);
     rc = 0;
 done:
-    free(z); free(x);
+    free(z); free(x); free(labels);
     ganc_net_free(g);
     return rc;
 }

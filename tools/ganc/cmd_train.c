@@ -1,4 +1,5 @@
-/* ganc train dcgan: the main job. Trains, logs, draws sample grids, checkpoints atomically, resumes exactly. */
+/* ganc train dcgan|gan|cgan: the main job. Trains, logs, draws sample grids, checkpoints atomically, resumes
+   exactly. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -14,10 +15,10 @@ static volatile sig_atomic_t g_stop = 0;
 static void on_signal(int sig) { g_stop = sig; }
 
 typedef struct {
-    const char *data, *out, *resume, *on_nan, *eval_real;
+    const char *model, *data, *out, *resume, *on_nan, *eval_real, *loss;
     int size, channels, nz, ngf, ndf, batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad;
-    int eval_every, eval_n;
-    float lr, beta1, beta2;
+    int eval_every, eval_n, conditional, classes, d_steps, g_hidden, d_units, d_pieces;
+    float lr, beta1, beta2, d_dropout, d_in_dropout;
     uint64_t seed;
     double time_limit;
 } train_opts_t;
@@ -43,13 +44,13 @@ static const char *path_in(const char *dir, const char *name) {
 }
 
 /* metadata of state.safetensors: everything needed to rebuild the run */
-static int save_checkpoint(ganc_dcgan_trainer_t *t, const train_opts_t *o, const ganc_loader_t *ld) {
+static int save_checkpoint(ganc_gan_trainer_t *t, const train_opts_t *o, const ganc_loader_t *ld) {
     char v[16][64];
     ganc_stw_t *w = ganc_stw_new();
-    int rc = ganc_dcgan_state_add(t, w, ld->epoch, ld->pos);
-    const ganc_dcgan_cfg_t *c = &ganc_dcgan_cfg(t)->net;
-    const char *kv[12];
-    int nkv = ganc_dcgan_meta(c, kv, 6);
+    int rc = ganc_gan_state_add(t, w, ld->epoch, ld->pos);
+    const ganc_gan_cfg_t *c = &ganc_gan_cfg(t)->net;
+    const char *kv[2 * GANC_GAN_META_MAX];
+    int nkv = ganc_gan_meta(c, kv, GANC_GAN_META_MAX);
     for (int i = 0; !rc && i < nkv; i++) rc = ganc_stw_meta(w, kv[2 * i], kv[2 * i + 1]);
     snprintf(v[0], 64, "%d", o->batch);
     snprintf(v[1], 64, "%.9g", o->lr);
@@ -61,20 +62,21 @@ static int save_checkpoint(ganc_dcgan_trainer_t *t, const train_opts_t *o, const
     snprintf(v[7], 64, "%d", o->log_every);
     snprintf(v[8], 64, "%d", o->skip_bad);
     snprintf(v[9], 64, "%d", ganc_get_threads());
-    const char *extra[][2] = {{"data", o->data}, {"batch", v[0]}, {"lr", v[1]}, {"beta1", v[2]}, {"beta2", v[3]},
+    snprintf(v[10], 64, "%d", o->d_steps);
+    const char *extra[][2] = {{"model", o->model}, {"loss", o->loss}, {"d_steps", v[10]}, {"data", o->data}, {"batch", v[0]}, {"lr", v[1]}, {"beta1", v[2]}, {"beta2", v[3]},
                               {"seed", v[4]}, {"sample_every", v[5]}, {"ckpt_every", v[6]}, {"log_every", v[7]},
                               {"skip_bad", v[8]}, {"threads", v[9]}};
     for (size_t i = 0; !rc && i < sizeof extra / sizeof extra[0]; i++) rc = ganc_stw_meta(w, extra[i][0], extra[i][1]);
     if (!rc) rc = ganc_stw_write(w, path_in(o->out, "state.safetensors"));
     ganc_stw_free(w);
     /* weights-only files in PyTorch's layout, for load_state_dict */
-    const char *gkv[14], *dkv[14];
-    nkv = ganc_dcgan_meta(c, gkv, 6);
+    const char *gkv[2 * GANC_GAN_META_MAX + 2], *dkv[2 * GANC_GAN_META_MAX + 2];
+    nkv = ganc_gan_meta(c, gkv, GANC_GAN_META_MAX);
     memcpy(dkv, gkv, sizeof(char *) * 2 * nkv);
     gkv[2 * nkv] = "net"; gkv[2 * nkv + 1] = "G";
     dkv[2 * nkv] = "net"; dkv[2 * nkv + 1] = "D";
-    if (!rc) rc = ganc_net_save(ganc_dcgan_g(t), path_in(o->out, "G.safetensors"), gkv, nkv + 1);
-    if (!rc) rc = ganc_net_save(ganc_dcgan_d(t), path_in(o->out, "D.safetensors"), dkv, nkv + 1);
+    if (!rc) rc = ganc_net_save(ganc_gan_g(t), path_in(o->out, "G.safetensors"), gkv, nkv + 1);
+    if (!rc) rc = ganc_net_save(ganc_gan_d(t), path_in(o->out, "D.safetensors"), dkv, nkv + 1);
     return rc;
 }
 
@@ -123,13 +125,19 @@ static int meta_i(const ganc_st_t *st, const char *k, int *v) {
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
-        "Train a DCGAN (pytorch/examples/dcgan architecture and hyper-parameters) and write OUT/G.safetensors,\n"
-        "OUT/D.safetensors (PyTorch state_dict names), OUT/state.safetensors (exact resume), OUT/log.csv,\n"
-        "OUT/samples/step_N.png grids from a fixed noise batch, OUT/samples.png and OUT/loss.svg.\n"
+        "train", "train dcgan|gan|cgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
+        "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
+        "OUT/samples.png and OUT/loss.svg. Models:\n"
+        "  dcgan  DCGAN (Radford et al. 2015), pytorch/examples/dcgan's networks and hyper-parameters;\n"
+        "         --conditional feeds the label to G and D (Mirza & Osindero 2014)\n"
+        "  gan    the MLP GAN of Goodfellow et al. 2014: ReLU G, maxout+dropout D (--g-hidden, --d-units, ...)\n"
+        "  cgan   the same MLP GAN conditioned on the label (one-hot into G and D)\n"
+        "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly.", NULL};
-    train_opts_t o = {.data = "fashion-mnist", .out = "runs/dcgan", .size = 32, .channels = 0, .nz = 100, .ngf = 64,
+    train_opts_t o = {.model = "dcgan", .data = "fashion-mnist", .out = NULL, .loss = "ns", .d_steps = 1,
+                      .g_hidden = 1200, .d_units = 240, .d_pieces = 5, .d_dropout = 0.5f, .d_in_dropout = 0.2f, .size = 32, .channels = 0, .nz = 100, .ngf = 64,
                       .ndf = 64, .batch = 64, .iters = 0, .epochs = 0, .threads = 0, .log_every = 25,
                       .sample_every = 250, .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1,
                       .on_nan = "stop", .eval_real = "fashion-mnist:test", .eval_n = 2000};
@@ -145,6 +153,14 @@ int cmd_train(int argc, char **argv) {
         {"nz", F_INT, &o.nz, NULL, "latent size", 0},
         {"ngf", F_INT, &o.ngf, NULL, "generator width", 0},
         {"ndf", F_INT, &o.ndf, NULL, "discriminator width", 0},
+        {"conditional", F_BOOL, &o.conditional, NULL, "dcgan: condition G and D on the label", 0},
+        {"loss", F_STR, &o.loss, "L", "G loss: ns (maximise log D(G(z))) or minimax (minimise log(1-D(G(z))))", 0},
+        {"d-steps", F_INT, &o.d_steps, "K", "discriminator updates per generator update (the 2014 paper's k)", 0},
+        {"g-hidden", F_INT, &o.g_hidden, NULL, "gan/cgan: width of G's two ReLU layers", 0},
+        {"d-units", F_INT, &o.d_units, NULL, "gan/cgan: maxout units in each of D's two hidden layers", 0},
+        {"d-pieces", F_INT, &o.d_pieces, NULL, "gan/cgan: pieces per maxout unit", 0},
+        {"d-dropout", F_FLOAT, &o.d_dropout, NULL, "gan/cgan: dropout after D's hidden layers", 0},
+        {"d-in-dropout", F_FLOAT, &o.d_in_dropout, NULL, "gan/cgan: dropout on D's input image", 0},
         {"batch", F_INT, &o.batch, NULL, "batch size", 0},
         {"lr", F_FLOAT, &o.lr, NULL, "Adam learning rate", 0},
         {"beta1", F_FLOAT, &o.beta1, NULL, "Adam beta1", 0},
@@ -166,16 +182,18 @@ int cmd_train(int argc, char **argv) {
     int npos;
     int prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
     if (prc) return prc == 1 ? 0 : 2;
-    if (!o.resume && (npos != 1 || strcmp(pos[0], "dcgan"))) {
-        fprintf(stderr, "ganc train: expected the model name 'dcgan'%s%s (see ganc train --help)\n",
+    if (!o.resume && (npos != 1 || (strcmp(pos[0], "dcgan") && strcmp(pos[0], "gan") && strcmp(pos[0], "cgan")))) {
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan or cgan%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         return 2;
     }
+    if (npos == 1) o.model = pos[0];
     ganc_set_threads(o.threads);
     ganc_st_t *state = NULL;
     if (o.resume) {
         static const char *fixed[] = {"data", "size", "channels", "nz", "ngf", "ndf", "batch", "lr", "beta1", "beta2",
-                                      "seed", "out"};
+                                      "seed", "out", "conditional", "loss", "d-steps", "g-hidden", "d-units",
+                                      "d-pieces", "d-dropout", "d-in-dropout"};
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             if (flag_seen(flags, nflags, fixed[i])) {
                 fprintf(stderr, "ganc train: --%s cannot be changed when resuming (the run's own value is used)\n",
@@ -188,14 +206,25 @@ int cmd_train(int argc, char **argv) {
             return 1;
         }
         const char *kind = ganc_st_meta(state, "kind"), *data = ganc_st_meta(state, "data");
-        if (!kind || strcmp(kind, "dcgan") || !data) {
-            fprintf(stderr, "ganc train: %s has no dcgan run metadata\n", path_in(o.out, "state.safetensors"));
+        const char *model = ganc_st_meta(state, "model"), *loss = ganc_st_meta(state, "loss");
+        if (!kind || (strcmp(kind, "dcgan") && strcmp(kind, "gan")) || !data) {
+            fprintf(stderr, "ganc train: %s has no GAN run metadata\n", path_in(o.out, "state.safetensors"));
             ganc_st_free(state);
             return 1;
         }
-        static char data_buf[4096]; /* the state file is freed before the run ends */
+        static char data_buf[4096], model_buf[16], loss_buf[16]; /* the state file is freed before the run ends */
         snprintf(data_buf, sizeof data_buf, "%s", data);
+        snprintf(model_buf, sizeof model_buf, "%s", model ? model : kind);
+        snprintf(loss_buf, sizeof loss_buf, "%s", loss ? loss : "ns");
         o.data = data_buf;
+        o.model = model_buf;
+        o.loss = loss_buf;
+        meta_i(state, "classes", &o.classes); meta_i(state, "d_steps", &o.d_steps);
+        meta_i(state, "g_hidden", &o.g_hidden); meta_i(state, "d_units", &o.d_units);
+        meta_i(state, "d_pieces", &o.d_pieces);
+        if (ganc_st_meta(state, "d_dropout")) o.d_dropout = strtof(ganc_st_meta(state, "d_dropout"), NULL);
+        if (ganc_st_meta(state, "d_in_dropout")) o.d_in_dropout = strtof(ganc_st_meta(state, "d_in_dropout"), NULL);
+        o.conditional = o.classes > 0;
         meta_i(state, "size", &o.size); meta_i(state, "nc", &o.channels); meta_i(state, "nz", &o.nz);
         meta_i(state, "ngf", &o.ngf); meta_i(state, "ndf", &o.ndf); meta_i(state, "batch", &o.batch);
         meta_i(state, "skip_bad", &o.skip_bad);
@@ -211,13 +240,31 @@ int cmd_train(int argc, char **argv) {
             fprintf(stderr, "note: the run was trained with %s threads, now %d: the result will not be bit-identical "
                             "to an uninterrupted run (pass --threads %s for that)\n", th, ganc_get_threads(), th);
     }
+    const int mlp = strcmp(o.model, "dcgan") != 0;
+    if (!strcmp(o.model, "cgan")) o.conditional = 1;
+    if (!strcmp(o.model, "gan") && o.conditional) {
+        fprintf(stderr, "ganc train: the conditional MLP GAN is 'cgan'\n");
+        return 2;
+    }
+    if (!o.out) o.out = !strcmp(o.model, "dcgan") && o.conditional ? "runs/cdcgan" : !strcmp(o.model, "dcgan") ? "runs/dcgan"
+                        : !strcmp(o.model, "gan") ? "runs/gan" : "runs/cgan";
+    if (strcmp(o.loss, "ns") && strcmp(o.loss, "minimax")) {
+        fprintf(stderr, "ganc train: --loss is ns or minimax\n");
+        ganc_st_free(state);
+        return 2;
+    }
+    if (o.d_steps < 1 || o.d_steps > 100) {
+        fprintf(stderr, "ganc train: --d-steps must be 1..100\n");
+        ganc_st_free(state);
+        return 2;
+    }
     if (o.channels == 0) o.channels = (!strncmp(o.data, "fashion-mnist", 13) || !strncmp(o.data, "idx:", 4)) ? 1 : 3;
     if (o.log_every < 1 || o.sample_every < 0 || o.ckpt_every < 0 || o.iters < 0 || o.epochs < 0) {
         fprintf(stderr, "ganc train: --log-every must be >= 1; --iters/--epochs/--sample-every/--ckpt-every >= 0\n");
         ganc_st_free(state);
         return 2;
     }
-    if (!o.iters && !o.epochs && !(o.time_limit > 0)) o.iters = 1500; /* ~5 min on 2 cores */
+    if (!o.iters && !o.epochs && !(o.time_limit > 0)) o.iters = mlp ? 10000 : 1500; /* a few minutes on 2 cores */
     if (strcmp(o.on_nan, "stop") && strcmp(o.on_nan, "restore")) {
         fprintf(stderr, "ganc train: --on-nan is stop or restore\n");
         ganc_st_free(state);
@@ -225,8 +272,12 @@ int cmd_train(int argc, char **argv) {
     }
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit must give a write error, not kill the run */
 
-    ganc_dcgan_train_cfg_t tc = {{o.size, o.nz, o.ngf, o.ndf, o.channels}, o.batch, o.lr, o.beta1, o.beta2, o.seed};
-    if (ganc_dcgan_check_cfg(&tc.net)) {
+    ganc_gan_train_cfg_t tc = {{o.size, o.nz, o.ngf, o.ndf, o.channels, mlp ? GANC_ARCH_MLP : GANC_ARCH_DCGAN,
+                                0, o.g_hidden, o.d_units, o.d_pieces, o.d_dropout, o.d_in_dropout},
+                               o.batch, o.lr, o.beta1, o.beta2, o.seed,
+                               strcmp(o.loss, "minimax") ? GANC_LOSS_NS : GANC_LOSS_MINIMAX};
+    if (o.conditional) tc.net.n_classes = 2; /* checked now; the real count comes from the data */
+    if (ganc_gan_check_cfg(&tc.net)) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
         ganc_st_free(state);
         return 2;
@@ -240,7 +291,25 @@ int cmd_train(int argc, char **argv) {
         return 1;
     }
     if (ds.skipped) fprintf(stderr, "warning: skipped %d undecodable files\n", ds.skipped);
-    ganc_dcgan_trainer_t *t = ganc_dcgan_trainer_new(&tc);
+    if (o.conditional) {
+        int maxl = -1;
+        for (int i = 0; ds.labels && i < ds.n; i++) maxl = ds.labels[i] > maxl ? ds.labels[i] : maxl;
+        if (!ds.labels || maxl < 1 || maxl >= 1000) {
+            fprintf(stderr, "ganc train: a conditional model needs labelled data with 2..1000 classes; %s has %s\n",
+                    o.data, ds.labels ? "labels out of that range" : "no labels (use fashion-mnist or idx:IMAGES,LABELS)");
+            ganc_dataset_free(&ds);
+            ganc_st_free(state);
+            return 2;
+        }
+        if (o.classes && o.classes != maxl + 1) {
+            fprintf(stderr, "ganc train: the run has %d classes, the data %d\n", o.classes, maxl + 1);
+            ganc_dataset_free(&ds);
+            ganc_st_free(state);
+            return 1;
+        }
+        tc.net.n_classes = o.classes = maxl + 1;
+    }
+    ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
         ganc_dataset_free(&ds);
@@ -250,7 +319,7 @@ int cmd_train(int argc, char **argv) {
     int64_t epoch = 0, dpos = 0;
     int rc = 0;
     if (state) {
-        if (ganc_dcgan_state_load(t, state, &epoch, &dpos)) {
+        if (ganc_gan_state_load(t, state, &epoch, &dpos)) {
             fprintf(stderr, "ganc train: cannot resume: %s\n", ganc_errmsg());
             rc = 1;
         }
@@ -269,18 +338,28 @@ int cmd_train(int argc, char **argv) {
     const int64_t steps_per_epoch = ds.n / o.batch > 0 ? ds.n / o.batch : 1;
     int64_t target = o.iters > 0 ? o.iters : INT64_MAX;
     if (o.epochs > 0 && o.epochs * steps_per_epoch < target) target = o.epochs * steps_per_epoch;
-    const int64_t start = ganc_dcgan_step(t);
+    const int64_t start = ganc_gan_step(t);
     if (!rc && start >= target) {
         printf("%s is already at step %lld (target %lld): nothing to do\n", o.out, (long long)start, (long long)target);
     }
-    /* fixed noise for the progress grids, reproducible from the seed */
-    const int nfix = 64;
+    /* fixed noise for the progress grids, reproducible from the seed. Conditional: one row per class (up to 16
+       rows), each column one noise vector shared by the rows */
+    const int C = tc.net.n_classes, gcols = C ? 10 : 8, nfix = C ? gcols * (C < 16 ? C : 16) : 64;
     const size_t img = (size_t)o.channels * o.size * o.size;
     float *fixed_z = malloc(sizeof(float) * nfix * o.nz), *gridbuf = malloc(sizeof(float) * nfix * img);
     float *xb = malloc(sizeof(float) * img * o.batch);
+    int *fixed_lab = malloc(sizeof(int) * nfix), *lb = malloc(sizeof(int) * o.batch);
     ganc_rng_t frng;
     ganc_rng_seed(&frng, o.seed * 3 + 4);
-    if (fixed_z) ganc_rng_fill_normal(&frng, fixed_z, (size_t)nfix * o.nz, 0.0f, 1.0f);
+    if (fixed_z) ganc_rng_fill_normal(&frng, fixed_z, (size_t)(C ? gcols : nfix) * o.nz, 0.0f, 1.0f);
+    for (int i = 0; fixed_z && fixed_lab && i < nfix; i++) {
+        fixed_lab[i] = C ? i / gcols : 0;
+        if (C && i >= gcols) memcpy(fixed_z + (size_t)i * o.nz, fixed_z + (size_t)(i % gcols) * o.nz, sizeof(float) * o.nz);
+    }
+    if (!fixed_z || !gridbuf || !xb || !fixed_lab || !lb) {
+        fprintf(stderr, "ganc train: out of memory\n");
+        rc = 1;
+    }
     FILE *log = NULL;
     if (!rc) remove_stale_tmp(o.out);
     if (!rc && start == 0 && save_checkpoint(t, &o, &ld)) { /* so there is always a last good checkpoint */
@@ -298,8 +377,8 @@ int cmd_train(int argc, char **argv) {
         if (!log) { fprintf(stderr, "ganc train: cannot open %s: %s\n", lp, strerror(errno)); rc = 1; }
     }
     if (!rc && start < target) {
-        printf("training DCGAN %dx%dx%d (G %zu, D %zu parameters) on %d images, batch %d, %d threads, %s%lld steps\n",
-               o.channels, o.size, o.size, ganc_net_nparams(ganc_dcgan_g(t)), ganc_net_nparams(ganc_dcgan_d(t)), ds.n,
+        printf("training %s%s %dx%dx%d (G %zu, D %zu parameters) on %d images, batch %d, %d threads, %s%lld steps\n",
+               o.model, C ? " (conditional)" : "", o.channels, o.size, o.size, ganc_net_nparams(ganc_gan_g(t)), ganc_net_nparams(ganc_gan_d(t)), ds.n,
                o.batch, ganc_get_threads(), start ? "resuming at step " : "", (long long)(start ? start : target));
         if (start) printf("  target %lld steps\n", (long long)target);
         fflush(stdout);
@@ -324,15 +403,19 @@ int cmd_train(int argc, char **argv) {
     const char *fault = getenv("GANC_FAULT_NAN_AT");
     int64_t fault_at = fault ? atoll(fault) : -1;
     for (int64_t s = start; !rc && s < target; s++) {
-        ganc_loader_next(&ld, o.batch, xb, NULL);
-        if (s + 1 == fault_at) { ganc_net_params(ganc_dcgan_d(t))[0] = NAN; fault_at = -1; }
-        int src = ganc_dcgan_train_step(t, xb, &st);
+        if (s + 1 == fault_at) { ganc_net_params(ganc_gan_d(t))[0] = NAN; fault_at = -1; }
+        int src = 0;
+        for (int k = 0; !src && k < o.d_steps; k++) {
+            ganc_loader_next(&ld, o.batch, xb, C ? lb : NULL);
+            src = ganc_gan_d_step(t, xb, C ? lb : NULL, &st);
+        }
+        if (!src) src = ganc_gan_g_step(t, &st);
         if (src == GANC_ENONFINITE && !strcmp(o.on_nan, "restore") && restores < 8) {
             char why[512];
             snprintf(why, sizeof why, "%s", ganc_errmsg());
             ganc_st_t *ck = NULL;
             int64_t e2, p2;
-            if (ganc_st_open(&ck, path_in(o.out, "state.safetensors")) || ganc_dcgan_state_load(t, ck, &e2, &p2)) {
+            if (ganc_st_open(&ck, path_in(o.out, "state.safetensors")) || ganc_gan_state_load(t, ck, &e2, &p2)) {
                 fprintf(stderr, "\nganc train: %s; cannot restore: %s\n", why, ganc_errmsg());
                 ganc_st_free(ck);
                 rc = 1;
@@ -342,9 +425,9 @@ int cmd_train(int argc, char **argv) {
             ganc_loader_free(&ld);
             ganc_loader_init(&ld, &ds, o.seed, e2, p2);
             o.lr *= 0.5f;
-            ganc_dcgan_set_lr(t, o.lr);
+            ganc_gan_set_lr(t, o.lr);
             restores++;
-            s = ganc_dcgan_step(t) - 1;
+            s = ganc_gan_step(t) - 1;
             fclose(log); /* drop the log rows after the checkpoint */
             trim_log(path_in(o.out, "log.csv"), s + 1);
             log = fopen(path_in(o.out, "log.csv"), "a");
@@ -370,8 +453,8 @@ int cmd_train(int argc, char **argv) {
         if (o.time_limit > 0 && o.time_limit - (tn - t_start) < eta) eta = o.time_limit - (tn - t_start);
         double fid = NAN;
         if (fref && (done % o.eval_every == 0 || done == target)) {
-            ganc_net_t *g = ganc_dcgan_g(t);
-            fid = fid_ref_model(fref, g, 0, ganc_net_nnodes(g) - 1, &tc.net, o.seed * 3 + 5);
+            ganc_net_t *g = ganc_gan_g(t);
+            fid = fid_ref_model(fref, g, ganc_gan_g_io(t), &tc.net, o.seed * 3 + 5);
         }
         int logrow = done % o.log_every == 0 || done == target || !isnan(fid);
         if (logrow) {
@@ -393,11 +476,10 @@ int cmd_train(int argc, char **argv) {
         if (!rc && ((o.sample_every && done % o.sample_every == 0) || last)) {
             char name[64];
             snprintf(name, sizeof name, "samples/step_%06lld.png", (long long)done);
-            ganc_net_t *g = ganc_dcgan_g(t);
-            const int gout = ganc_net_nnodes(g) - 1; /* G's input is node 0, its output the last node */
-            if (ganc_dcgan_sample(g, 0, gout, &tc.net, nfix, fixed_z, NULL, 1, gridbuf) ||
-                ganc_grid_png(path_in(o.out, name), gridbuf, nfix, o.channels, o.size, o.size, 8) ||
-                ganc_grid_png(path_in(o.out, "samples.png"), gridbuf, nfix, o.channels, o.size, o.size, 8)) {
+            ganc_net_t *g = ganc_gan_g(t);
+            if (ganc_gan_sample(g, ganc_gan_g_io(t), &tc.net, nfix, fixed_z, fixed_lab, NULL, nfix <= o.batch, gridbuf) ||
+                ganc_grid_png(path_in(o.out, name), gridbuf, nfix, o.channels, o.size, o.size, gcols) ||
+                ganc_grid_png(path_in(o.out, "samples.png"), gridbuf, nfix, o.channels, o.size, o.size, gcols)) {
                 fprintf(stderr, "\nganc train: %s\n", ganc_errmsg());
                 rc = 1;
             }
@@ -406,7 +488,7 @@ int cmd_train(int argc, char **argv) {
     }
     progress_end(&pg);
     if (log) fclose(log);
-    const int64_t end = ganc_dcgan_step(t);
+    const int64_t end = ganc_gan_step(t);
     if (!rc && end > start) {
         double el = now_s() - t_start;
         if (write_loss_svg(path_in(o.out, "log.csv"), path_in(o.out, "loss.svg")))
@@ -418,9 +500,9 @@ int cmd_train(int argc, char **argv) {
         if (stopped_by) printf("resume with: ganc train --resume %s --iters N\n", o.out);
     }
     fid_ref_free(fref);
-    free(fixed_z); free(gridbuf); free(xb);
+    free(fixed_z); free(gridbuf); free(xb); free(fixed_lab); free(lb);
     ganc_loader_free(&ld);
-    ganc_dcgan_trainer_free(t);
+    ganc_gan_trainer_free(t);
     ganc_dataset_free(&ds);
     if (!rc && stopped_by > 0) return 130;
     return rc;

@@ -13,7 +13,7 @@ int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-ganc_net_t *open_generator(const char *src, int max_batch, ganc_dcgan_cfg_t *cfg, int *zin, int *gout, char *gpath,
+ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
                            size_t gcap) {
     if (is_dir(src)) snprintf(gpath, gcap, "%s/G.safetensors", src);
     else snprintf(gpath, gcap, "%s", src);
@@ -21,9 +21,9 @@ ganc_net_t *open_generator(const char *src, int max_batch, ganc_dcgan_cfg_t *cfg
     if (ganc_st_open(&st, gpath)) return NULL;
     int is_g = 0;
     ganc_net_t *g = NULL;
-    if (ganc_dcgan_cfg_from_file(st, cfg, &is_g) == GANC_OK) {
+    if (ganc_gan_cfg_from_file(st, cfg, &is_g) == GANC_OK) {
         if (!is_g) ganc_fail(GANC_EMISMATCH, "%s holds a discriminator, not a generator", gpath);
-        else if ((g = ganc_dcgan_generator(cfg, max_batch, zin, gout)) && ganc_net_load_from(g, st, "", 0)) {
+        else if ((g = ganc_gan_generator(cfg, max_batch, io)) && ganc_net_load_from(g, st, "", 0)) {
             ganc_net_free(g);
             g = NULL;
         }
