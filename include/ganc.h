@@ -185,6 +185,8 @@ const int *ganc_net_shape(const ganc_net_t *net, int node); /* per-sample shape 
 size_t ganc_net_numel(const ganc_net_t *net, int node);    /* per-sample element count */
 int ganc_net_batch(const ganc_net_t *net);                 /* batch of the last forward */
 int ganc_net_nnodes(const ganc_net_t *net);                /* node ids are 0..nnodes-1, in order */
+const char *ganc_net_node_name(const ganc_net_t *net, int node); /* the layer name given when it was added */
+const char *ganc_net_node_kind(const ganc_net_t *net, int node); /* "conv2d", "leaky_relu", "batchnorm", ... */
 int ganc_net_max_batch(const ganc_net_t *net);
 const char *ganc_net_name(const ganc_net_t *net);
 
@@ -442,6 +444,11 @@ int ganc_gan_meta(const ganc_gan_cfg_t *cfg, const char *kv[], int max_pairs);
 int ganc_gan_sample(ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *cfg, int n, const float *z,
                     const int *labels, ganc_rng_t *rng, int bn_batch, float *out);
 
+/* Latent walks: linear and spherical interpolation (slerp, as in White 2016 / dcgan.torch) between a and b (n),
+   t in [0,1]; slerp falls back to lerp for (anti)parallel vectors. */
+void ganc_lerp(const float *a, const float *b, int n, float t, float *out);
+void ganc_slerp(const float *a, const float *b, int n, float t, float *out);
+
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */
 
@@ -466,6 +473,17 @@ int ganc_parzen(const float *gen, int ng, const float *test, int nt, int d, doub
    pixels cropped on each side (the SR scale factor in the SRGAN protocol). */
 double ganc_psnr(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
 double ganc_ssim(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
+
+/* Multinomial logistic regression, L2 penalty: minimises 0.5 |W|^2 + C sum_i CE(softmax(W x_i + b), y_i) (the
+   objective of scikit-learn's LogisticRegression(multi_class="multinomial", C=C); the intercept is not penalised)
+   by L-BFGS until |grad| <= tol * max(1, |grad at 0|) or max_iter. x (n,d), y (n) in [0,classes); W (classes,d),
+   b (classes); *iters (may be NULL) gets the iterations used. */
+int ganc_logreg_fit(const float *x, const int *y, int n, int d, int classes, double C, int max_iter, double tol,
+                    float *W, float *b, int *iters);
+void ganc_logreg_predict(const float *x, int n, int d, int classes, const float *W, const float *b, int *pred);
+/* Standardise each column of x (n,d) with the mean and std of ref (nref,d); x may be ref itself (do the other sets
+   first, then ref). Constant columns become 0. */
+void ganc_standardize(float *x, int n, int d, const float *ref, int nref);
 
 /* ---------------------------------------------------------------- the Fashion-MNIST feature network
    A small CNN trained by ganc (`ganc train classifier`), whose weights are committed (weights/fmnist_cnn.safetensors):

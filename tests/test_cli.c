@@ -3,6 +3,7 @@
    - same seed and threads: two runs write identical bytes (determinism);
    - every kind of bad file gets one clear error line naming the file and a non-zero exit code.
    Usage: test_cli GANC_BINARY */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,6 +252,68 @@ static void gan_models(void) {
     expect_error("unknown loss", args, 2, "--loss is ns or minimax");
 }
 
+/* the DCGAN-paper tools on the small run: probe, show-filters, interp, sample --sheet, arith */
+static void paper_tools(void) {
+    char args[2048], err[4096];
+    snprintf(args, sizeof args, "probe %s --train idx:%s,%s --test idx:%s,%s --labels-per-class 5,all --max-iter 50",
+             tmp("full"), tmp("img.idx"), tmp("lab.idx"), tmp("img.idx"), tmp("lab.idx"));
+    int rc = run(args, err, sizeof err);
+    CHECK(rc == 0, "probe: %d %s", rc, err);
+    FILE *f = fopen(tmp("stdout.txt"), "r");
+    char out[4096] = {0};
+    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[n] = 0;
+    if (f) fclose(f);
+    CHECK(strstr(out, "| raw pixels | 1024 |") && strstr(out, "| random D |") && strstr(out, "| trained D |"),
+          "probe table: %s", out);
+    snprintf(args, sizeof args, "show-filters %s --layer 0 --out %s", tmp("full"), tmp("f0.png"));
+    CHECK(run(args, err, sizeof err) == 0, "show-filters layer 0: %s", err);
+    snprintf(args, sizeof args, "show-filters %s --layer 1 --data idx:%s --n 50 --channels 4 --top 3 --out %s",
+             tmp("full"), tmp("img.idx"), tmp("f1.png"));
+    CHECK(run(args, err, sizeof err) == 0, "show-filters layer 1: %s", err);
+    ganc_image_t im = {0};
+    CHECK_OK(ganc_image_load(tmp("f1.png"), &im));
+    CHECK(im.w == 3 * 12 + 2 && im.h == 4 * 12 + 2, "3 patches x 4 channels of 10x10 fields: %dx%d", im.w, im.h);
+    ganc_image_free(&im);
+    snprintf(args, sizeof args, "show-filters %s --layer 3 --out %s", tmp("full"), tmp("f3.png"));
+    expect_error("show-filters past the last hidden conv", args, 1, "--layer must be 0..2");
+    snprintf(args, sizeof args, "interp %s --steps 5 --rows 2 --mode lerp --out %s", tmp("full"), tmp("walk.png"));
+    CHECK(run(args, err, sizeof err) == 0, "interp: %s", err);
+    CHECK_OK(ganc_image_load(tmp("walk.png"), &im));
+    CHECK(im.w > 2 * im.h, "5 steps x 2 rows: %dx%d", im.w, im.h);
+    ganc_image_free(&im);
+    snprintf(args, sizeof args, "sample %s --sheet --n 16 --seed 5 --out %s", tmp("full"), tmp("sheet.png"));
+    CHECK(run(args, err, sizeof err) == 0, "sample --sheet: %s", err);
+    /* the sheet's image 3 and arith's copy of it come from the same noise: arith with A = B = C = {3} decodes
+       that vector in the A row, and Y = z3 too */
+    snprintf(args, sizeof args, "sample %s --n 16 --seed 5 --dtype float32 --out %s", tmp("full"), tmp("sheet.npy"));
+    CHECK(run(args, err, sizeof err) == 0, "sample npy: %s", err);
+    snprintf(args, sizeof args, "arith %s --a 3 --b 3 --c 3,7 --seed 5 --sheet-n 16 --out %s", tmp("full"), tmp("arith.png"));
+    CHECK(run(args, err, sizeof err) == 0, "arith: %s", err);
+    int nd;
+    int64_t sh[8];
+    float *x = NULL;
+    CHECK_OK(ganc_npy_read_f32(tmp("sheet.npy"), &nd, sh, &x));
+    CHECK_OK(ganc_image_load(tmp("arith.png"), &im));
+    if (x && im.px && im.c == 1 && im.w == 8 * 34 + 2) { /* tiles (row 0, col 0) and (row 0, col 7) hold G(z3) */
+        double worst = 0;
+        for (int t = 0; t < 2; t++)
+            for (int y = 0; y < 32; y++)
+                for (int xx = 0; xx < 32; xx++) {
+                    double want = (x[3 * 1024 + y * 32 + xx] + 1) * 127.5;
+                    double got = im.px[(size_t)(2 + y) * im.w + 2 + t * 7 * 34 + xx];
+                    worst = fmax(worst, fabs(got - want));
+                }
+        CHECK(worst <= 1.0, "arith's sheet image 3 differs from the sheet's by %.1f levels", worst);
+    } else {
+        CHECK(0, "arith figure / sheet npy unreadable");
+    }
+    free(x);
+    ganc_image_free(&im);
+    snprintf(args, sizeof args, "arith %s --a 3 --b 3 --c 16 --sheet-n 16 --out %s", tmp("full"), tmp("arith2.png"));
+    expect_error("arith ID out of range", args, 2, "IDs in 0..15");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: test_cli GANC_BINARY\n"); return 2; }
     ganc = argv[1];
@@ -262,6 +325,7 @@ int main(int argc, char **argv) {
     interrupt_and_time();
     eval_cli();
     gan_models();
+    paper_tools();
     tu_tmpdir_remove();
     return tu_finish("test_cli");
 }

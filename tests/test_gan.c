@@ -211,6 +211,39 @@ static void misc(void) {
     ganc_net_free(g);
 }
 
+/* interpolation maths: endpoints, lerp midpoint, slerp keeps the norm of equal-norm endpoints and moves at a
+   constant angle, falls back to lerp for parallel vectors */
+static void interp(void) {
+    float a[3] = {1, 0, 0}, b[3] = {0, 2, 0}, o[3];
+    ganc_lerp(a, b, 3, 0.5f, o);
+    CHECK(o[0] == 0.5f && o[1] == 1.0f && o[2] == 0.0f, "lerp midpoint");
+    ganc_slerp(a, b, 3, 0.0f, o);
+    CHECK(fabsf(o[0] - 1) < 1e-6f && fabsf(o[1]) < 1e-6f, "slerp t=0 is a");
+    ganc_slerp(a, b, 3, 1.0f, o);
+    CHECK(fabsf(o[0]) < 1e-6f && fabsf(o[1] - 2) < 1e-6f, "slerp t=1 is b");
+    float c[3] = {0, 1, 0};
+    ganc_slerp(a, c, 3, 1.0f / 3, o); /* 30 degrees along the quarter circle */
+    CHECK(fabsf(o[0] - 0.8660254f) < 1e-6f && fabsf(o[1] - 0.5f) < 1e-6f, "slerp angle: %g %g", o[0], o[1]);
+    CHECK(fabsf(o[0] * o[0] + o[1] * o[1] - 1) < 1e-6f, "slerp keeps the norm");
+    float d[3] = {2, 0, 0};
+    ganc_slerp(a, d, 3, 0.5f, o);
+    CHECK(fabsf(o[0] - 1.5f) < 1e-6f, "slerp of parallel vectors is lerp: %g", o[0]);
+    /* a 100-d walk between two N(0,1) draws: slerp stays near the sphere the endpoints live on, lerp dips inside */
+    float z0[100], z1[100], m[100];
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 11);
+    ganc_rng_fill_normal(&r, z0, 100, 0, 1);
+    ganc_rng_fill_normal(&r, z1, 100, 0, 1);
+    double n0 = 0, n1 = 0, ns = 0, nl = 0;
+    ganc_slerp(z0, z1, 100, 0.5f, m);
+    for (int i = 0; i < 100; i++) { n0 += z0[i] * z0[i]; n1 += z1[i] * z1[i]; ns += m[i] * m[i]; }
+    ganc_lerp(z0, z1, 100, 0.5f, m);
+    for (int i = 0; i < 100; i++) nl += m[i] * m[i];
+    double lo = fmin(sqrt(n0), sqrt(n1)), hi = fmax(sqrt(n0), sqrt(n1));
+    CHECK(sqrt(ns) >= lo - 1e-3 && sqrt(ns) <= hi + 1e-3 && sqrt(nl) < 0.8 * lo,
+          "slerp midpoint norm %.3f within [%.3f, %.3f]; lerp midpoint %.3f", sqrt(ns), lo, hi, sqrt(nl));
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "--write-fixtures")) {
         for (int i = 0; i < 3; i++) {
@@ -225,5 +258,6 @@ int main(int argc, char **argv) {
         check_case(&c);
     }
     misc();
+    interp();
     return tu_finish("test_gan");
 }

@@ -163,8 +163,60 @@ static void sanity(void) {
     ganc_dataset_free(&tr);
 }
 
+/* the probe's linear classifier against scikit-learn's LogisticRegression (scripts/gen_probe_fixtures.py) */
+static void logreg(void) {
+    ganc_st_t *st = NULL;
+    CHECK_OK(ganc_st_open(&st, tu_fixture("logreg_fixture.safetensors")));
+    if (!st) return;
+    const ganc_st_tensor_t *x = ganc_st_find(st, "x"), *y = ganc_st_find(st, "y");
+    CHECK(x && y && x->ndim == 2 && y->numel == (size_t)x->shape[0], "logreg fixture tensors");
+    if (!x || !y) { ganc_st_free(st); return; }
+    const int n = (int)x->shape[0], d = (int)x->shape[1], k = 3;
+    int *lab = malloc(sizeof(int) * n), *pred = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) lab[i] = (int)((const int64_t *)y->data)[i];
+    const char *tags[2] = {"c05", "c001"};
+    const double Cs[2] = {0.5, 0.01};
+    for (int t = 0; t < 2; t++) {
+        float W[3 * 16], b[3];
+        int iters = 0;
+        CHECK_OK(ganc_logreg_fit((const float *)x->data, lab, n, d, k, Cs[t], 1000, 1e-7, W, b, &iters));
+        char nm[32];
+        snprintf(nm, sizeof nm, "%s_coef", tags[t]);
+        const ganc_st_tensor_t *rw = ganc_st_find(st, nm);
+        snprintf(nm, sizeof nm, "%s_intercept", tags[t]);
+        const ganc_st_tensor_t *rb = ganc_st_find(st, nm);
+        if (!rw || !rb || rw->numel != (size_t)k * d) { CHECK(0, "logreg fixture %s", tags[t]); continue; }
+        const float *wr = (const float *)rw->data, *br = (const float *)rb->data;
+        double mw = 0, ew = 0, eb = 0, mb = 0, cb = 0, cr = 0;
+        for (int i = 0; i < k * d; i++) { mw = fmax(mw, fabs(wr[i])); ew = fmax(ew, fabs(W[i] - wr[i])); }
+        for (int c = 0; c < k; c++) { cb += b[c] / k; cr += br[c] / k; }
+        for (int c = 0; c < k; c++) { mb = fmax(mb, fabs(br[c] - cr)); eb = fmax(eb, fabs((b[c] - cb) - (br[c] - cr))); }
+        CHECK(ew <= 1e-3 * mw && eb <= 1e-3 * fmax(mb, 1e-2), "logreg C=%g vs scikit-learn: coef error %.3g of %.3g, "
+              "intercept error %.3g (%d iterations)", Cs[t], ew, mw, eb, iters);
+        printf("logreg C=%-5g vs scikit-learn: max coef error %.2e (max |coef| %.3f), intercept %.2e, %d L-BFGS iterations\n",
+               Cs[t], ew, mw, eb, iters);
+        ganc_logreg_predict((const float *)x->data, n, d, k, W, b, pred);
+        int ok = 0;
+        for (int i = 0; i < n; i++) ok += pred[i] == lab[i];
+        snprintf(nm, sizeof nm, "%s_acc", tags[t]);
+        const ganc_st_tensor_t *ra = ganc_st_find(st, nm);
+        CHECK(ra && fabs((double)ok / n - ((const float *)ra->data)[0]) < 1e-6, "logreg training accuracy %d/%d", ok, n);
+    }
+    int bad[2] = {0, 3};
+    float W[2], b[3];
+    CHECK(ganc_logreg_fit((const float *)x->data, bad, 2, 1, 3, 1.0, 10, 1e-6, W, b, NULL) == GANC_EINVAL,
+          "label out of range refused");
+    /* standardisation */
+    float z[6] = {1, 10, 2, 10, 3, 10};
+    ganc_standardize(z, 3, 2, z, 3);
+    CHECK(fabsf(z[0] + 1.2247449f) < 1e-5f && fabsf(z[2]) < 1e-6f && z[1] == 0.0f, "standardise: %g %g %g", z[0], z[2], z[1]);
+    free(lab); free(pred);
+    ganc_st_free(st);
+}
+
 int main(void) {
     ganc_set_threads(2);
+    logreg();
     against_references();
     sanity();
     return tu_finish("test_metrics");

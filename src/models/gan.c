@@ -480,3 +480,20 @@ int ganc_gan_sample(ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t
     }
     return GANC_OK;
 }
+
+/* ---- latent space */
+
+void ganc_lerp(const float *a, const float *b, int n, float t, float *out) {
+    for (int i = 0; i < n; i++) out[i] = (1.0f - t) * a[i] + t * b[i];
+}
+
+void ganc_slerp(const float *a, const float *b, int n, float t, float *out) {
+    double na = 0, nb = 0, ab = 0;
+    for (int i = 0; i < n; i++) { na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; ab += (double)a[i] * b[i]; }
+    double c = na > 0 && nb > 0 ? ab / sqrt(na * nb) : 1.0;
+    c = c > 1 ? 1 : c < -1 ? -1 : c;
+    double om = acos(c), so = sin(om);
+    if (so < 1e-6) { ganc_lerp(a, b, n, t, out); return; } /* (anti)parallel: no unique great circle */
+    double ka = sin((1.0 - t) * om) / so, kb = sin(t * om) / so;
+    for (int i = 0; i < n; i++) out[i] = (float)(ka * a[i] + kb * b[i]);
+}

@@ -915,6 +915,12 @@ const int *ganc_net_shape(const ganc_net_t *net, int id) { return net->nodes[id]
 size_t ganc_net_numel(const ganc_net_t *net, int id) { return net->nodes[id].numel; }
 int ganc_net_batch(const ganc_net_t *net) { return net->batch; }
 int ganc_net_nnodes(const ganc_net_t *net) { return net->nnodes; }
+const char *ganc_net_node_name(const ganc_net_t *net, int node) {
+    return node >= 0 && node < net->nnodes ? net->nodes[node].name : NULL;
+}
+const char *ganc_net_node_kind(const ganc_net_t *net, int node) {
+    return node >= 0 && node < net->nnodes ? kind_names[net->nodes[node].kind] : NULL;
+}
 int ganc_net_max_batch(const ganc_net_t *net) { return net->max_batch; }
 const char *ganc_net_name(const ganc_net_t *net) { return net->name; }
 float *ganc_net_params(ganc_net_t *net) { return net->params; }

@@ -31,10 +31,16 @@ int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train_classifier(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_interp(int argc, char **argv);
+int cmd_arith(int argc, char **argv);
+int cmd_show_filters(int argc, char **argv);
 
 /* helpers (common.c) */
 int ends_with(const char *s, const char *suffix);
 int is_dir(const char *path);
+/* stamp the number id (white 3x5 digits on a black box) into the top-left corner of a (c,h,w) image in [-1,1] */
+void draw_id(float *x, int c, int h, int w, int id);
 /* A generator from a run folder (its G.safetensors) or a G.safetensors file, weights loaded; the file's path
    goes to gpath. NULL with ganc_errmsg() set on failure (including a file that holds a discriminator). */
 ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,

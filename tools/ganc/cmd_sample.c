@@ -14,7 +14,7 @@ int cmd_sample(int argc, char **argv) {
         "writes a grid. A conditional model draws class --class K, or, without it, image i is of class i mod classes.",
         NULL};
     const char *out = NULL, *zpath = NULL, *dtype = "uint8", *bn = "eval";
-    int n = 64, batch = 100, cols = 0, threads = 0, cls = -1, by_class = 0;
+    int n = 64, batch = 100, cols = 0, threads = 0, cls = -1, by_class = 0, sheet = 0;
     uint64_t seed = 1;
     flag_t flags[] = {
         {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0},
@@ -26,6 +26,7 @@ int cmd_sample(int argc, char **argv) {
         {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0},
         {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0},
         {"class", F_INT, &cls, "K", "conditional model: generate class K only", 0},
+        {"sheet", F_BOOL, &sheet, NULL, "a .png grid with each image's ID stamped on it, for ganc arith (same --seed)", 0},
         {"grid-by-class", F_BOOL, &by_class, NULL, "conditional model: one row per class, one noise vector per column "
                                                    "(--n columns, default 10)", 0},
         {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0},
@@ -71,6 +72,11 @@ int cmd_sample(int argc, char **argv) {
         rc = 2;
         goto done;
     }
+    if (sheet && (!is_png || zpath || by_class)) {
+        fprintf(stderr, "ganc sample: --sheet writes a .png and takes neither --z nor --grid-by-class\n");
+        rc = 2;
+        goto done;
+    }
     int gcols = 0;
     if (by_class) {
         gcols = flag_seen(flags, nflags, "n") ? n : 10;
@@ -109,6 +115,11 @@ int cmd_sample(int argc, char **argv) {
         ganc_rng_fill_normal(&rng, z, (size_t)gcols * cfg.nz, 0.0f, 1.0f);
         for (int i = gcols; i < n; i++) memcpy(z + (size_t)i * cfg.nz, z + (size_t)(i % gcols) * cfg.nz, sizeof(float) * cfg.nz);
     }
+    if (sheet) { /* all the noise first, in one stream: image i has the i-th nz-block (ganc arith relies on it) */
+        z = malloc(sizeof(float) * n * cfg.nz);
+        if (!z) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
+        ganc_rng_fill_normal(&rng, z, (size_t)n * cfg.nz, 0.0f, 1.0f);
+    }
     if (ganc_gan_sample(g, &io, &cfg, n, z, labels, &rng, bn_batch, x)) {
         fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
         goto done;
@@ -116,6 +127,7 @@ int cmd_sample(int argc, char **argv) {
     int wrc;
     if (is_png) {
         int c = by_class ? gcols : cols ? cols : (int)ceil(sqrt((double)n));
+        for (int i = 0; sheet && i < n; i++) draw_id(x + img * i, cfg.nc, cfg.size, cfg.size, i);
         wrc = ganc_grid_png(out, x, n, cfg.nc, cfg.size, cfg.size, c);
     } else {
         int64_t shape[4] = {n, cfg.nc, cfg.size, cfg.size};

@@ -31,3 +31,21 @@ ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, 
     ganc_st_free(st);
     return g;
 }
+
+/* 3x5 digits, rows top to bottom, 3 bits each (MSB = left) */
+static const unsigned char font[10][5] = {{7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7},
+                                          {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1},
+                                          {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}};
+
+void draw_id(float *x, int c, int h, int w, int id) {
+    char s[16];
+    int n = snprintf(s, sizeof s, "%d", id);
+    const int bw = 4 * n + 1, bh = 7;
+    for (int k = 0; k < c; k++)
+        for (int y = 0; y < bh && y < h; y++)
+            for (int xx = 0; xx < bw && xx < w; xx++) {
+                int on = 0, d = (xx - 1) / 4, col = (xx - 1) % 4;
+                if (y >= 1 && y <= 5 && xx >= 1 && d < n && col < 3) on = (font[s[d] - '0'][y - 1] >> (2 - col)) & 1;
+                x[((size_t)k * h + y) * w + xx] = on ? 1.0f : -1.0f;
+            }
+}
