@@ -21,6 +21,7 @@ python_free_idx() { # 32 images 28x28, IDX layout, written with printf/head only
   { printf '\x00\x00\x08\x03\x00\x00\x00\x20\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c $((32 * 784)) /dev/urandom; } > "$1"
 }
 python_free_idx "$w/d.idx"
+{ printf '\x00\x00\x08\x01\x00\x00\x00\x20'; for i in $(seq 0 31); do printf "\\x0$((i % 3))"; done; } > "$w/l.idx"
 printf 'not safetensors' > "$w/bad.safetensors"
 fail=0
 check() { # expected-exit-code args...
@@ -45,6 +46,18 @@ check 1 sample "$w/run/D.safetensors" --out "$w/x.npy"
 check 1 info "$w/bad.safetensors"
 check 1 train --resume "$w/missing"
 check 1 "${T[@]}" --data "idx:$w/bad.safetensors" --out "$w/x"
+C=(train cgan --data "idx:$w/d.idx,$w/l.idx" --g-hidden 16 --d-units 8 --d-pieces 2 --nz 8 --batch 8 --threads 2 --sample-every 0)
+check 0 "${C[@]}" --iters 2 --d-steps 2 --loss minimax --out "$w/cgan"
+check 0 train --resume "$w/cgan" --iters 3
+check 0 sample "$w/cgan" --grid-by-class --n 3 --out "$w/c.png"
+check 0 train dcgan --conditional --data "idx:$w/d.idx,$w/l.idx" --ngf 4 --ndf 4 --nz 8 --batch 8 --threads 2 --iters 1 --out "$w/cdc"
+check 0 interp "$w/run" --steps 3 --rows 2 --out "$w/walk.png"
+check 0 sample "$w/run" --sheet --n 8 --out "$w/sheet.png"
+check 0 arith "$w/run" --a 1,2 --b 3 --c 4 --sheet-n 8 --out "$w/arith.png"
+check 0 show-filters "$w/run" --layer 0 --out "$w/f0.png"
+check 0 show-filters "$w/run" --layer 1 --data "idx:$w/d.idx" --n 8 --out "$w/f1.png"
+check 0 probe "$w/run" --train "idx:$w/d.idx,$w/l.idx" --test "idx:$w/d.idx,$w/l.idx" --labels-per-class 2 --max-iter 5
+check 2 sample "$w/run" --class 1 --out "$w/x.npy"
 check 2 train dcgan --bogus
 check 2 sample "$w/run" --out "$w/x.txt"
 exit $fail

@@ -1,6 +1,7 @@
 /* File formats: safetensors round trip and a corpus of malformed files (each with the error it must produce),
    network save/load checks, .npy round trip and bad headers, IDX (raw and gzip) and its lies, PNG/JPEG decoding of
    palette, RGBA, grey+alpha, 16-bit and JPEG files against PIL, and a grid PNG round trip. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -255,6 +256,19 @@ static void image_tests(void) {
         ganc_image_free(&img);
     }
     ganc_st_free(st);
+    /* alpha (RGBA, and palette/grey files expanded to RGBA) is composited onto white before scaling to [-1,1]:
+       transparent -> 1, opaque red -> (1,-1,-1), half-transparent black -> ~0 */
+    {
+        unsigned char px[16] = {0, 0, 0, 0, 255, 0, 0, 255, 0, 0, 0, 128, 10, 20, 30, 255};
+        ganc_image_t im = {2, 2, 4, px};
+        float t[12], g[4];
+        CHECK_OK(ganc_image_to_tensor(&im, 2, 3, t));
+        CHECK(t[0] == 1.0f && t[4] == 1.0f && t[8] == 1.0f, "transparent pixel is white: %g %g %g", t[0], t[4], t[8]);
+        CHECK(t[1] == 1.0f && t[5] == -1.0f && t[9] == -1.0f, "opaque red: %g %g %g", t[1], t[5], t[9]);
+        CHECK(fabsf(t[2] - (2.0f * (127.0f / 255.0f) - 1.0f)) < 1e-5f, "half-transparent black: %g", t[2]);
+        CHECK_OK(ganc_image_to_tensor(&im, 2, 1, g));
+        CHECK(g[0] == 1.0f && fabsf(g[1] - (2.0f * 0.299f - 1.0f)) < 1e-5f, "grey of composited pixels: %g %g", g[0], g[1]);
+    }
     /* bad images */
     write_bytes(tmp("bad.png"), "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
     ganc_image_t img;

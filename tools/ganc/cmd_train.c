@@ -143,9 +143,10 @@ int cmd_train(int argc, char **argv) {
                       .on_nan = "stop", .eval_real = "fashion-mnist:test", .eval_n = 2000};
     flag_t flags[] = {
         {"data", F_STR, &o.data, "SRC", "training data", 0},
-        {"out", F_STR, &o.out, "DIR", "output folder", 0},
+        {"out", F_STR, &o.out, "DIR", "output folder (default runs/dcgan, runs/cdcgan, runs/gan or runs/cgan)", 0},
         {"resume", F_STR, &o.resume, "DIR", "continue the run saved in DIR (its settings are reused)", 0},
-        {"iters", F_INT, &o.iters, NULL, "stop at this total iteration count (default 1500 unless --epochs/--time)", 0},
+        {"iters", F_INT, &o.iters, NULL,
+         "stop at this total iteration count (default: 1500 for dcgan, 10000 for gan/cgan, unless --epochs/--time)", 0},
         {"epochs", F_INT, &o.epochs, NULL, "stop after this many passes over the data", 0},
         {"time", F_DURATION, &o.time_limit, "T", "stop cleanly after this long (e.g. 90s, 10m, 2h) and save", 0},
         {"size", F_INT, &o.size, NULL, "image size: 32 (4 blocks) or 64 (5 blocks, pytorch/examples)", 0},

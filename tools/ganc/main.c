@@ -17,7 +17,7 @@ static const command_t commands[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: ganc COMMAND [options]    (ganc COMMAND --help for its options)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexample: ganc train dcgan --data fashion-mnist --out runs/fm --iters 2000\n"
                "         ganc sample runs/fm --n 64 --out grid.png\n");
 }
