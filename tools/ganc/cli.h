@@ -46,6 +46,10 @@ void draw_id(float *x, int c, int h, int w, int id);
 ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
                            size_t gcap);
 
+/* An unconditional DCGAN discriminator from a run folder (its D.safetensors) or a file, weights loaded. */
+ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,
+                                     char *dpath, size_t cap);
+
 /* FID during training: statistics of `real` (n images) once, then FID of n samples of a generator */
 typedef struct fid_ref fid_ref_t;
 fid_ref_t *fid_ref_new(const char *real, int n);

@@ -46,22 +46,14 @@ int cmd_show_filters(int argc, char **argv) {
     }
     ganc_set_threads(threads);
     char dpath[4096];
-    if (is_dir(pos[0])) snprintf(dpath, sizeof dpath, "%s/D.safetensors", pos[0]);
-    else snprintf(dpath, sizeof dpath, "%s", pos[0]);
-    ganc_st_t *st = NULL;
     ganc_gan_cfg_t cfg;
     ganc_gan_io_t io;
     ganc_net_t *d = NULL;
     ganc_dataset_t ds = {0};
     float *grid = NULL;
     hit_t *hits = NULL;
-    int is_g = 1, rc = 1;
-    if (ganc_st_open(&st, dpath) || ganc_gan_cfg_from_file(st, &cfg, &is_g)) { fprintf(stderr, "ganc show-filters: %s\n", ganc_errmsg()); goto done; }
-    if (is_g || cfg.arch != GANC_ARCH_DCGAN || cfg.n_classes) {
-        fprintf(stderr, "ganc show-filters: %s: needs an unconditional DCGAN discriminator\n", dpath);
-        goto done;
-    }
-    if (!(d = ganc_gan_discriminator(&cfg, 100, &io)) || ganc_net_load_from(d, st, "", 0)) {
+    int rc = 1;
+    if (!(d = open_dcgan_discriminator(pos[0], 100, &cfg, &io, dpath, sizeof dpath))) {
         fprintf(stderr, "ganc show-filters: %s\n", ganc_errmsg());
         goto done;
     }
@@ -156,6 +148,5 @@ done:
     free(grid); free(hits);
     ganc_dataset_free(&ds);
     ganc_net_free(d);
-    ganc_st_free(st);
     return rc;
 }

@@ -117,24 +117,16 @@ int cmd_probe(int argc, char **argv) {
     }
     ganc_set_threads(threads);
     char dpath[4096];
-    if (is_dir(pos[0])) snprintf(dpath, sizeof dpath, "%s/D.safetensors", pos[0]);
-    else snprintf(dpath, sizeof dpath, "%s", pos[0]);
-    ganc_st_t *st = NULL;
     ganc_gan_cfg_t cfg;
-    int is_g = 1, rc = 1;
+    int rc = 1;
     ganc_net_t *d = NULL, *dr = NULL;
     ganc_gan_io_t io, io2;
     ganc_dataset_t tr = {0}, te = {0};
     float *ftr = NULL, *fte = NULL;
     int *rows = NULL, *perm = NULL, *cnt = NULL;
-    if (ganc_st_open(&st, dpath) || ganc_gan_cfg_from_file(st, &cfg, &is_g)) { fprintf(stderr, "ganc probe: %s\n", ganc_errmsg()); goto done; }
-    if (is_g || cfg.arch != GANC_ARCH_DCGAN || cfg.n_classes) {
-        fprintf(stderr, "ganc probe: %s: needs an unconditional DCGAN discriminator\n", dpath);
-        goto done;
-    }
-    d = ganc_gan_discriminator(&cfg, 250, &io);
+    d = open_dcgan_discriminator(pos[0], 250, &cfg, &io, dpath, sizeof dpath);
     dr = d ? ganc_gan_discriminator(&cfg, 250, &io2) : NULL;
-    if (!d || !dr || ganc_net_load_from(d, st, "", 0)) { fprintf(stderr, "ganc probe: %s\n", ganc_errmsg()); goto done; }
+    if (!d || !dr) { fprintf(stderr, "ganc probe: %s\n", ganc_errmsg()); goto done; }
     ganc_net_init_dcgan(dr, seed * 7 + 1);
     printf("loading %s and %s at %dx%d ...\n", train, test, cfg.size, cfg.size);
     fflush(stdout);
@@ -214,7 +206,6 @@ done:
     free(ftr); free(fte); free(rows); free(perm); free(cnt);
     ganc_net_free(d);
     ganc_net_free(dr);
-    ganc_st_free(st);
     ganc_dataset_free(&tr);
     ganc_dataset_free(&te);
     return rc;

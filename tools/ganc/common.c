@@ -49,3 +49,23 @@ void draw_id(float *x, int c, int h, int w, int id) {
                 x[((size_t)k * h + y) * w + xx] = on ? 1.0f : -1.0f;
             }
 }
+
+ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,
+                                     char *dpath, size_t cap) {
+    if (is_dir(src)) snprintf(dpath, cap, "%s/D.safetensors", src);
+    else snprintf(dpath, cap, "%s", src);
+    ganc_st_t *st;
+    if (ganc_st_open(&st, dpath)) return NULL;
+    int is_g = 1;
+    ganc_net_t *d = NULL;
+    if (ganc_gan_cfg_from_file(st, cfg, &is_g) == GANC_OK) {
+        if (is_g || cfg->arch != GANC_ARCH_DCGAN || cfg->n_classes)
+            ganc_fail(GANC_EMISMATCH, "%s: needs an unconditional DCGAN discriminator", dpath);
+        else if ((d = ganc_gan_discriminator(cfg, max_batch, io)) && ganc_net_load_from(d, st, "", 0)) {
+            ganc_net_free(d);
+            d = NULL;
+        }
+    }
+    ganc_st_free(st);
+    return d;
+}
