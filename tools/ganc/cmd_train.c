@@ -378,10 +378,13 @@ int cmd_train(int argc, char **argv) {
         if (!log) { fprintf(stderr, "ganc train: cannot open %s: %s\n", lp, strerror(errno)); rc = 1; }
     }
     if (!rc && start < target) {
-        printf("training %s%s %dx%dx%d (G %zu, D %zu parameters) on %d images, batch %d, %d threads, %s%lld steps\n",
-               o.model, C ? " (conditional)" : "", o.channels, o.size, o.size, ganc_net_nparams(ganc_gan_g(t)), ganc_net_nparams(ganc_gan_d(t)), ds.n,
-               o.batch, ganc_get_threads(), start ? "resuming at step " : "", (long long)(start ? start : target));
-        if (start) printf("  target %lld steps\n", (long long)target);
+        char until[64];
+        if (target == INT64_MAX) snprintf(until, sizeof until, "until the --time limit (%.0f s)", o.time_limit);
+        else snprintf(until, sizeof until, "to step %lld", (long long)target);
+        printf("training %s%s %dx%dx%d (G %zu, D %zu parameters) on %d images, batch %d, %d threads, %s%s\n",
+               o.model, C ? " (conditional)" : "", o.channels, o.size, o.size, ganc_net_nparams(ganc_gan_g(t)),
+               ganc_net_nparams(ganc_gan_d(t)), ds.n, o.batch, ganc_get_threads(), start ? "resuming, " : "", until);
+        if (start) printf("  from step %lld\n", (long long)start);
         fflush(stdout);
     }
     signal(SIGINT, on_signal);
