@@ -218,6 +218,8 @@ float ganc_mse(const float *x, const float *target, size_t n, float *grad, float
 float ganc_l1(const float *x, const float *target, size_t n, float *grad, float scale);
 /* Softmax cross-entropy of logits (n, classes) against integer labels, mean over n. */
 float ganc_softmax_xent(const float *logits, const int *labels, int n, int classes, float *grad, float scale);
+/* Row-wise softmax of logits (n, classes) into probs (n, classes), max-subtracted, sums in double. */
+void ganc_softmax_rows(const float *logits, int n, int classes, float *probs);
 
 /* ---------------------------------------------------------------- optimizers
    One optimizer per network; its moments are blocks of the parameter block's layout. */

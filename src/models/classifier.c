@@ -39,17 +39,7 @@ int ganc_classifier_run(ganc_net_t *net, int in, int features, int logits, const
         int rc = ganc_net_forward(net, b, 0);
         if (rc) return rc;
         if (feat) memcpy(feat + (size_t)i * 128, ganc_net_data(net, features), sizeof(float) * b * 128);
-        if (probs) {
-            const float *z = ganc_net_data(net, logits);
-            for (int r = 0; r < b; r++) {
-                float mx = z[r * 10];
-                for (int c = 1; c < 10; c++) mx = z[r * 10 + c] > mx ? z[r * 10 + c] : mx;
-                double s = 0;
-                for (int c = 0; c < 10; c++) s += exp((double)z[r * 10 + c] - mx);
-                for (int c = 0; c < 10; c++)
-                    probs[(size_t)(i + r) * 10 + c] = (float)(exp((double)z[r * 10 + c] - mx) / s);
-            }
-        }
+        if (probs) ganc_softmax_rows(ganc_net_data(net, logits), b, 10, probs + (size_t)i * 10);
     }
     return GANC_OK;
 }

@@ -221,17 +221,7 @@ int ganc_inception_run(ganc_inception_t *m, const float *x, int n, int c, int h,
         int rc = ganc_net_forward(m->net, b, 0);
         if (rc) { free(tmp); return rc; }
         if (pool) memcpy(pool + (size_t)2048 * i0, ganc_net_data(m->net, m->pool), sizeof(float) * 2048 * b);
-        if (probs) {
-            const float *lo = ganc_net_data(m->net, m->logits);
-            for (int i = 0; i < b; i++) {
-                const float *l = lo + (size_t)m->classes * i;
-                float *p = probs + (size_t)m->classes * (i0 + i), mx = l[0];
-                for (int k = 1; k < m->classes; k++) mx = l[k] > mx ? l[k] : mx;
-                double s = 0;
-                for (int k = 0; k < m->classes; k++) s += (p[k] = expf(l[k] - mx));
-                for (int k = 0; k < m->classes; k++) p[k] = (float)(p[k] / s);
-            }
-        }
+        if (probs) ganc_softmax_rows(ganc_net_data(m->net, m->logits), b, m->classes, probs + (size_t)m->classes * i0);
     }
     free(tmp);
     return GANC_OK;

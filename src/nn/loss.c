@@ -57,3 +57,14 @@ float ganc_softmax_xent(const float *logits, const int *labels, int n, int class
     }
     return (float)(acc / (double)n);
 }
+
+void ganc_softmax_rows(const float *logits, int n, int classes, float *probs) {
+    for (int r = 0; r < n; r++) {
+        const float *z = logits + (size_t)r * classes;
+        float *p = probs + (size_t)r * classes, mx = z[0];
+        for (int c = 1; c < classes; c++) mx = z[c] > mx ? z[c] : mx;
+        double s = 0;
+        for (int c = 0; c < classes; c++) s += exp((double)z[c] - mx);
+        for (int c = 0; c < classes; c++) p[c] = (float)(exp((double)z[c] - mx) / s);
+    }
+}

@@ -13,23 +13,33 @@ int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
-                           size_t gcap) {
-    if (is_dir(src)) snprintf(gpath, gcap, "%s/G.safetensors", src);
-    else snprintf(gpath, gcap, "%s", src);
+/* G or D of a run folder (RUN/G.safetensors, RUN/D.safetensors) or a file, built from its metadata and loaded.
+   dcgan_only: D must be an unconditional DCGAN's (what probe and show-filters read). */
+static ganc_net_t *open_net(const char *src, int want_g, int dcgan_only, int max_batch, ganc_gan_cfg_t *cfg,
+                            ganc_gan_io_t *io, char *path, size_t cap) {
+    if (is_dir(src)) snprintf(path, cap, "%s/%s.safetensors", src, want_g ? "G" : "D");
+    else snprintf(path, cap, "%s", src);
     ganc_st_t *st;
-    if (ganc_st_open(&st, gpath)) return NULL;
+    if (ganc_st_open(&st, path)) return NULL;
     int is_g = 0;
-    ganc_net_t *g = NULL;
+    ganc_net_t *n = NULL;
     if (ganc_gan_cfg_from_file(st, cfg, &is_g) == GANC_OK) {
-        if (!is_g) ganc_fail(GANC_EMISMATCH, "%s holds a discriminator, not a generator", gpath);
-        else if ((g = ganc_gan_generator(cfg, max_batch, io)) && ganc_net_load_from(g, st, "", 0)) {
-            ganc_net_free(g);
-            g = NULL;
+        if (want_g && !is_g) ganc_fail(GANC_EMISMATCH, "%s holds a discriminator, not a generator", path);
+        else if (!want_g && (is_g || (dcgan_only && (cfg->arch != GANC_ARCH_DCGAN || cfg->n_classes))))
+            ganc_fail(GANC_EMISMATCH, "%s: needs an unconditional DCGAN discriminator", path);
+        else if ((n = want_g ? ganc_gan_generator(cfg, max_batch, io) : ganc_gan_discriminator(cfg, max_batch, io)) &&
+                 ganc_net_load_from(n, st, "", 0)) {
+            ganc_net_free(n);
+            n = NULL;
         }
     }
     ganc_st_free(st);
-    return g;
+    return n;
+}
+
+ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
+                           size_t gcap) {
+    return open_net(src, 1, 0, max_batch, cfg, io, gpath, gcap);
 }
 
 /* 3x5 digits, rows top to bottom, 3 bits each (MSB = left) */
@@ -52,20 +62,5 @@ void draw_id(float *x, int c, int h, int w, int id) {
 
 ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,
                                      char *dpath, size_t cap) {
-    if (is_dir(src)) snprintf(dpath, cap, "%s/D.safetensors", src);
-    else snprintf(dpath, cap, "%s", src);
-    ganc_st_t *st;
-    if (ganc_st_open(&st, dpath)) return NULL;
-    int is_g = 1;
-    ganc_net_t *d = NULL;
-    if (ganc_gan_cfg_from_file(st, cfg, &is_g) == GANC_OK) {
-        if (is_g || cfg->arch != GANC_ARCH_DCGAN || cfg->n_classes)
-            ganc_fail(GANC_EMISMATCH, "%s: needs an unconditional DCGAN discriminator", dpath);
-        else if ((d = ganc_gan_discriminator(cfg, max_batch, io)) && ganc_net_load_from(d, st, "", 0)) {
-            ganc_net_free(d);
-            d = NULL;
-        }
-    }
-    ganc_st_free(st);
-    return d;
+    return open_net(src, 0, 1, max_batch, cfg, io, dpath, cap);
 }
