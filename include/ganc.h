@@ -177,9 +177,24 @@ void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double
    runs in place (as PyTorch's inplace=True): the input node's buffer then holds the activated values. */
 float *ganc_net_data(ganc_net_t *net, int node);
 /* Gradient buffer of a node's output. The first call after a forward zeroes the gradients of the network's inputs
-   and outputs (nodes nothing reads), where callers write and read gradients; intermediate nodes' gradient
-   buffers are pooled and reused during backward. */
+   and outputs (nodes nothing reads, and nodes marked with ganc_net_mark_output), where callers write and read
+   gradients. Other intermediate nodes' gradient buffers are pooled and reused during backward: asking for one
+   returns NULL with the reason in ganc_errmsg() (mark the node instead). */
 float *ganc_net_grad(ganc_net_t *net, int node);
+
+/* WIRING NETWORKS TOGETHER (perceptual losses, feature matching, G feeding D, a frozen feature network)
+   Mark, before ganc_net_build, every intermediate node a loss will read or write: it then keeps its own data
+   buffer (no later activation runs in place over it) and its own gradient buffer, which backward adds into.
+   After a forward, ganc_net_add_grad adds scale * g (batch x per-sample elements) into a node's gradient, so
+   several losses on several nodes sum. ganc_net_set_input copies n samples into an input node; ganc_net_feed
+   copies the last forward's batch of src_node (any node of another network) into an input of dst. The usual
+   chain for a loss L(F(G(z))) with a frozen F: forward G; feed F's input from G's output; forward F; write the
+   loss gradient at F's output; backward F with GANC_NO_PARAM_GRADS; ganc_net_add_grad(G, out, grad of F's
+   input, 1); backward G. */
+int ganc_net_mark_output(ganc_net_t *net, int node);
+int ganc_net_add_grad(ganc_net_t *net, int node, const float *g, float scale);
+int ganc_net_set_input(ganc_net_t *net, int input_node, const float *x, int n);
+int ganc_net_feed(ganc_net_t *dst, int dst_input, ganc_net_t *src, int src_node);
 int ganc_net_ndim(const ganc_net_t *net, int node);        /* per-sample dims */
 const int *ganc_net_shape(const ganc_net_t *net, int node); /* per-sample shape */
 size_t ganc_net_numel(const ganc_net_t *net, int node);    /* per-sample element count */

@@ -1,0 +1,155 @@
+/* Internal: the network graph's data structures and the op table that executes it.
+
+   A layer kind is declared once, in GANC_LAYER_KINDS below. The op table of a backend (ops_cpu.c for the CPU) has
+   one entry per kind: forward, backward, init, flops and flags. Adding a layer kind:
+     1. its kernels (forward + backward side by side) in a file of src/nn, declared in nn.h;
+     2. a line in GANC_LAYER_KINDS (enum name, printed name);
+     3. its op-table entry in ops_cpu.c (a missing entry is a compile error: the table is generated from the list);
+     4. a builder (ganc_net_<kind>) in graph.c that checks shapes, sets the named hyper-parameters and declares the
+        parameter tensors.
+   Nothing else (in-place rules, gradient planning, flops, the executor) names a kind. */
+#ifndef GANC_GRAPH_H
+#define GANC_GRAPH_H
+#include <stddef.h>
+#include <stdint.h>
+#include "ganc.h"
+
+#define GANC_LAYER_KINDS(X)                                                                                            \
+    X(INPUT, input) X(LINEAR, linear) X(CONV, conv2d) X(CONVT, conv_transpose2d) X(BN, batchnorm) X(RELU, relu)         \
+    X(LRELU, leaky_relu) X(PRELU, prelu) X(TANH, tanh) X(SIGMOID, sigmoid) X(DROPOUT, dropout) X(MAXOUT, maxout)        \
+    X(RESHAPE, reshape) X(CONCAT, concat) X(ADD, add) X(PSHUFFLE, pixel_shuffle) X(UPSAMPLE, upsample)                 \
+    X(AVGPOOL, avgpool) X(EMBED, embedding) X(LSTM, lstm) X(MAXPOOL, maxpool)
+
+#define GANC_KIND_ENUM(e, n) L_##e,
+enum { GANC_LAYER_KINDS(GANC_KIND_ENUM) L_COUNT };
+#undef GANC_KIND_ENUM
+
+/* Named hyper-parameters, one struct per kind (the union member is the kind's name). */
+typedef union {
+    struct { int in; } linear;                              /* in_features */
+    struct { int kh, kw, stride, ph, pw; } conv;            /* conv2d and conv_transpose2d */
+    struct { float eps, momentum; } bn;
+    struct { float slope; } lrelu;
+    struct { float p; } dropout;
+    struct { int pieces; } maxout;
+    struct { int np; } prelu;                               /* 1 or C weights */
+    struct { int bcast; } concat;                           /* b is a vector broadcast over H x W */
+    struct { int r; } shuffle;
+    struct { int factor, mode; } up;                        /* mode 0 nearest, 1 bilinear */
+    struct { int k, stride, pad, cip; } pool;               /* cip: count_include_pad (avgpool) */
+    struct { int num, dim; } embed;
+    struct { int in, hidden; } lstm;
+} hparams_t;
+
+typedef struct {
+    char name[96];
+    int kind, ndim;
+    int64_t shape[4];
+    size_t numel, off; /* offset into the param/grad block or the buffer block; counters index `counters` */
+} tensor_t;
+
+typedef struct {
+    int kind;
+    char name[64];
+    int in[2], nin;
+    int ndim, shape[3];
+    size_t numel;            /* per sample */
+    int t[4];                /* tensor table indices (weight, bias, running_mean, running_var) or -1 */
+    int counter;             /* num_batches_tracked index, -1 if none */
+    hparams_t hp;
+    size_t aux_per;          /* bytes of saved state per sample */
+    size_t aux_fix;          /* bytes of saved state independent of the batch */
+    size_t col_per, tmp_per; /* scratch floats per sample */
+    int chunk;               /* samples per im2col/sgemm call (bounds the scratch; conv layers) */
+    int marked;              /* an output of the network: keeps its own data and gradient buffers */
+    int inplace;             /* activation computed in its input's buffers (out and dout shared) */
+    int pooled;              /* gradient buffer lives in the shared pool (intermediate nodes) */
+    size_t goff;             /* its offset in the pool */
+    int zr[2], nzr;          /* pooled gradient buffers to clear just before this node's backward */
+    float *out, *dout;
+    void *aux;
+} node_t;
+
+/* Op-table flags */
+enum {
+    OPF_BW_READS_OUT = 1,   /* backward reads the node's own output: nothing may overwrite it in place */
+    OPF_DX_OPTIONAL = 2,    /* backward accepts dx == NULL (input gradient not wanted) and then skips that work */
+    OPF_KEEPS_DATA = 4,     /* the node's data belongs to the caller (inputs): never overwritten in place */
+};
+
+typedef struct ganc_net ganc_net_t;
+typedef struct {
+    const char *name;
+    /* y = f(x) for a batch of N; returns GANC_OK or an error (e.g. an embedding index out of range) */
+    int (*forward)(ganc_net_t *net, node_t *n, int N, int flags);
+    /* add the input gradients (into dx = input 0's gradient, or NULL when not wanted and OPF_DX_OPTIONAL; input 1's
+       gradient is read from the node) and, when want_pg, the parameter gradients */
+    void (*backward)(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx);
+    /* initialise the node's parameters and buffers from r (dcgan: N(0,0.02) weights, BN gamma N(1,0.02)) */
+    void (*init)(ganc_net_t *net, node_t *n, ganc_rng_t *r, int dcgan);
+    /* multiply-adds per sample of the matrix work (0 for pointwise layers) */
+    double (*macs)(const ganc_net_t *net, const node_t *n);
+    /* NULL: never in place; else whether this node may run in its input's buffers */
+    int (*can_inplace)(const node_t *n);
+    int flags;
+} layer_ops_t;
+
+/* A backend: its op table and how it allocates the blocks a network owns. The CPU one is the default; another
+   (CUDA) can be selected per network before ganc_net_build without touching model code. */
+typedef struct {
+    const char *name;
+    const layer_ops_t *ops; /* L_COUNT entries */
+    void *(*alloc)(size_t bytes); /* zeroed */
+    void (*release)(void *p);
+} ganc_backend_t;
+extern const ganc_backend_t ganc_backend_cpu;
+
+/* Scratch shareable between networks that never run at the same time (G and D): im2col matrices and the pool of
+   intermediate gradient buffers (only live during a backward pass). */
+typedef struct {
+    float *col, *tmp, *pool;
+    size_t ncol, ntmp, npool;
+    int refs;
+} scratch_t;
+
+/* A convolution is computed over chunks of the batch whose im2col matrix has at most this many floats (4 MB):
+   sgemms stay large (K = chunk*OH*OW for the weight gradient) while the scratch stops growing with the batch. */
+#define COL_LIMIT ((size_t)1 << 22)
+
+struct ganc_net {
+    char name[64];
+    const ganc_backend_t *be;
+    node_t *nodes;
+    int nnodes, cap;
+    tensor_t *ts;
+    int nts, tcap;
+    size_t nparam, nbuf;
+    int ncounters;
+    float *params, *grads, *bufs, *acts;
+    scratch_t *scr;
+    int64_t *counters;
+    unsigned char *auxmem;
+    int max_batch, batch, built, broken, fw_flags, grads_clean;
+    ganc_rng_t rng;
+};
+
+/* Tensor accessors for op implementations: parameter k of node n, its gradient (NULL unless want), buffer k. */
+static inline float *op_param(ganc_net_t *net, const node_t *n, int k) {
+    return n->t[k] >= 0 ? net->params + net->ts[n->t[k]].off : NULL;
+}
+static inline float *op_grad(ganc_net_t *net, const node_t *n, int k, int want) {
+    return n->t[k] >= 0 && want ? net->grads + net->ts[n->t[k]].off : NULL;
+}
+static inline float *op_buf(ganc_net_t *net, const node_t *n, int k) { return net->bufs + net->ts[n->t[k]].off; }
+static inline size_t op_numel(const ganc_net_t *net, const node_t *n, int k) {
+    return n->t[k] >= 0 ? net->ts[n->t[k]].numel : 0;
+}
+static inline const node_t *op_in(const ganc_net_t *net, const node_t *n, int k) { return &net->nodes[n->in[k]]; }
+
+/* The memory planner (planner.c): decides which activations run in place, which gradient buffers are pooled and
+   where, and the scratch sizes; returns GANC_OK or an error (sizes overflow / out of memory). */
+typedef struct {
+    size_t acts, aux, col, tmp, pool; /* floats (aux: bytes) */
+} plan_sizes_t;
+int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz);
+#endif

@@ -1,0 +1,117 @@
+/* The memory planner: run once by ganc_net_build. Three decisions, all from the op table's flags:
+   1. In-place activations (PyTorch's inplace=True, decided here so callers need not): a node whose op allows it
+      (can_inplace) overwrites its input's buffer when nothing else reads that input, the input's data is not the
+      caller's (OPF_KEEPS_DATA) or needed by its own backward (OPF_BW_READS_OUT), and neither node is marked as an
+      output. Its gradient is then computed in place too.
+   2. Pooled gradients. Gradient buffers of intermediate nodes share a pool. A node's gradient is live from the
+      backward of its last reader (the first one run in reverse, which clears it) to its own backward; we replay the
+      backward order once and give each live buffer a free slot (growing a slot when none is big enough). In a chain
+      this needs about two slots instead of one buffer per layer. Inputs, nodes nothing reads, and marked outputs keep
+      their own buffers: callers write and read them.
+   3. Sizes: activations, saved state (aux), and the im2col/tmp scratch with each convolution's batch chunk. */
+#include <stdlib.h>
+#include <string.h>
+#include "nn/graph.h"
+
+static int mul_ok(size_t a, size_t b, size_t *r) {
+    if (a && b > SIZE_MAX / a) return 0;
+    *r = a * b;
+    return 1;
+}
+
+static void plan_inplace(ganc_net_t *net, const int *consumers) {
+    const layer_ops_t *ops = net->be->ops;
+    for (int i = 0; i < net->nnodes; i++) {
+        node_t *n = &net->nodes[i];
+        n->inplace = 0;
+        if (!ops[n->kind].can_inplace || !ops[n->kind].can_inplace(n) || n->marked) continue;
+        const node_t *a = &net->nodes[n->in[0]];
+        int keep = (ops[a->kind].flags & (OPF_BW_READS_OUT | OPF_KEEPS_DATA)) || a->inplace || a->marked;
+        n->inplace = consumers[n->in[0]] == 1 && !keep;
+    }
+}
+
+/* the node whose buffers an in-place node shares */
+static int root_of(const ganc_net_t *net, int i) { return net->nodes[i].inplace ? net->nodes[i].in[0] : i; }
+
+static int plan_grads(ganc_net_t *net, int max_batch, size_t *pool_size) {
+    const int nn = net->nnodes;
+    int *last = malloc(sizeof(int) * nn), *slot_of = malloc(sizeof(int) * nn);
+    size_t *cap = malloc(sizeof(size_t) * (nn + 1)), *base = malloc(sizeof(size_t) * (nn + 1));
+    int *busy = calloc((size_t)nn + 1, sizeof(int)), nslots = 0;
+    if (!last || !slot_of || !cap || !busy || !base) {
+        free(last); free(slot_of); free(cap); free(busy); free(base);
+        return -1;
+    }
+    for (int i = 0; i < nn; i++) { last[i] = -1; slot_of[i] = -1; net->nodes[i].pooled = 0; net->nodes[i].nzr = 0; }
+    for (int j = 0; j < nn; j++) /* an in-place node's readers count as its root's readers; it shares the buffer */
+        for (int k = 0; k < net->nodes[j].nin && !net->nodes[j].inplace; k++) {
+            int i = root_of(net, net->nodes[j].in[k]);
+            if (j > last[i]) last[i] = j;
+        }
+    for (int i = 0; i < nn; i++) {
+        node_t *n = &net->nodes[i];
+        n->pooled = !n->inplace && n->kind != L_INPUT && !n->marked && last[i] >= 0;
+    }
+    for (int t = nn - 1; t >= 0; t--) {
+        node_t *n = &net->nodes[t];
+        for (int k = 0; k < n->nin && !n->inplace; k++) { /* gradients that become live at t */
+            int i = root_of(net, n->in[k]);
+            if (!net->nodes[i].pooled || last[i] != t || slot_of[i] >= 0) continue;
+            size_t need = net->nodes[i].numel * (size_t)max_batch;
+            int best = -1;
+            for (int q = 0; q < nslots; q++) /* smallest free slot that fits, else the largest free one */
+                if (!busy[q] && (best < 0 || (cap[q] >= need && (cap[best] < need || cap[q] < cap[best])) ||
+                                 (cap[best] < need && cap[q] > cap[best])))
+                    best = q;
+            if (best < 0) { best = nslots++; cap[best] = 0; }
+            if (cap[best] < need) cap[best] = need;
+            busy[best] = 1;
+            slot_of[i] = best;
+            n->zr[n->nzr++] = i;
+        }
+        if (n->pooled && slot_of[t] >= 0) busy[slot_of[t]] = 0; /* dead after its own backward */
+    }
+    size_t off = 0;
+    for (int q = 0; q < nslots; q++) { base[q] = off; off += cap[q]; }
+    for (int i = 0; i < nn; i++)
+        if (net->nodes[i].pooled) net->nodes[i].goff = base[slot_of[i]];
+    *pool_size = off;
+    free(base); free(last); free(slot_of); free(cap); free(busy);
+    return 0;
+}
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
+    memset(sz, 0, sizeof *sz);
+    int *cons = calloc((size_t)net->nnodes, sizeof(int));
+    if (!cons) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
+    for (int i = 0; i < net->nnodes; i++)
+        for (int k = 0; k < net->nodes[i].nin; k++) cons[net->nodes[i].in[k]]++;
+    plan_inplace(net, cons);
+    free(cons);
+    if (plan_grads(net, max_batch, &sz->pool)) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
+    size_t v;
+    for (int i = 0; i < net->nnodes; i++) {
+        node_t *n = &net->nodes[i];
+        if (!n->inplace) { /* output, plus the gradient unless pooled */
+            if (!mul_ok(n->numel, (size_t)max_batch * (n->pooled ? 1 : 2), &v)) goto toobig;
+            sz->acts += v;
+        }
+        if (!mul_ok(align64(n->aux_per), (size_t)max_batch, &v)) goto toobig;
+        sz->aux += v + align64(n->aux_fix);
+        n->chunk = max_batch;
+        if (n->col_per) {
+            size_t c = COL_LIMIT / n->col_per;
+            n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
+        }
+        if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;
+        if (v > sz->col) sz->col = v;
+        if (!mul_ok(n->tmp_per, (size_t)n->chunk, &v)) goto toobig;
+        if (v > sz->tmp) sz->tmp = v;
+    }
+    return GANC_OK;
+toobig:
+    return ganc_fail(GANC_ENOMEM, "%s: activation sizes overflow for batch %d", net->name, max_batch);
+}
