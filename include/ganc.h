@@ -304,6 +304,25 @@ int ganc_net_add_to(ganc_net_t *net, ganc_stw_t *w, const char *prefix);
 int ganc_net_load_from(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int allow_extra);
 int ganc_net_load(ganc_net_t *net, const char *path);
 
+/* ---------------------------------------------------------------- metadata and numbers
+   Key/value metadata collected for a file, in insertion order (setting a key again replaces its value); the
+   strings are copied into the struct, so it needs no freeing. */
+#define GANC_META_MAX 48
+typedef struct {
+    int n;
+    size_t used;
+    const char *kv[2 * GANC_META_MAX]; /* key, value, key, value, ... (what ganc_net_save takes) */
+    char pool[16384];
+} ganc_meta_t;
+void ganc_meta_init(ganc_meta_t *m);
+int ganc_meta_set(ganc_meta_t *m, const char *key, const char *value);
+const char *ganc_meta_get(const ganc_meta_t *m, const char *key);
+int ganc_meta_write(const ganc_meta_t *m, ganc_stw_t *w);
+/* Validated numbers (flags and file metadata): the whole string, in [lo, hi], finite; GANC_OK or GANC_EINVAL. */
+int ganc_parse_i64(const char *s, long long lo, long long hi, long long *out);
+int ganc_parse_u64(const char *s, unsigned long long *out);
+int ganc_parse_f64(const char *s, double lo, double hi, double *out);
+
 /* ---------------------------------------------------------------- files */
 
 /* Write `len` bytes to path atomically: path.tmp.PID, fsync, rename, fsync of the folder. */
@@ -367,6 +386,38 @@ int ganc_loader_init(ganc_loader_t *l, const ganc_dataset_t *ds, uint64_t seed, 
 /* Copy the next `batch` samples (and labels if labels != NULL); a new epoch starts when fewer than batch remain. */
 void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels);
 void ganc_loader_free(ganc_loader_t *l);
+
+/* ---------------------------------------------------------------- the trainer (src/train)
+   What every model family trains with. A family builds its networks and registers them, each with an optimizer
+   (trained) or NULL (frozen: a feature network used by a loss; never updated, not saved in the state), registers
+   its random streams, and writes its step: forwards, losses, backwards, then ganc_trainer_update for each trained
+   network, which runs the gradient-sync hook (data-parallel training plugs an allreduce in here; identity when
+   unset), refuses a non-finite loss or gradient (GANC_ENONFINITE naming the step and the network, parameters left
+   as they were), and steps the optimizer. The state (ganc_trainer_state_add/load) holds every trained network
+   under "NAME.", its optimizer as "optNAME.m|v|step", "step", "data.epoch", "data.pos", and every stream as
+   "NAME.state|has_spare|spare". The trainer owns the networks it is given (also when registering fails). */
+typedef struct ganc_trainer ganc_trainer_t;
+/* called once per trained network per update, on its flat gradient block; a non-zero return stops the update */
+typedef int (*ganc_grad_sync_fn)(void *ctx, float *grads, size_t n);
+ganc_trainer_t *ganc_trainer_new(void);
+void ganc_trainer_free(ganc_trainer_t *t);
+/* returns the network's index (>= 0) or a negative status */
+int ganc_trainer_add_net(ganc_trainer_t *t, const char *name, ganc_net_t *net, const ganc_optim_cfg_t *opt);
+int ganc_trainer_add_rng(ganc_trainer_t *t, const char *name, ganc_rng_t *rng); /* rng stays the caller's */
+void ganc_trainer_set_grad_sync(ganc_trainer_t *t, ganc_grad_sync_fn fn, void *ctx);
+/* sync hook -> finite check (loss and gradients) -> optimizer step, for trained network i */
+int ganc_trainer_update(ganc_trainer_t *t, int i, float loss);
+int ganc_trainer_nnets(const ganc_trainer_t *t);
+ganc_net_t *ganc_trainer_net(ganc_trainer_t *t, int i);
+ganc_optim_t *ganc_trainer_optim(ganc_trainer_t *t, int i); /* NULL when frozen */
+int ganc_trainer_find(const ganc_trainer_t *t, const char *name); /* index or -1 */
+int64_t ganc_trainer_step(const ganc_trainer_t *t);
+void ganc_trainer_count_step(ganc_trainer_t *t);
+void ganc_trainer_set_data_pos(ganc_trainer_t *t, int64_t epoch, int64_t pos);
+void ganc_trainer_data_pos(const ganc_trainer_t *t, int64_t *epoch, int64_t *pos);
+void ganc_trainer_set_lr(ganc_trainer_t *t, float lr); /* every optimizer */
+int ganc_trainer_state_add(ganc_trainer_t *t, ganc_stw_t *w);
+int ganc_trainer_state_load(ganc_trainer_t *t, const ganc_st_t *st);
 
 /* ---------------------------------------------------------------- GAN models (src/models/gan.c)
    One generator/discriminator pair per configuration, trained by one loop:
@@ -451,10 +502,11 @@ const ganc_gan_train_cfg_t *ganc_gan_cfg(const ganc_gan_trainer_t *t);
    generator, the step, the data order position) into/out of one safetensors writer/file. */
 int ganc_gan_state_add(ganc_gan_trainer_t *t, ganc_stw_t *w, int64_t epoch, int64_t pos);
 int ganc_gan_state_load(ganc_gan_trainer_t *t, const ganc_st_t *st, int64_t *epoch, int64_t *pos);
-/* Metadata key/value pairs describing the architecture (for G.safetensors/D.safetensors); strings are static
-   until the next call on the same thread. Returns the number of pairs (at most GANC_GAN_META_MAX). */
-#define GANC_GAN_META_MAX 12
-int ganc_gan_meta(const ganc_gan_cfg_t *cfg, const char *kv[], int max_pairs);
+/* The architecture as metadata key/value pairs (kind, size, nz, ...; for G.safetensors/D.safetensors and the
+   state), appended to m. ganc_gan_cfg_from_file reads the same keys. */
+int ganc_gan_meta(const ganc_gan_cfg_t *cfg, ganc_meta_t *m);
+/* The model-independent trainer underneath (its networks "G" and "D", streams "rng" and "rngD"). */
+ganc_trainer_t *ganc_gan_trainer_core(ganc_gan_trainer_t *t);
 /* Generate n images (batch at a time) into out (n,nc,size,size); z (n,nz) or NULL to draw N(0,1) from rng;
    labels (n) for a conditional G, or NULL to draw them uniformly from rng (ignored when unconditional).
    bn_batch: use batch statistics (like G.train() without updating) instead of running statistics. */

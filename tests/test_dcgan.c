@@ -31,13 +31,13 @@ static int make_ganc_weights(int size, const char *gpath, const char *dpath) {
             if (t.kind == GANC_BUFFER && strstr(t.name, "running_var")) ganc_rng_fill_uniform(&r, t.data, t.numel, 0.5f, 1.5f);
             if (t.kind == GANC_COUNTER) *t.counter = 11;
         }
-    const char *kv[2 * GANC_GAN_META_MAX + 2];
-    int n = ganc_gan_meta(&c, kv, GANC_GAN_META_MAX);
-    kv[2 * n] = "net";
-    kv[2 * n + 1] = "G";
-    int rc = ganc_net_save(g, gpath, kv, n + 1);
-    kv[2 * n + 1] = "D";
-    if (!rc) rc = ganc_net_save(d, dpath, kv, n + 1);
+    ganc_meta_t m;
+    ganc_meta_init(&m);
+    int rc = ganc_gan_meta(&c, &m);
+    if (!rc) rc = ganc_meta_set(&m, "net", "G");
+    if (!rc) rc = ganc_net_save(g, gpath, m.kv, m.n);
+    if (!rc) rc = ganc_meta_set(&m, "net", "D");
+    if (!rc) rc = ganc_net_save(d, dpath, m.kv, m.n);
     ganc_net_free(g);
     ganc_net_free(d);
     return rc;

@@ -178,11 +178,12 @@ static void misc(void) {
     CHECK(g && io.y >= 0, "conditional MLP G has a label input");
     if (!g) return;
     ganc_net_init_default(g, 5);
-    const char *kv[2 * GANC_GAN_META_MAX + 2];
-    int n = ganc_gan_meta(&c, kv, GANC_GAN_META_MAX);
-    kv[2 * n] = "net"; kv[2 * n + 1] = "G";
+    ganc_meta_t m;
+    ganc_meta_init(&m);
+    CHECK_OK(ganc_gan_meta(&c, &m));
+    CHECK_OK(ganc_meta_set(&m, "net", "G"));
     const char *path = "/tmp/ganc_test_gan_meta.safetensors";
-    CHECK_OK(ganc_net_save(g, path, kv, n + 1));
+    CHECK_OK(ganc_net_save(g, path, m.kv, m.n));
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, path));
     ganc_gan_cfg_t c2;

@@ -2,6 +2,8 @@
    in pytorch/examples/dcgan, the MLP GAN of Goodfellow et al. 2014, and both conditioned on a label (Mirza &
    Osindero 2014). Networks, training step, resumable state, sampling. */
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ganc.h"
@@ -125,35 +127,52 @@ ganc_net_t *ganc_gan_discriminator(const ganc_gan_cfg_t *c, int max_batch, ganc_
     return finish(d, h, max_batch, io);
 }
 
-static int meta_int(const ganc_st_t *st, const char *k, int *v) {
-    const char *s = ganc_st_meta(st, k);
-    if (!s) return 0;
-    char *e;
-    long x = strtol(s, &e, 10);
-    if (*e || x < 0 || x > 1 << 20) return -1;
-    *v = (int)x;
-    return 1;
+/* The architecture <-> file metadata mapping, written once: key, type, field, which models have it. */
+enum { F_ALL, F_CONV, F_MLP, F_COND };
+static const struct {
+    const char *key;
+    int is_float, applies;
+    size_t off;
+    double lo, hi;
+} cfg_fields[] = {
+    {"size", 0, F_ALL, offsetof(ganc_gan_cfg_t, size), 1, 4096},
+    {"nz", 0, F_ALL, offsetof(ganc_gan_cfg_t, nz), 1, 1 << 20},
+    {"ngf", 0, F_CONV, offsetof(ganc_gan_cfg_t, ngf), 1, 1 << 20},
+    {"ndf", 0, F_CONV, offsetof(ganc_gan_cfg_t, ndf), 1, 1 << 20},
+    {"nc", 0, F_ALL, offsetof(ganc_gan_cfg_t, nc), 1, 1 << 20},
+    {"classes", 0, F_COND, offsetof(ganc_gan_cfg_t, n_classes), 0, 1 << 20},
+    {"g_hidden", 0, F_MLP, offsetof(ganc_gan_cfg_t, g_hidden), 1, 1 << 20},
+    {"d_units", 0, F_MLP, offsetof(ganc_gan_cfg_t, d_units), 1, 1 << 20},
+    {"d_pieces", 0, F_MLP, offsetof(ganc_gan_cfg_t, d_pieces), 1, 1 << 20},
+    {"d_dropout", 1, F_MLP, offsetof(ganc_gan_cfg_t, d_dropout), 0, 1},
+    {"d_in_dropout", 1, F_MLP, offsetof(ganc_gan_cfg_t, d_in_dropout), 0, 1},
+};
+#define NFIELDS ((int)(sizeof cfg_fields / sizeof cfg_fields[0]))
+
+static int field_applies(const ganc_gan_cfg_t *c, int applies) {
+    return applies == F_ALL || (applies == F_CONV && c->arch == GANC_ARCH_DCGAN) ||
+           (applies == F_MLP && c->arch == GANC_ARCH_MLP) || (applies == F_COND && c->n_classes);
 }
 
-int ganc_gan_cfg_from_file(const ganc_st_t *st, ganc_gan_cfg_t *c, int *is_g) {
-    const char *path = ganc_st_path(st);
-    const char *kind = ganc_st_meta(st, "kind"), *net = ganc_st_meta(st, "net");
-    *c = ganc_gan_default_cfg();
-    if (kind) {
-        if (!strcmp(kind, "gan")) c->arch = GANC_ARCH_MLP;
-        else if (strcmp(kind, "dcgan")) return ganc_fail(GANC_EMISMATCH, "%s: holds a '%s' model, not dcgan or gan", path, kind);
-        const char *dr = ganc_st_meta(st, "d_dropout"), *dri = ganc_st_meta(st, "d_in_dropout");
-        if (meta_int(st, "size", &c->size) < 0 || meta_int(st, "nz", &c->nz) < 0 || meta_int(st, "ngf", &c->ngf) < 0 ||
-            meta_int(st, "ndf", &c->ndf) < 0 || meta_int(st, "nc", &c->nc) < 0 ||
-            meta_int(st, "classes", &c->n_classes) < 0 || meta_int(st, "g_hidden", &c->g_hidden) < 0 ||
-            meta_int(st, "d_units", &c->d_units) < 0 || meta_int(st, "d_pieces", &c->d_pieces) < 0)
-            return ganc_fail(GANC_EFORMAT, "%s: malformed architecture metadata", path);
-        if (dr) c->d_dropout = strtof(dr, NULL);
-        if (dri) c->d_in_dropout = strtof(dri, NULL);
-        *is_g = !net || !strcmp(net, "G");
-        return ganc_gan_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+static int cfg_from_meta(const ganc_st_t *st, ganc_gan_cfg_t *c) {
+    for (int i = 0; i < NFIELDS; i++) {
+        const char *s = ganc_st_meta(st, cfg_fields[i].key);
+        if (!s) continue;
+        void *dst = (char *)c + cfg_fields[i].off;
+        double v;
+        if (ganc_parse_f64(s, cfg_fields[i].lo, cfg_fields[i].hi, &v) || (!cfg_fields[i].is_float && v != (int)v))
+            return ganc_fail(GANC_EFORMAT, "%s: metadata %s = '%s' is not %s in [%g, %g]", ganc_st_path(st),
+                             cfg_fields[i].key, s, cfg_fields[i].is_float ? "a number" : "an integer",
+                             cfg_fields[i].lo, cfg_fields[i].hi);
+        if (cfg_fields[i].is_float) *(float *)dst = (float)v;
+        else *(int *)dst = (int)v;
     }
-    /* no metadata: infer from shapes, as pytorch/examples lays them out */
+    return GANC_OK;
+}
+
+/* no metadata: infer from shapes, as pytorch/examples lays them out */
+static int cfg_from_shapes(const ganc_st_t *st, ganc_gan_cfg_t *c, int *is_g) {
+    const char *path = ganc_st_path(st);
     const ganc_st_tensor_t *w0 = ganc_st_find(st, "main.0.weight");
     if (!w0 || w0->ndim != 4 || w0->dtype != GANC_F32)
         return ganc_fail(GANC_EMISMATCH, "%s: no architecture metadata and no 4-d F32 main.0.weight to infer it from",
@@ -179,50 +198,79 @@ int ganc_gan_cfg_from_file(const ganc_st_t *st, ganc_gan_cfg_t *c, int *is_g) {
     return ganc_gan_check_cfg(c) ? ganc_fail(GANC_EMISMATCH, "%s: %s", path, ganc_errmsg()) : GANC_OK;
 }
 
-int ganc_gan_meta(const ganc_gan_cfg_t *c, const char *kv[], int max_pairs) {
-    static _Thread_local char v[11][24];
-    if (max_pairs < 10) return 0;
-    const int iv[] = {c->size, c->nz, c->ngf, c->ndf, c->nc, c->n_classes, c->g_hidden, c->d_units, c->d_pieces};
-    for (int i = 0; i < 9; i++) snprintf(v[i], sizeof v[i], "%d", iv[i]);
-    snprintf(v[9], sizeof v[9], "%.9g", c->d_dropout);
-    snprintf(v[10], sizeof v[10], "%.9g", c->d_in_dropout);
-    const char *k[] = {"kind", c->arch == GANC_ARCH_MLP ? "gan" : "dcgan", "size", v[0], "nz", v[1], "ngf", v[2],
-                       "ndf", v[3], "nc", v[4], "classes", v[5], "g_hidden", v[6], "d_units", v[7], "d_pieces", v[8],
-                       "d_dropout", v[9], "d_in_dropout", v[10]};
-    /* the MLP sizes only for MLP models, ngf/ndf only for DCGAN */
-    int n = 0;
-    for (int i = 0; i < (int)(sizeof k / sizeof k[0]) / 2; i++) {
-        const char *key = k[2 * i];
-        int mlp_only = !strncmp(key, "g_", 2) || !strncmp(key, "d_", 2), conv_only = !strcmp(key, "ngf") || !strcmp(key, "ndf");
-        if ((mlp_only && c->arch != GANC_ARCH_MLP) || (conv_only && c->arch == GANC_ARCH_MLP) ||
-            (!strcmp(key, "classes") && !c->n_classes))
-            continue;
-        kv[2 * n] = key;
-        kv[2 * n + 1] = k[2 * i + 1];
-        n++;
-    }
-    return n;
+int ganc_gan_cfg_from_file(const ganc_st_t *st, ganc_gan_cfg_t *c, int *is_g) {
+    const char *path = ganc_st_path(st);
+    const char *kind = ganc_st_meta(st, "kind"), *net = ganc_st_meta(st, "net");
+    *c = ganc_gan_default_cfg();
+    if (!kind) return cfg_from_shapes(st, c, is_g);
+    if (!strcmp(kind, "gan")) c->arch = GANC_ARCH_MLP;
+    else if (strcmp(kind, "dcgan")) return ganc_fail(GANC_EMISMATCH, "%s: holds a '%s' model, not dcgan or gan", path, kind);
+    if (cfg_from_meta(st, c)) return GANC_EFORMAT;
+    *is_g = !net || !strcmp(net, "G");
+    return ganc_gan_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
 }
 
-/* ---- training */
+int ganc_gan_meta(const ganc_gan_cfg_t *c, ganc_meta_t *m) {
+    int rc = ganc_meta_set(m, "kind", c->arch == GANC_ARCH_MLP ? "gan" : "dcgan");
+    for (int i = 0; !rc && i < NFIELDS; i++) {
+        if (!field_applies(c, cfg_fields[i].applies)) continue;
+        const void *src = (const char *)c + cfg_fields[i].off;
+        char v[32];
+        if (cfg_fields[i].is_float) snprintf(v, sizeof v, "%.9g", *(const float *)src);
+        else snprintf(v, sizeof v, "%d", *(const int *)src);
+        rc = ganc_meta_set(m, cfg_fields[i].key, v);
+    }
+    return rc;
+}
+
+/* ---- training, on the model-independent trainer: networks "G" and "D" (each with Adam), random streams "rng"
+   (noise and fake labels) and "rngD" (D's dropout masks) */
 
 struct ganc_gan_trainer {
     ganc_gan_train_cfg_t cfg;
-    ganc_net_t *g, *d;
+    ganc_trainer_t *tr;
+    ganc_net_t *g, *d; /* owned by tr */
+    int ig, id;        /* their indices in tr */
     ganc_gan_io_t gio, dio;
-    ganc_optim_t *og, *od;
-    ganc_rng_t rng; /* noise and fake labels */
-    int64_t step;
-    float *fake, *yfake; /* the last D step's fake batch and its one-hot labels, for the G step */
+    ganc_rng_t rng;
+    float *yfake;      /* one-hot labels of the last D step's fake batch (then of its real batch, for a moment) */
     int *lab;
-    int have_fake;
+    int have_fake;     /* G's activations hold the last D step's fake batch, for the G step */
 };
 
 void ganc_gan_trainer_free(ganc_gan_trainer_t *t) {
     if (!t) return;
-    ganc_optim_free(t->og); ganc_optim_free(t->od);
-    ganc_net_free(t->g); ganc_net_free(t->d);
-    free(t->fake); free(t->yfake); free(t->lab); free(t);
+    ganc_trainer_free(t->tr);
+    free(t->yfake); free(t->lab); free(t);
+}
+
+static int register_nets(ganc_gan_trainer_t *t, const ganc_gan_train_cfg_t *cfg) {
+    const ganc_gan_cfg_t *c = &cfg->net;
+    ganc_net_t *g = ganc_gan_generator(c, cfg->batch, &t->gio);
+    ganc_net_t *d = g ? ganc_gan_discriminator(c, cfg->batch, &t->dio) : NULL;
+    if (!g || !d || ganc_net_share_scratch(g, d)) {
+        ganc_net_free(g); ganc_net_free(d);
+        return GANC_EINVAL;
+    }
+    /* separate streams for G, D (weights, then D's dropout masks) and the noise */
+    if (c->arch == GANC_ARCH_DCGAN) { /* N(0,0.02) weights, BN gamma N(1,0.02), beta 0 */
+        ganc_net_init_dcgan(g, cfg->seed * 3 + 1);
+        ganc_net_init_dcgan(d, cfg->seed * 3 + 2);
+    } else {
+        ganc_net_init_default(g, cfg->seed * 3 + 1);
+        ganc_net_init_default(d, cfg->seed * 3 + 2);
+    }
+    ganc_net_seed(d, cfg->seed * 3 + 6);
+    ganc_rng_seed(&t->rng, cfg->seed * 3 + 3);
+    ganc_optim_cfg_t oc = ganc_adam_cfg(cfg->lr, cfg->beta1, cfg->beta2);
+    t->ig = ganc_trainer_add_net(t->tr, "G", g, &oc);
+    t->id = t->ig < 0 ? (ganc_net_free(d), -1) : ganc_trainer_add_net(t->tr, "D", d, &oc);
+    if (t->ig < 0 || t->id < 0) return GANC_EINVAL;
+    t->g = g;
+    t->d = d;
+    if (ganc_trainer_add_rng(t->tr, "rng", &t->rng) < 0 || ganc_trainer_add_rng(t->tr, "rngD", ganc_net_rng(d)) < 0)
+        return GANC_EINVAL;
+    return GANC_OK;
 }
 
 ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg) {
@@ -234,31 +282,14 @@ ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg) {
     ganc_gan_trainer_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->cfg = *cfg;
-    const ganc_gan_cfg_t *c = &cfg->net;
-    const size_t img = (size_t)c->nc * c->size * c->size, ncls = c->n_classes ? (size_t)c->n_classes : 1;
-    t->g = ganc_gan_generator(c, cfg->batch, &t->gio);
-    t->d = t->g ? ganc_gan_discriminator(c, cfg->batch, &t->dio) : NULL;
-    t->fake = malloc(sizeof(float) * img * cfg->batch);
+    const size_t ncls = cfg->net.n_classes ? (size_t)cfg->net.n_classes : 1;
     t->yfake = malloc(sizeof(float) * ncls * cfg->batch);
     t->lab = malloc(sizeof(int) * cfg->batch);
-    if (!t->g || !t->d || !t->fake || !t->yfake || !t->lab || ganc_net_share_scratch(t->g, t->d)) {
+    t->tr = ganc_trainer_new();
+    if (!t->yfake || !t->lab || !t->tr || register_nets(t, cfg)) {
         ganc_gan_trainer_free(t);
         return NULL;
     }
-    /* separate streams for G, D (weights, then D's dropout masks) and the noise */
-    if (c->arch == GANC_ARCH_DCGAN) { /* N(0,0.02) weights, BN gamma N(1,0.02), beta 0 */
-        ganc_net_init_dcgan(t->g, cfg->seed * 3 + 1);
-        ganc_net_init_dcgan(t->d, cfg->seed * 3 + 2);
-    } else {
-        ganc_net_init_default(t->g, cfg->seed * 3 + 1);
-        ganc_net_init_default(t->d, cfg->seed * 3 + 2);
-    }
-    ganc_net_seed(t->d, cfg->seed * 3 + 6);
-    ganc_rng_seed(&t->rng, cfg->seed * 3 + 3);
-    ganc_optim_cfg_t oc = ganc_adam_cfg(cfg->lr, cfg->beta1, cfg->beta2);
-    t->og = ganc_optim_new(t->g, oc);
-    t->od = ganc_optim_new(t->d, oc);
-    if (!t->og || !t->od) { ganc_gan_trainer_free(t); return NULL; }
     return t;
 }
 
@@ -270,16 +301,23 @@ static float mean_sigmoid(const float *x, int n) {
 
 static size_t img_numel(const ganc_gan_cfg_t *c) { return (size_t)c->nc * c->size * c->size; }
 
-/* D's inputs: images (and one-hot labels) */
-static void d_inputs(ganc_gan_trainer_t *t, const float *x, const float *y) {
+/* D on a batch: forward, BCE against `target` for every logit, backward; returns the loss, *p = mean D() */
+static int d_pass(ganc_gan_trainer_t *t, float target, int fw_flags, int bw_flags, float *loss, float *p) {
     const int B = t->cfg.batch;
-    memcpy(ganc_net_data(t->d, t->dio.in), x, sizeof(float) * img_numel(&t->cfg.net) * B);
-    if (t->dio.y >= 0) memcpy(ganc_net_data(t->d, t->dio.y), y, sizeof(float) * (size_t)t->cfg.net.n_classes * B);
+    if (t->dio.y >= 0) ganc_net_set_input(t->d, t->dio.y, t->yfake, B);
+    int rc = ganc_net_forward(t->d, B, fw_flags);
+    if (rc) return rc;
+    const float *lo = ganc_net_data(t->d, t->dio.out);
+    float *gl = ganc_net_grad(t->d, t->dio.out);
+    if (target >= 0) *loss = ganc_bce_logits(lo, NULL, target, B, gl, 1.0f);
+    else *loss = -ganc_bce_logits(lo, NULL, 0.0f, B, gl, -1.0f); /* minimax G: minimise log(1 - D) = -BCE(l, 0) */
+    *p = mean_sigmoid(lo, B);
+    return ganc_net_backward(t->d, bw_flags);
 }
 
 int ganc_gan_d_step(ganc_gan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st) {
     const int B = t->cfg.batch, C = t->cfg.net.n_classes;
-    const size_t img = img_numel(&t->cfg.net);
+    float l_real, l_fake;
     int rc;
     if (C && !labels) return ganc_fail(GANC_EINVAL, "gan: a conditional model needs the real batch's labels");
     for (int i = 0; C && i < B; i++)
@@ -288,59 +326,37 @@ int ganc_gan_d_step(ganc_gan_trainer_t *t, const float *real, const int *labels,
     /* (1) D: maximise log D(x) + log(1 - D(G(z))) */
     ganc_net_zero_grad(t->d);
     if (C) ganc_one_hot(labels, B, C, t->yfake); /* yfake holds the real labels for a moment */
-    d_inputs(t, real, t->yfake);
-    if ((rc = ganc_net_forward(t->d, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;
-    float *lo = ganc_net_data(t->d, t->dio.out);
-    float l_real = ganc_bce_logits(lo, NULL, 1.0f, B, ganc_net_grad(t->d, t->dio.out), 1.0f);
-    st->d_x = mean_sigmoid(lo, B);
-    if ((rc = ganc_net_backward(t->d, GANC_NO_INPUT_GRADS))) return rc;
-
+    if ((rc = ganc_net_set_input(t->d, t->dio.in, real, B)) ||
+        (rc = d_pass(t, 1.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_real, &st->d_x)))
+        return rc;
     ganc_rng_fill_normal(&t->rng, ganc_net_data(t->g, t->gio.in), (size_t)B * t->cfg.net.nz, 0.0f, 1.0f);
     if (C) {
         for (int i = 0; i < B; i++) t->lab[i] = (int)ganc_rng_below(&t->rng, (uint32_t)C);
         ganc_one_hot(t->lab, B, C, t->yfake);
-        memcpy(ganc_net_data(t->g, t->gio.y), t->yfake, sizeof(float) * (size_t)C * B);
+        ganc_net_set_input(t->g, t->gio.y, t->yfake, B);
     }
     if ((rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;
-    memcpy(t->fake, ganc_net_data(t->g, t->gio.out), sizeof(float) * img * B);
     t->have_fake = 1;
-    d_inputs(t, t->fake, t->yfake);
-    if ((rc = ganc_net_forward(t->d, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;
-    float l_fake = ganc_bce_logits(lo, NULL, 0.0f, B, ganc_net_grad(t->d, t->dio.out), 1.0f);
-    st->d_g_z1 = mean_sigmoid(lo, B);
-    if ((rc = ganc_net_backward(t->d, GANC_NO_INPUT_GRADS))) return rc;
+    if ((rc = ganc_net_feed(t->d, t->dio.in, t->g, t->gio.out)) ||
+        (rc = d_pass(t, 0.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_fake, &st->d_g_z1)))
+        return rc;
     st->loss_d = l_real + l_fake;
-    if (!isfinite(st->loss_d) || !ganc_net_grads_finite(t->d))
-        return ganc_fail(GANC_ENONFINITE, "step %lld: network D: non-finite %s (D loss %g); parameters not updated",
-                         (long long)t->step + 1, isfinite(st->loss_d) ? "gradient" : "loss", st->loss_d);
-    ganc_optim_step(t->od);
-    return GANC_OK;
+    return ganc_trainer_update(t->tr, t->id, st->loss_d);
 }
 
 int ganc_gan_g_step(ganc_gan_trainer_t *t, ganc_gan_stats_t *st) {
-    const int B = t->cfg.batch;
-    const size_t img = img_numel(&t->cfg.net);
     int rc;
     if (!t->have_fake) return ganc_fail(GANC_EINVAL, "gan: a G step needs a D step before it");
     /* (2) G through the updated D (its running stats are left alone); G's activations are still those of the
        last D step's fake batch */
     ganc_net_zero_grad(t->g);
-    d_inputs(t, t->fake, t->yfake);
-    if ((rc = ganc_net_forward(t->d, B, GANC_TRAIN))) return rc;
-    float *lo = ganc_net_data(t->d, t->dio.out), *gl = ganc_net_grad(t->d, t->dio.out);
-    if (t->cfg.loss == GANC_LOSS_MINIMAX) /* minimise log(1 - D) = -BCE(l, 0) */
-        st->loss_g = -ganc_bce_logits(lo, NULL, 0.0f, B, gl, -1.0f);
-    else /* minimise -log D = BCE(l, 1) */
-        st->loss_g = ganc_bce_logits(lo, NULL, 1.0f, B, gl, 1.0f);
-    st->d_g_z2 = mean_sigmoid(lo, B);
-    if ((rc = ganc_net_backward(t->d, GANC_NO_PARAM_GRADS))) return rc;
-    memcpy(ganc_net_grad(t->g, t->gio.out), ganc_net_grad(t->d, t->dio.in), sizeof(float) * img * B);
-    if ((rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS))) return rc;
-    if (!isfinite(st->loss_g) || !ganc_net_grads_finite(t->g))
-        return ganc_fail(GANC_ENONFINITE, "step %lld: network G: non-finite %s (G loss %g); G not updated",
-                         (long long)t->step + 1, isfinite(st->loss_g) ? "gradient" : "loss", st->loss_g);
-    ganc_optim_step(t->og);
-    t->step++;
+    float target = t->cfg.loss == GANC_LOSS_MINIMAX ? -1.0f : 1.0f; /* ns: minimise -log D = BCE(l, 1) */
+    if ((rc = ganc_net_feed(t->d, t->dio.in, t->g, t->gio.out)) ||
+        (rc = d_pass(t, target, GANC_TRAIN, GANC_NO_PARAM_GRADS, &st->loss_g, &st->d_g_z2)) ||
+        (rc = ganc_net_add_grad(t->g, t->gio.out, ganc_net_grad(t->d, t->dio.in), 1.0f)) ||
+        (rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) || (rc = ganc_trainer_update(t->tr, t->ig, st->loss_g)))
+        return rc;
+    ganc_trainer_count_step(t->tr);
     return GANC_OK;
 }
 
@@ -349,106 +365,30 @@ int ganc_gan_train_step(ganc_gan_trainer_t *t, const float *real, const int *lab
     return rc ? rc : ganc_gan_g_step(t, st);
 }
 
-int64_t ganc_gan_step(const ganc_gan_trainer_t *t) { return t->step; }
+int64_t ganc_gan_step(const ganc_gan_trainer_t *t) { return ganc_trainer_step(t->tr); }
 void ganc_gan_set_lr(ganc_gan_trainer_t *t, float lr) {
     t->cfg.lr = lr;
-    ganc_optim_cfg(t->og)->lr = lr;
-    ganc_optim_cfg(t->od)->lr = lr;
+    ganc_trainer_set_lr(t->tr, lr);
 }
 ganc_net_t *ganc_gan_g(ganc_gan_trainer_t *t) { return t->g; }
 ganc_net_t *ganc_gan_d(ganc_gan_trainer_t *t) { return t->d; }
 const ganc_gan_io_t *ganc_gan_g_io(const ganc_gan_trainer_t *t) { return &t->gio; }
 const ganc_gan_io_t *ganc_gan_d_io(const ganc_gan_trainer_t *t) { return &t->dio; }
 const ganc_gan_train_cfg_t *ganc_gan_cfg(const ganc_gan_trainer_t *t) { return &t->cfg; }
+ganc_trainer_t *ganc_gan_trainer_core(ganc_gan_trainer_t *t) { return t->tr; }
 
-/* ---- resumable state: one safetensors file */
-
-typedef struct {
-    int64_t step, epoch, pos, og_step, od_step, rng_spare_has, drng_spare_has;
-    uint64_t rng[4], drng[4];
-    float rng_spare, drng_spare;
-} scalars_t;
-static _Thread_local scalars_t g_sc; /* the writer keeps pointers until it writes */
+/* ---- resumable state: what the trainer registered, in one safetensors file */
 
 int ganc_gan_state_add(ganc_gan_trainer_t *t, ganc_stw_t *w, int64_t epoch, int64_t pos) {
-    scalars_t *s = &g_sc;
-    s->step = t->step; s->epoch = epoch; s->pos = pos;
-    s->og_step = *ganc_optim_step_count(t->og);
-    s->od_step = *ganc_optim_step_count(t->od);
-    memcpy(s->rng, t->rng.s, sizeof s->rng);
-    s->rng_spare_has = t->rng.has_spare;
-    s->rng_spare = t->rng.spare;
-    const ganc_rng_t *dr = ganc_net_rng(t->d);
-    memcpy(s->drng, dr->s, sizeof s->drng);
-    s->drng_spare_has = dr->has_spare;
-    s->drng_spare = dr->spare;
-    int rc = ganc_net_add_to(t->g, w, "G.");
-    if (!rc) rc = ganc_net_add_to(t->d, w, "D.");
-    const int64_t ng = (int64_t)ganc_net_nparams(t->g), nd = (int64_t)ganc_net_nparams(t->d);
-    if (!rc) rc = ganc_stw_add(w, "optG.m", GANC_F32, 1, &ng, ganc_optim_m(t->og));
-    if (!rc) rc = ganc_stw_add(w, "optG.v", GANC_F32, 1, &ng, ganc_optim_v(t->og));
-    if (!rc) rc = ganc_stw_add(w, "optD.m", GANC_F32, 1, &nd, ganc_optim_m(t->od));
-    if (!rc) rc = ganc_stw_add(w, "optD.v", GANC_F32, 1, &nd, ganc_optim_v(t->od));
-    if (!rc) rc = ganc_stw_add(w, "optG.step", GANC_I64, 0, NULL, &s->og_step);
-    if (!rc) rc = ganc_stw_add(w, "optD.step", GANC_I64, 0, NULL, &s->od_step);
-    if (!rc) rc = ganc_stw_add(w, "step", GANC_I64, 0, NULL, &s->step);
-    if (!rc) rc = ganc_stw_add(w, "data.epoch", GANC_I64, 0, NULL, &s->epoch);
-    if (!rc) rc = ganc_stw_add(w, "data.pos", GANC_I64, 0, NULL, &s->pos);
-    if (!rc) rc = ganc_stw_add(w, "rng.state", GANC_U64, 1, (int64_t[]){4}, s->rng);
-    if (!rc) rc = ganc_stw_add(w, "rng.has_spare", GANC_I64, 0, NULL, &s->rng_spare_has);
-    if (!rc) rc = ganc_stw_add(w, "rng.spare", GANC_F32, 0, NULL, &s->rng_spare);
-    if (!rc) rc = ganc_stw_add(w, "rngD.state", GANC_U64, 1, (int64_t[]){4}, s->drng);
-    if (!rc) rc = ganc_stw_add(w, "rngD.has_spare", GANC_I64, 0, NULL, &s->drng_spare_has);
-    if (!rc) rc = ganc_stw_add(w, "rngD.spare", GANC_F32, 0, NULL, &s->drng_spare);
-    return rc;
-}
-
-static int get(const ganc_st_t *st, const char *name, int dtype, size_t numel, void *dst) {
-    const ganc_st_tensor_t *t = ganc_st_find(st, name);
-    if (!t) return ganc_fail(GANC_EMISMATCH, "%s: state tensor %s is missing", ganc_st_path(st), name);
-    if (t->dtype != dtype || t->numel != numel)
-        return ganc_fail(GANC_EMISMATCH, "%s: state tensor %s is %s with %zu elements, expected %s with %zu",
-                         ganc_st_path(st), name, ganc_dtype_name(t->dtype), t->numel, ganc_dtype_name(dtype), numel);
-    memcpy(dst, t->data, t->nbytes);
-    return GANC_OK;
+    ganc_trainer_set_data_pos(t->tr, epoch, pos);
+    return ganc_trainer_state_add(t->tr, w);
 }
 
 int ganc_gan_state_load(ganc_gan_trainer_t *t, const ganc_st_t *st, int64_t *epoch, int64_t *pos) {
-    scalars_t s;
-    const size_t ng = ganc_net_nparams(t->g), nd = ganc_net_nparams(t->d);
-    int rc = ganc_net_load_from(t->g, st, "G.", 1);
-    if (!rc) rc = ganc_net_load_from(t->d, st, "D.", 1);
-    if (!rc) rc = get(st, "optG.m", GANC_F32, ng, ganc_optim_m(t->og));
-    if (!rc) rc = get(st, "optG.v", GANC_F32, ng, ganc_optim_v(t->og));
-    if (!rc) rc = get(st, "optD.m", GANC_F32, nd, ganc_optim_m(t->od));
-    if (!rc) rc = get(st, "optD.v", GANC_F32, nd, ganc_optim_v(t->od));
-    if (!rc) rc = get(st, "optG.step", GANC_I64, 1, &s.og_step);
-    if (!rc) rc = get(st, "optD.step", GANC_I64, 1, &s.od_step);
-    if (!rc) rc = get(st, "step", GANC_I64, 1, &s.step);
-    if (!rc) rc = get(st, "data.epoch", GANC_I64, 1, &s.epoch);
-    if (!rc) rc = get(st, "data.pos", GANC_I64, 1, &s.pos);
-    if (!rc) rc = get(st, "rng.state", GANC_U64, 4, s.rng);
-    if (!rc) rc = get(st, "rng.has_spare", GANC_I64, 1, &s.rng_spare_has);
-    if (!rc) rc = get(st, "rng.spare", GANC_F32, 1, &s.rng_spare);
-    if (!rc) rc = get(st, "rngD.state", GANC_U64, 4, s.drng);
-    if (!rc) rc = get(st, "rngD.has_spare", GANC_I64, 1, &s.drng_spare_has);
-    if (!rc) rc = get(st, "rngD.spare", GANC_F32, 1, &s.drng_spare);
+    int rc = ganc_trainer_state_load(t->tr, st);
     if (rc) return rc;
-    if (s.step < 0 || s.epoch < 0 || s.pos < 0)
-        return ganc_fail(GANC_EFORMAT, "%s: negative step or data position", ganc_st_path(st));
-    *ganc_optim_step_count(t->og) = s.og_step;
-    *ganc_optim_step_count(t->od) = s.od_step;
-    t->step = s.step;
-    memcpy(t->rng.s, s.rng, sizeof s.rng);
-    t->rng.has_spare = (int)s.rng_spare_has;
-    t->rng.spare = s.rng_spare;
-    ganc_rng_t *dr = ganc_net_rng(t->d);
-    memcpy(dr->s, s.drng, sizeof s.drng);
-    dr->has_spare = (int)s.drng_spare_has;
-    dr->spare = s.drng_spare;
     t->have_fake = 0;
-    *epoch = s.epoch;
-    *pos = s.pos;
+    ganc_trainer_data_pos(t->tr, epoch, pos);
     return GANC_OK;
 }
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "train.h"
 
 static const char *type_hint(flag_type_t t) {
     switch (t) {
@@ -54,6 +54,39 @@ int flag_seen(const flag_t *flags, int nflags, const char *name) {
     return 0;
 }
 
+/* one value into its flag's destination; 0 or -1 when it is not a valid value of the flag's type */
+static int parse_value(flag_t *f, const char *val) {
+    switch (f->type) {
+    case F_INT: {
+        long long v;
+        if (ganc_parse_i64(val, -2147483647LL, 2147483647LL, &v)) return -1;
+        *(int *)f->dst = (int)v;
+        return 0;
+    }
+    case F_U64: {
+        unsigned long long v;
+        if (ganc_parse_u64(val, &v)) return -1;
+        *(uint64_t *)f->dst = v;
+        return 0;
+    }
+    case F_FLOAT: {
+        double v;
+        if (ganc_parse_f64(val, -3.4e38, 3.4e38, &v)) return -1;
+        *(float *)f->dst = (float)v;
+        return 0;
+    }
+    case F_DURATION: return parse_duration(val, (double *)f->dst);
+    case F_STR: *(const char **)f->dst = val; return 0;
+    case F_BOOL: {
+        long long v;
+        if (ganc_parse_i64(val, 0, 1, &v)) return -1;
+        *(int *)f->dst = (int)v;
+        return 0;
+    }
+    }
+    return -1;
+}
+
 int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char **argv, char **pos, int maxpos,
                 int *npos) {
     *npos = 0;
@@ -93,35 +126,43 @@ int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char 
             if (i + 1 >= argc) { fprintf(stderr, "ganc %s: --%s needs a value\n", cmd->name, name); return 2; }
             val = argv[++i];
         }
-        char *e;
-        errno = 0;
-        int bad = 0;
-        switch (f->type) {
-        case F_INT: {
-            long v = strtol(val, &e, 10);
-            bad = errno || *e || e == val || v < -2147483647L || v > 2147483647L;
-            if (!bad) *(int *)f->dst = (int)v;
-            break;
-        }
-        case F_U64: {
-            unsigned long long v = strtoull(val, &e, 10);
-            bad = errno || *e || e == val || val[0] == '-';
-            if (!bad) *(uint64_t *)f->dst = v;
-            break;
-        }
-        case F_FLOAT: {
-            float v = strtof(val, &e);
-            bad = errno || *e || e == val;
-            if (!bad) *(float *)f->dst = v;
-            break;
-        }
-        case F_DURATION: bad = parse_duration(val, (double *)f->dst); break;
-        case F_STR: *(const char **)f->dst = val; break;
-        default: break;
-        }
-        if (bad) {
+        if (parse_value(f, val)) {
             fprintf(stderr, "ganc %s: bad value '%s' for --%s\n", cmd->name, val, name);
             return 2;
+        }
+    }
+    return 0;
+}
+
+static void format_value(const flag_t *f, char *v, size_t cap) {
+    switch (f->type) {
+    case F_INT: case F_BOOL: snprintf(v, cap, "%d", *(const int *)f->dst); break;
+    case F_FLOAT: snprintf(v, cap, "%.9g", *(const float *)f->dst); break;
+    case F_U64: snprintf(v, cap, "%llu", (unsigned long long)*(const uint64_t *)f->dst); break;
+    case F_DURATION: snprintf(v, cap, "%.17g", *(const double *)f->dst); break;
+    case F_STR: snprintf(v, cap, "%s", *(const char *const *)f->dst ? *(const char *const *)f->dst : ""); break;
+    }
+}
+
+int flags_to_meta(const flag_t *flags, int nflags, ganc_meta_t *m) {
+    char v[4096];
+    for (int i = 0; i < nflags; i++) {
+        if (!flags[i].meta) continue;
+        format_value(&flags[i], v, sizeof v);
+        if (ganc_meta_set(m, flags[i].meta, v)) return GANC_ENOMEM;
+    }
+    return GANC_OK;
+}
+
+int flags_from_meta(const char *cmd, flag_t *flags, int nflags, const ganc_st_t *st) {
+    for (int i = 0; i < nflags; i++) {
+        flag_t *f = &flags[i];
+        const char *v = f->meta ? ganc_st_meta(st, f->meta) : NULL;
+        if (!v || (!f->fixed && f->seen)) continue;
+        if (parse_value(f, v)) {
+            fprintf(stderr, "ganc %s: %s: run metadata %s = '%s' is not a valid --%s\n", cmd, ganc_st_path(st),
+                    f->meta, v, f->name);
+            return 1;
         }
     }
     return 0;

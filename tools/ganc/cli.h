@@ -12,6 +12,8 @@ typedef struct {
     void *dst;
     const char *metavar, *help;
     int seen;
+    const char *meta; /* ganc train: the run metadata key that stores it (NULL: not stored) */
+    int fixed;        /* ganc train: a property of the run; cannot be changed when resuming */
 } flag_t;
 
 typedef struct {
@@ -64,8 +66,11 @@ typedef struct {
 } progress_t;
 double now_s(void);
 void progress_init(progress_t *p, int64_t total);
-void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, const ganc_gan_stats_t *st, int force);
+/* stats: the model's part of the line (its losses and probabilities) */
+void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, const char *stats, int force);
 void progress_end(progress_t *p);
-/* loss curves from log.csv into an SVG */
-int write_loss_svg(const char *csv_path, const char *svg_path);
+/* loss curves from log.csv (step,epoch,seconds,img_per_s, then the model's columns, then fid) into an SVG:
+   panel 1 the columns whose panel is 1 (losses), panel 2 those of panel 2 (probabilities), panel 3 FID if any */
+struct log_col_s { const char *name, *label; int panel; };
+int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *cols, int ncols);
 #endif

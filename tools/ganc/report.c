@@ -27,7 +27,7 @@ static void hms(double s, char *buf, size_t n) {
     else snprintf(buf, n, "%d:%02d", t / 60, t % 60);
 }
 
-void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, const ganc_gan_stats_t *st, int force) {
+void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, const char *stats, int force) {
     double t = now_s();
     char eta[32], el[32];
     hms(eta_s, eta, sizeof eta);
@@ -45,13 +45,11 @@ void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, co
         } else {
             printf("\r\033[Kstep %lld ", (long long)step);
         }
-        printf("%.0f img/s %s<%s | D %.3f G %.3f | D(x) %.2f D(G(z)) %.2f/%.2f", img_s, el, eta, st->loss_d,
-               st->loss_g, st->d_x, st->d_g_z1, st->d_g_z2);
+        printf("%.0f img/s %s<%s | %s", img_s, el, eta, stats);
         fflush(stdout);
     } else if (force) {
-        printf("step %lld%s%lld  %.0f img/s  elapsed %s  eta %s  loss_D %.4f  loss_G %.4f  D(x) %.3f  D(G(z)) %.3f/%.3f\n",
-               (long long)step, p->total > 0 ? "/" : "", (long long)(p->total > 0 ? p->total : 0), img_s, el, eta,
-               st->loss_d, st->loss_g, st->d_x, st->d_g_z1, st->d_g_z2);
+        printf("step %lld%s%lld  %.0f img/s  elapsed %s  eta %s  %s\n", (long long)step, p->total > 0 ? "/" : "",
+               (long long)(p->total > 0 ? p->total : 0), img_s, el, eta, stats);
         fflush(stdout);
     }
 }
@@ -61,26 +59,36 @@ void progress_end(progress_t *p) {
     fflush(stdout);
 }
 
-/* ---- loss plot: two panels (losses; D(x) and D(G(z))), and a third for FID when log.csv has any, from columns
-   step,epoch,seconds,img_per_s,loss_d,loss_g,d_x,d_g_z1,d_g_z2[,fid] */
-int write_loss_svg(const char *csv_path, const char *svg_path) {
+/* ---- loss plot: two panels (the model's losses; its probabilities), and a third for FID when log.csv has any */
+#define MAXC 24
+int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *lc, int nlc) {
+    const int nv = 4 + nlc + 1, fc = nv - 1; /* step,epoch,seconds,img_per_s, model columns, fid */
+    if (nlc < 1 || nv > MAXC) return ganc_fail(GANC_EINVAL, "loss plot: 1..%d model columns", MAXC - 5);
     FILE *f = fopen(csv_path, "r");
     if (!f) return ganc_fail(GANC_EIO, "%s: cannot open", csv_path);
     int cap = 1024, n = 0;
-    double (*r)[10] = malloc(sizeof(*r) * cap);
-    char line[512];
+    double (*r)[MAXC] = malloc(sizeof(*r) * cap);
+    char line[1024];
+    if (!r) { fclose(f); return ganc_fail(GANC_ENOMEM, "out of memory"); }
     if (!fgets(line, sizeof line, f)) { fclose(f); free(r); return ganc_fail(GANC_EFORMAT, "%s: empty", csv_path); }
     int nfid = 0;
     while (fgets(line, sizeof line, f)) {
-        double v[10];
-        int got = sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                         &v[6], &v[7], &v[8], &v[9]);
-        if (got < 9) continue;
-        if (got < 10) v[9] = NAN;
+        double v[MAXC];
+        int got = 0;
+        char *p = line, *e;
+        while (got < nv) { /* comma-separated numbers; an empty fid field ends the row */
+            v[got] = strtod(p, &e);
+            if (e == p) break;
+            got++;
+            if (*e != ',') break;
+            p = e + 1;
+        }
+        if (got < fc) continue;
+        if (got < nv) v[fc] = NAN;
         else nfid++;
         if (n == cap) {
             cap *= 2;
-            double (*q)[10] = realloc(r, sizeof(*r) * cap);
+            double (*q)[MAXC] = realloc(r, sizeof(*r) * cap);
             if (!q) break;
             r = q;
         }
@@ -96,11 +104,11 @@ int write_loss_svg(const char *csv_path, const char *svg_path) {
     OUT("<rect width='100%%' height='100%%' fill='white'/>\n");
     double x0 = n ? r[0][0] : 0, x1 = n ? r[n - 1][0] : 1, lmax = 0.1;
     if (x1 <= x0) x1 = x0 + 1;
-    for (int i = 0; i < n; i++) lmax = fmax(lmax, fmax(r[i][4], r[i][5]));
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < nlc; k++)
+            if (lc[k].panel == 1) lmax = fmax(lmax, r[i][4 + k]);
     lmax = fmin(lmax, 20.0);
-    const char *names[4] = {"loss D", "loss G", "D(x)", "D(G(z))"};
-    const char *colors[4] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"};
-    const int cols[4] = {4, 5, 6, 7};
+    const char *colors[6] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#8c564b", "#e377c2"};
     for (int panel = 0; panel < 2; panel++) {
         int top = panel ? T2 : T1;
         double ymax = panel ? 1.0 : lmax;
@@ -113,22 +121,24 @@ int write_loss_svg(const char *csv_path, const char *svg_path) {
         }
         OUT("<text x='%d' y='%d'>step %.0f</text><text x='%d' y='%d' text-anchor='end'>step %.0f</text>\n", L,
             top + PH + 15, x0, W - R, top + PH + 15, x1);
-        for (int s = 0; s < 2; s++) {
-            int c = cols[panel * 2 + s];
-            OUT("<polyline fill='none' stroke='%s' stroke-width='1.5' points='", colors[panel * 2 + s]);
+        for (int k = 0, s = 0; k < nlc; k++) {
+            if (lc[k].panel != panel + 1) continue;
+            const int c = 4 + k;
+            const char *color = colors[(panel * 2 + s) % 6];
+            OUT("<polyline fill='none' stroke='%s' stroke-width='1.5' points='", color);
             for (int i = 0; i < n; i++) {
                 double xv = L + (W - L - R) * (r[i][0] - x0) / (x1 - x0);
                 double yv = top + PH - PH * fmin(fmax(r[i][c], 0.0), ymax) / ymax;
                 OUT("%.1f,%.1f ", xv, yv);
             }
-            OUT("'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", L + 10 + s * 90, top - 8, colors[panel * 2 + s],
-                names[panel * 2 + s]);
+            OUT("'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", L + 10 + s * 90, top - 8, color, lc[k].label);
+            s++;
         }
     }
     if (nfid) { /* FID panel */
         double fmax_ = 0;
         for (int i = 0; i < n; i++)
-            if (!isnan(r[i][9])) fmax_ = fmax(fmax_, r[i][9]);
+            if (!isnan(r[i][fc])) fmax_ = fmax(fmax_, r[i][fc]);
         if (fmax_ <= 0) fmax_ = 1;
         OUT("<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, T3, W - L - R, PH);
         for (int k = 0; k <= 4; k++) {
@@ -138,8 +148,8 @@ int write_loss_svg(const char *csv_path, const char *svg_path) {
         }
         OUT("<polyline fill='none' stroke='#9467bd' stroke-width='1.5' points='");
         for (int i = 0; i < n; i++)
-            if (!isnan(r[i][9]))
-                OUT("%.1f,%.1f ", L + (W - L - R) * (r[i][0] - x0) / (x1 - x0), T3 + PH - PH * r[i][9] / fmax_);
+            if (!isnan(r[i][fc]))
+                OUT("%.1f,%.1f ", L + (W - L - R) * (r[i][0] - x0) / (x1 - x0), T3 + PH - PH * r[i][fc] / fmax_);
         OUT("'/>\n<text x='%d' y='%d' fill='#9467bd'>FID (log.csv column fid)</text>\n", L + 10, T3 - 8);
     }
     OUT("</svg>\n");
