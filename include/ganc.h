@@ -585,9 +585,27 @@ ganc_net_t *ganc_inception_network(ganc_inception_t *m, int *in, int *pool, int 
    ganc_resize_bilinear (as pytorch-fid's F.interpolate), run in eval mode; pool (n,2048) and/or softmax probs
    (n,classes) may be NULL. */
 int ganc_inception_run(ganc_inception_t *m, const float *x, int n, int c, int h, int w, float *pool, float *probs);
-/* Bilinear resize of a (c,h,w) image to (c,oh,ow) like PyTorch's interpolate(mode="bilinear",
-   align_corners=False, antialias=False). */
+/* ---------------------------------------------------------------- resampling (src/image/resample.c)
+   One separable machinery for every resize in ganc (datasets, Inception's input, the Upsample layer, pyramids):
+     GANC_RESAMPLE_NEAREST   PyTorch's nearest: src = floor(dst * in/out)
+     GANC_RESAMPLE_BILINEAR  PyTorch's interpolate(mode="bilinear", align_corners=False, antialias=False)
+     GANC_RESAMPLE_TRIANGLE  antialiased bilinear (triangle kernel widened by the downscale factor; PIL's geometry):
+                             what datasets use
+     GANC_RESAMPLE_BICUBIC   MATLAB's imresize(x, [oh ow], 'bicubic') with its default antialiasing: Keys' cubic
+                             (a = -0.5) widened by the downscale factor, mirrored edges (the SR papers' degradation);
+                             float in, float out (no rounding to 8 bits)
+     GANC_RESAMPLE_PYRDOWN   the pyramid's reduce (oh = h/2, ow = w/2): binomial [1 3 3 1]/8, mirrored edges
+   Images are (c,h,w) floats; rows are resampled first, then columns, accumulating in double. */
+enum { GANC_RESAMPLE_NEAREST = 0, GANC_RESAMPLE_BILINEAR = 1, GANC_RESAMPLE_TRIANGLE = 2, GANC_RESAMPLE_BICUBIC = 3,
+       GANC_RESAMPLE_PYRDOWN = 4 };
+int ganc_resize(const float *x, int c, int h, int w, int oh, int ow, int method, float *y);
+/* ganc_resize(..., GANC_RESAMPLE_BILINEAR), as pytorch-fid's F.interpolate to 299x299 */
 void ganc_resize_bilinear(const float *x, int c, int h, int w, int oh, int ow, float *y);
+/* Pyramid steps (LAPGAN, Denton et al. 2015): d(x) (c,h/2,w/2) = PYRDOWN; u(x) (c,2h,2w) = BILINEAR x2; a Laplacian
+   level splits x into low = d(x) and high = x - u(low) (so u(low) + high = x up to float rounding). */
+int ganc_pyr_down(const float *x, int c, int h, int w, float *y);
+int ganc_pyr_up(const float *x, int c, int h, int w, float *y);
+int ganc_laplacian_split(const float *x, int c, int h, int w, float *low, float *high);
 
 #ifdef __cplusplus
 }

@@ -16,31 +16,6 @@ void ganc_dataset_free(ganc_dataset_t *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
-/* Separable resampling with a triangle kernel widened by the downscale factor (antialiased bilinear, like PIL's
-   BILINEAR resize): src (h,w) -> dst (oh,ow), one channel, float. */
-static void resample_1d(const float *src, int n, int sstride, float *dst, int on, int dstride, int count,
-                        int cstride_s, int cstride_d) {
-    const double scale = (double)n / on, support = scale > 1.0 ? scale : 1.0;
-    for (int o = 0; o < on; o++) {
-        double center = (o + 0.5) * scale;
-        int lo = (int)floor(center - support), hi = (int)ceil(center + support);
-        if (lo < 0) lo = 0;
-        if (hi > n) hi = n;
-        double wsum = 0.0, wts[512];
-        int nw = 0;
-        for (int i = lo; i < hi && nw < 512; i++, nw++) {
-            double d = fabs((i + 0.5 - center) / support);
-            wts[nw] = d < 1.0 ? 1.0 - d : 0.0;
-            wsum += wts[nw];
-        }
-        for (int k = 0; k < count; k++) {
-            double acc = 0.0;
-            for (int i = 0; i < nw; i++) acc += wts[i] * src[(size_t)k * cstride_s + (size_t)(lo + i) * sstride];
-            dst[(size_t)k * cstride_d + (size_t)o * dstride] = (float)(wsum > 0 ? acc / wsum : 0.0);
-        }
-    }
-}
-
 int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float *out) {
     const int w = img->w, h = img->h, c = img->c;
     const size_t plane = (size_t)w * h;
@@ -79,19 +54,15 @@ int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float 
     else { rh = size; rw = (int)((double)w * size / h + 0.5); }
     if (rw < size) rw = size;
     if (rh < size) rh = size;
-    float *tmp = malloc(sizeof(float) * (size_t)rw * h * out_c), *res = malloc(sizeof(float) * (size_t)rw * rh * out_c);
-    if (!tmp || !res) { free(src); free(tmp); free(res); return ganc_fail(GANC_ENOMEM, "out of memory resizing"); }
-    for (int k = 0; k < out_c; k++) {
-        /* rows: (h,w) -> (h,rw); then columns: (h,rw) -> (rh,rw) */
-        resample_1d(src + k * plane, w, 1, tmp + (size_t)k * rw * h, rw, 1, h, w, rw);
-        resample_1d(tmp + (size_t)k * rw * h, h, rw, res + (size_t)k * rw * rh, rh, rw, rw, 1, 1);
-    }
+    float *res = malloc(sizeof(float) * (size_t)rw * rh * out_c);
+    int rc = res ? ganc_resize(src, out_c, h, w, rh, rw, GANC_RESAMPLE_TRIANGLE, res) : GANC_ENOMEM;
+    if (rc) { free(src); free(res); return rc == GANC_ENOMEM ? ganc_fail(rc, "out of memory resizing") : rc; }
     int ox = (rw - size) / 2, oy = (rh - size) / 2;
     for (int k = 0; k < out_c; k++)
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
                 out[((size_t)k * size + y) * size + x] = res[((size_t)k * rh + y + oy) * rw + x + ox] * 2.0f - 1.0f;
-    free(src); free(tmp); free(res);
+    free(src); free(res);
     return GANC_OK;
 }
 

@@ -135,28 +135,6 @@ ganc_net_t *ganc_inception_net(int fid_variant, int classes, int max_batch, int 
     return b.net;
 }
 
-void ganc_resize_bilinear(const float *x, int c, int h, int w, int oh, int ow, float *y) {
-    /* PyTorch's upsample_bilinear2d, align_corners=False: src = (dst + 0.5) * in/out - 0.5, clamped at 0 */
-    const float sh = (float)h / (float)oh, sw = (float)w / (float)ow;
-    for (int i = 0; i < oh; i++) {
-        float fy = ((float)i + 0.5f) * sh - 0.5f;
-        if (fy < 0) fy = 0;
-        int y0 = (int)fy, y1 = y0 + 1 < h ? y0 + 1 : h - 1;
-        float ly = fy - (float)y0, hy = 1.0f - ly;
-        for (int j = 0; j < ow; j++) {
-            float fx = ((float)j + 0.5f) * sw - 0.5f;
-            if (fx < 0) fx = 0;
-            int x0 = (int)fx, x1 = x0 + 1 < w ? x0 + 1 : w - 1;
-            float lx = fx - (float)x0, hx = 1.0f - lx;
-            for (int k = 0; k < c; k++) {
-                const float *p = x + (size_t)k * h * w;
-                y[((size_t)k * oh + i) * ow + j] = hy * (hx * p[y0 * w + x0] + lx * p[y0 * w + x1]) +
-                                                   ly * (hx * p[y1 * w + x0] + lx * p[y1 * w + x1]);
-            }
-        }
-    }
-}
-
 struct ganc_inception {
     ganc_net_t *net;
     int in, pool, logits, classes, fid;

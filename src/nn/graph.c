@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nn/graph.h"
+#include "image/resample.h"
 
 #define GANC_KIND_NAME(e, n) [L_##e] = #n,
 static const char *const kind_names[L_COUNT] = {GANC_LAYER_KINDS(GANC_KIND_NAME)};
@@ -313,6 +314,10 @@ int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int f, int mode)
         return fail_layer(net, name, L_UPSAMPLE, "input must be (C,H,W), factor >= 1, mode 0 or 1");
     set_shape(n, 3, (int[]){in->shape[0], in->shape[1] * f, in->shape[2] * f});
     n->hp.up.factor = f; n->hp.up.mode = mode;
+    const float s = 1.0f / (float)f; /* the two resampling plans, and the rows-resampled intermediate */
+    n->aux_fix = rs_plan_bytes(mode, in->shape[1], n->shape[1], s) + rs_plan_bytes(mode, in->shape[2], n->shape[2], s);
+    n->tmp_per = (size_t)in->shape[0] * in->shape[1] * n->shape[2];
+    if (!n->aux_fix) return fail_layer(net, name, L_UPSAMPLE, "sizes too large to resample");
     return finish(net);
 }
 

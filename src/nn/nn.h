@@ -76,9 +76,6 @@ void concat_backward(const float *dy, float *da, float *db, int N, int C1, int C
 /* pixel shuffle: (N,C*r*r,H,W) -> (N,C,H*r,W*r) */
 void pixel_shuffle_forward(const float *x, float *y, int N, int C, int H, int W, int r);
 void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int W, int r);
-/* upsample by integer factor f: (N,C,H,W) -> (N,C,H*f,W*f); mode 0 nearest, 1 bilinear(align_corners=False) */
-void upsample_forward(const float *x, float *y, int N, int C, int H, int W, int f, int mode);
-void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, int f, int mode);
 /* avgpool k x k, stride s, zero padding p (cip: padding counts in the divisor), floor mode: (N,C,H,W) -> (N,C,OH,OW) */
 void avgpool_forward(const float *x, float *y, int N, int C, int H, int W, int k, int s, int p, int cip, int OH,
                      int OW);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/nn.h"
+#include "image/resample.h"
 
 #define IN0(n) op_in(net, n, 0)
 #define X0(n) (IN0(n)->out)
@@ -326,17 +327,27 @@ static void bw_pixel_shuffle(ganc_net_t *net, node_t *n, int N, int train, int w
 #define inplace_pixel_shuffle NULL
 #define flags_pixel_shuffle 0
 
-/* ---- upsample (the resampling module's nearest / bilinear, and its adjoint) */
+/* ---- upsample: the resampling module's nearest / bilinear plans (filled into aux each forward), and their
+   adjoint for backward; tmp holds the rows-resampled intermediate */
+static void up_plans(const ganc_net_t *net, node_t *n, rs_plan_t *ph, rs_plan_t *pw) {
+    const node_t *a = IN0(n);
+    const float s = 1.0f / (float)n->hp.up.factor;
+    rs_plan_fill(ph, n->hp.up.mode, a->shape[1], n->shape[1], s, n->aux);
+    rs_plan_fill(pw, n->hp.up.mode, a->shape[2], n->shape[2], s,
+                 (char *)n->aux + rs_plan_bytes(n->hp.up.mode, a->shape[1], n->shape[1], s));
+}
 static int fw_upsample(ganc_net_t *net, node_t *n, int N, int flags) {
     (void)flags;
-    const node_t *a = IN0(n);
-    upsample_forward(a->out, n->out, N, a->shape[0], a->shape[1], a->shape[2], n->hp.up.factor, n->hp.up.mode);
+    rs_plan_t ph, pw;
+    up_plans(net, n, &ph, &pw);
+    rs_apply(&ph, &pw, X0(n), N * n->shape[0], net->scr->tmp, n->out);
     return 0;
 }
 static void bw_upsample(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
     (void)train; (void)want_pg;
-    const node_t *a = IN0(n);
-    upsample_backward(n->dout, dx, N, a->shape[0], a->shape[1], a->shape[2], n->hp.up.factor, n->hp.up.mode);
+    rs_plan_t ph, pw;
+    up_plans(net, n, &ph, &pw);
+    rs_apply_adjoint(&ph, &pw, n->dout, N * n->shape[0], net->scr->tmp, dx);
 }
 #define init_upsample no_init
 #define macs_upsample no_macs

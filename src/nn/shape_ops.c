@@ -67,55 +67,6 @@ void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int
                 }
 }
 
-/* Bilinear source coordinate, PyTorch's area_pixel_compute_source_index with align_corners=False. */
-static void bil_index(int o, int f, int in, int *i0, int *i1, float *l) {
-    float src = ((float)o + 0.5f) / (float)f - 0.5f;
-    if (src < 0.0f) src = 0.0f;
-    int a = (int)src;
-    if (a > in - 1) a = in - 1;
-    *i0 = a;
-    *i1 = a + 1 < in ? a + 1 : in - 1;
-    *l = src - (float)a;
-}
-
-void upsample_forward(const float *x, float *y, int N, int C, int H, int W, int f, int mode) {
-    const int OH = H * f, OW = W * f;
-#pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < N * C; nc++) {
-        const float *xc = x + (size_t)nc * H * W;
-        float *yc = y + (size_t)nc * OH * OW;
-        for (int oh = 0; oh < OH; oh++)
-            for (int ow = 0; ow < OW; ow++) {
-                if (mode == 0) { yc[oh * OW + ow] = xc[(oh / f) * W + ow / f]; continue; }
-                int h0, h1, w0, w1; float lh, lw;
-                bil_index(oh, f, H, &h0, &h1, &lh);
-                bil_index(ow, f, W, &w0, &w1, &lw);
-                yc[oh * OW + ow] = (1 - lh) * ((1 - lw) * xc[h0 * W + w0] + lw * xc[h0 * W + w1]) +
-                                   lh * ((1 - lw) * xc[h1 * W + w0] + lw * xc[h1 * W + w1]);
-            }
-    }
-}
-void upsample_backward(const float *dy, float *dx, int N, int C, int H, int W, int f, int mode) {
-    const int OH = H * f, OW = W * f;
-#pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < N * C; nc++) {
-        float *xc = dx + (size_t)nc * H * W;
-        const float *yc = dy + (size_t)nc * OH * OW;
-        for (int oh = 0; oh < OH; oh++)
-            for (int ow = 0; ow < OW; ow++) {
-                float g = yc[oh * OW + ow];
-                if (mode == 0) { xc[(oh / f) * W + ow / f] += g; continue; }
-                int h0, h1, w0, w1; float lh, lw;
-                bil_index(oh, f, H, &h0, &h1, &lh);
-                bil_index(ow, f, W, &w0, &w1, &lw);
-                xc[h0 * W + w0] += (1 - lh) * (1 - lw) * g;
-                xc[h0 * W + w1] += (1 - lh) * lw * g;
-                xc[h1 * W + w0] += lh * (1 - lw) * g;
-                xc[h1 * W + w1] += lh * lw * g;
-            }
-    }
-}
-
 /* the window of output (oh,ow) clipped to the image, and the divisor: k*k, or with count_include_pad == 0 the
    number of pixels inside the image */
 static inline float pool_window(int oh, int ow, int k, int s, int p, int H, int W, int cip, int *h0, int *h1, int *w0,
