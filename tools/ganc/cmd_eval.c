@@ -186,6 +186,319 @@ static int inception_features(ganc_inception_t *m, const src_t *s, float *pool, 
     return 0;
 }
 
+enum { M_FID, M_KID, M_PR, M_IS, M_ACC, M_PARZEN, M_PSNR, M_SSIM, M_COUNT };
+static const char *const metric_names[M_COUNT] = {"fid", "kid", "pr", "is", "acc", "parzen", "psnr", "ssim"};
+
+typedef struct {
+    const char *real, *fake, *clf, *valid, *incp;
+    int insize, n, json, kid_subsets, kid_size, splits, k, pr_n, border, rgb, parzen_valid, threads;
+    uint64_t seed;
+    float sigma;
+    int want[M_COUNT];
+    char js[8192]; /* --json: the members so far, printed as one object only when every metric succeeded */
+    size_t jn;
+} eval_opts_t;
+
+/* One metric's result: a line for people, or a member of the JSON object. Every value must be finite: a metric
+   that cannot give a number is an error, never "nan" or "inf" (which JSON does not have). */
+static int emit(eval_opts_t *o, const char *key, const double *v, int nv, const char *line, const char *json) {
+    for (int i = 0; i < nv; i++)
+        if (!isfinite(v[i])) {
+            fprintf(stderr, "ganc eval: %s: the result is not a finite number (degenerate input: constant or too few "
+                            "images, or non-finite pixels)\n", key);
+            return 1;
+        }
+    if (o->json) {
+        size_t cap = sizeof o->js - o->jn;
+        int w = snprintf(o->js + o->jn, cap, "%s\"%s\": {%s}", o->jn ? ", " : "", key, json);
+        if (w < 0 || (size_t)w >= cap) { fprintf(stderr, "ganc eval: JSON output too long\n"); return 1; }
+        o->jn += (size_t)w;
+    } else {
+        printf("%s\n", line);
+    }
+    return 0;
+}
+
+static int paired_metrics(eval_opts_t *o) {
+    pairs_t a, b;
+    if (load_images(o->real, &a) || load_images(o->fake, &b)) {
+        fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
+        return 1;
+    }
+    int rc = 0;
+    if (a.n != b.n || a.n == 0) {
+        fprintf(stderr, "ganc eval: %d real vs %d fake images: PSNR/SSIM need pairs\n", a.n, b.n);
+        rc = 1;
+    }
+    double ps = 0, ss = 0;
+    for (int i = 0; i < a.n && !rc; i++) {
+        const ganc_image_t *x = &a.im[i], *y = &b.im[i];
+        const int in = (x->w < x->h ? x->w : x->h) - 2 * o->border; /* what is left after the border crop */
+        if (x->w != y->w || x->h != y->h || x->c != y->c) {
+            fprintf(stderr, "ganc eval: pair %d differs in size (%dx%dx%d vs %dx%dx%d)\n", i, x->w, x->h, x->c, y->w,
+                    y->h, y->c);
+            rc = 1;
+        } else if (in < 1 || (o->want[M_SSIM] && in < 11)) {
+            fprintf(stderr, "ganc eval: pair %d is %dx%d: after cropping --border %d it leaves %d px%s\n", i, x->w,
+                    x->h, o->border, in < 0 ? 0 : in, o->want[M_SSIM] ? " (SSIM's 11x11 window needs 11)" : "");
+            rc = 1;
+        } else {
+            ps += ganc_psnr(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
+            ss += ganc_ssim(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
+        }
+    }
+    const char *ch = o->rgb ? "RGB" : "Y (BT.601)";
+    char line[512], js[512];
+    double v[1];
+    if (!rc && o->want[M_PSNR]) { /* identical pairs: PSNR is infinite, reported as an error by emit */
+        v[0] = ps / a.n;
+        snprintf(line, sizeof line, "PSNR %.4f dB  (mean over %d pairs; %s; border %d cropped)", v[0], a.n, ch, o->border);
+        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
+                 o->border);
+        rc = emit(o, "psnr", v, 1, line, js);
+    }
+    if (!rc && o->want[M_SSIM]) {
+        v[0] = ss / a.n;
+        snprintf(line, sizeof line, "SSIM %.6f  (mean over %d pairs; %s; border %d; Gaussian 11x11 sigma 1.5, K1 0.01, "
+                 "K2 0.03, L 255)", v[0], a.n, ch, o->border);
+        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
+                 o->border);
+        rc = emit(o, "ssim", v, 1, line, js);
+    }
+    pairs_free(&a);
+    pairs_free(&b);
+    return rc;
+}
+
+/* features of both sets (and the fake set's class probabilities) from the classifier or Inception */
+typedef struct {
+    src_t R, F;
+    int D, classes;
+    float *fr, *ff, *pf;
+    char fdesc[4400];
+} feats_t;
+
+static void feats_free(feats_t *f) {
+    free(f->fr); free(f->ff); free(f->pf);
+    src_free(&f->R);
+    src_free(&f->F);
+}
+
+static int all_finite(const float *x, size_t n) {
+    float acc = 0;
+    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;
+    return acc == 0.0f;
+}
+
+static int compute_features(const eval_opts_t *o, feats_t *f) {
+    const int raw = o->incp ? o->insize : 0;
+    ganc_net_t *net = NULL;
+    ganc_inception_t *inc = NULL;
+    int in = 0, fe = 0, lo = 0, rc = GANC_OK;
+    if (load_source(o->real, o->n, o->seed, raw, &f->R) || load_source(o->fake, o->n, o->seed, raw, &f->F)) return -1;
+    const size_t per = raw ? (size_t)1 : 1024;
+    if (!all_finite(f->R.x, (size_t)f->R.n * (raw ? (size_t)f->R.c * f->R.h * f->R.w : per)) ||
+        !all_finite(f->F.x, (size_t)f->F.n * (raw ? (size_t)f->F.c * f->F.h * f->F.w : per)))
+        return ganc_fail(GANC_EFORMAT, "an input has NaN or infinite pixels");
+    if (f->R.n < 2 || f->F.n < 2)
+        return ganc_fail(GANC_EINVAL, "%s has %d image%s: the metrics need at least 2 per set",
+                         f->R.n < 2 ? o->real : o->fake, f->R.n < 2 ? f->R.n : f->F.n,
+                         (f->R.n < 2 ? f->R.n : f->F.n) == 1 ? "" : "s");
+    char cpath[4096];
+    f->D = 128;
+    f->classes = 10;
+    if (o->incp) {
+        if ((rc = ganc_inception_open(&inc, o->incp, 16))) return rc;
+        f->D = 2048;
+        f->classes = ganc_inception_classes(inc);
+        snprintf(f->fdesc, sizeof f->fdesc, "Inception-v3 (%s, %s layout, %d classes), 2048-d pool features, images "
+                 "resized bilinearly to 299x299", o->incp, ganc_inception_is_fid_variant(inc) ? "pytorch-fid FID" :
+                 "torchvision", f->classes);
+    } else {
+        snprintf(cpath, sizeof cpath, "%s", o->clf ? o->clf : getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") :
+                 GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
+        snprintf(f->fdesc, sizeof f->fdesc, "ganc Fashion-MNIST CNN (%s), 128-d penultimate layer", cpath);
+        net = ganc_classifier_net(250, &in, &fe, &lo);
+        if (!net || ganc_net_load(net, cpath)) rc = -1;
+    }
+    f->fr = malloc(sizeof(float) * (size_t)f->R.n * f->D);
+    f->ff = malloc(sizeof(float) * (size_t)f->F.n * f->D);
+    f->pf = malloc(sizeof(float) * (size_t)f->F.n * f->classes);
+    if (!rc && (!f->fr || !f->ff || !f->pf)) rc = ganc_fail(GANC_ENOMEM, "out of memory for features");
+    if (!rc) rc = o->incp ? inception_features(inc, &f->R, f->fr, NULL) || inception_features(inc, &f->F, f->ff, f->pf)
+                          : ganc_classifier_run(net, in, fe, lo, f->R.x, f->R.n, f->fr, NULL) ||
+                                ganc_classifier_run(net, in, fe, lo, f->F.x, f->F.n, f->ff, f->pf);
+    if (!rc && (!all_finite(f->fr, (size_t)f->R.n * f->D) || !all_finite(f->ff, (size_t)f->F.n * f->D)))
+        rc = ganc_fail(GANC_EFORMAT, "the feature network gives non-finite features (are its weights finite?)");
+    ganc_net_free(net);
+    ganc_inception_free(inc);
+    return rc;
+}
+
+static int metric_fid(eval_opts_t *o, feats_t *f) {
+    const int D = f->D;
+    double *m1 = malloc(sizeof(double) * D), *c1 = malloc(sizeof(double) * D * D);
+    double *m2 = malloc(sizeof(double) * D), *c2 = malloc(sizeof(double) * D * D), v[1] = {NAN};
+    int rc = m1 && c1 && m2 && c2 ? 0 : ganc_fail(GANC_ENOMEM, "out of memory");
+    if (!rc) rc = ganc_feature_stats(f->fr, f->R.n, D, m1, c1);
+    if (!rc) rc = ganc_feature_stats(f->ff, f->F.n, D, m2, c2);
+    if (!rc) v[0] = ganc_fid(m1, c1, m2, c2, D);
+    free(m1); free(c1); free(m2); free(c2);
+    if (rc) { fprintf(stderr, "ganc eval: fid: %s\n", ganc_errmsg()); return 1; }
+    char line[256], js[256];
+    snprintf(line, sizeof line, "FID %.4f  (N real %d, N fake %d)", v[0], f->R.n, f->F.n);
+    snprintf(js, sizeof js, "\"value\": %.6f, \"n_real\": %d, \"n_fake\": %d", v[0], f->R.n, f->F.n);
+    return emit(o, "fid", v, 1, line, js);
+}
+
+static int metric_kid_pr(eval_opts_t *o, feats_t *f, int which) {
+    char line[256], js[256];
+    double v[2];
+    if (which == M_KID) {
+        int size = o->kid_size < f->R.n ? o->kid_size : f->R.n;
+        if (size > f->F.n) size = f->F.n;
+        if (ganc_kid(f->fr, f->R.n, f->ff, f->F.n, f->D, o->kid_subsets, size, o->seed, &v[0], &v[1])) goto fail;
+        snprintf(line, sizeof line, "KID %.6f +- %.6f  (%d subsets of %d; cubic polynomial kernel)", v[0], v[1],
+                 o->kid_subsets, size);
+        snprintf(js, sizeof js, "\"mean\": %.8f, \"std\": %.8f, \"subsets\": %d, \"subset_size\": %d", v[0], v[1],
+                 o->kid_subsets, size);
+        return emit(o, "kid", v, 2, line, js);
+    }
+    int nr = f->R.n < o->pr_n ? f->R.n : o->pr_n, nf = f->F.n < o->pr_n ? f->F.n : o->pr_n;
+    if (o->k >= nr || o->k >= nf) {
+        fprintf(stderr, "ganc eval: pr: --k %d needs more than %d images per set\n", o->k, o->k);
+        return 1;
+    }
+    if (ganc_precision_recall(f->fr, nr, f->ff, nf, f->D, o->k, &v[0], &v[1])) goto fail;
+    snprintf(line, sizeof line, "precision %.4f  recall %.4f  (k=%d, N real %d, N fake %d)", v[0], v[1], o->k, nr, nf);
+    snprintf(js, sizeof js, "\"precision\": %.6f, \"recall\": %.6f, \"k\": %d, \"n_real\": %d, \"n_fake\": %d", v[0],
+             v[1], o->k, nr, nf);
+    return emit(o, "pr", v, 2, line, js);
+fail:
+    fprintf(stderr, "ganc eval: %s: %s\n", metric_names[which], ganc_errmsg());
+    return 1;
+}
+
+static int metric_is_acc(eval_opts_t *o, feats_t *f, int which) {
+    char line[256], js[256];
+    double v[2];
+    if (which == M_IS) {
+        if (o->splits > f->F.n) {
+            fprintf(stderr, "ganc eval: is: --splits %d is more than the %d fake images\n", o->splits, f->F.n);
+            return 1;
+        }
+        if (ganc_inception_score(f->pf, f->F.n, f->classes, o->splits, &v[0], &v[1])) {
+            fprintf(stderr, "ganc eval: is: %s\n", ganc_errmsg());
+            return 1;
+        }
+        snprintf(line, sizeof line, "IS %.4f +- %.4f  (%d splits of the fake set; feature network softmax, %d classes)",
+                 v[0], v[1], o->splits, f->classes);
+        snprintf(js, sizeof js, "\"mean\": %.6f, \"std\": %.6f, \"splits\": %d, \"classes\": %d", v[0], v[1], o->splits,
+                 f->classes);
+        return emit(o, "is", v, 2, line, js);
+    }
+    if (!f->F.labels) {
+        fprintf(stderr, "ganc eval: acc needs a --fake source with labels (classes asked for)\n");
+        return 1;
+    }
+    v[0] = ganc_class_accuracy(f->pf, f->F.n, 10, f->F.labels);
+    snprintf(line, sizeof line, "class accuracy %.4f  (N %d; argmax of the classifier against the requested class)",
+             v[0], f->F.n);
+    snprintf(js, sizeof js, "\"value\": %.6f, \"n\": %d", v[0], f->F.n);
+    return emit(o, "acc", v, 1, line, js);
+}
+
+/* the 2014 paper's protocol: pixels in [0,1], sigma from numpy.logspace(-1, 0, 10) on --valid (parzen_ll.py) */
+static int metric_parzen(eval_opts_t *o, feats_t *f) {
+    src_t V = {0};
+    const int d = 1024;
+    for (size_t i = 0; i < (size_t)f->R.n * d; i++) f->R.x[i] = (f->R.x[i] + 1) * 0.5f;
+    for (size_t i = 0; i < (size_t)f->F.n * d; i++) f->F.x[i] = (f->F.x[i] + 1) * 0.5f;
+    double best = o->sigma, bl = -INFINITY, v[2];
+    int rc = 0;
+    if (!(o->sigma > 0)) {
+        if ((rc = load_source(o->valid, o->parzen_valid, o->seed, 0, &V))) goto done;
+        for (size_t i = 0; i < (size_t)V.n * d; i++) V.x[i] = (V.x[i] + 1) * 0.5f;
+        for (int g = 0; g < 10; g++) {
+            double s = pow(10.0, -1.0 + g / 9.0);
+            if ((rc = ganc_parzen(f->F.x, f->F.n, V.x, V.n, d, s, &v[0], &v[1]))) goto done;
+            if (v[0] > bl) { bl = v[0]; best = s; }
+        }
+    }
+    rc = ganc_parzen(f->F.x, f->F.n, f->R.x, f->R.n, d, best, &v[0], &v[1]);
+done:
+    src_free(&V);
+    if (rc) { fprintf(stderr, "ganc eval: parzen: %s\n", ganc_errmsg()); return 1; }
+    char line[512], js[512];
+    const char *from = o->sigma > 0 ? "given" : "chosen on --valid";
+    snprintf(line, sizeof line, "Parzen log-likelihood %.2f +- %.2f (s.e.)  (sigma %.4f %s; 1x32x32 pixels in [0,1]; "
+             "N kernels %d, N test %d)", v[0], v[1], best, from, f->F.n, f->R.n);
+    snprintf(js, sizeof js, "\"mean\": %.6f, \"se\": %.6f, \"sigma\": %.6f, \"sigma_from\": \"%s\", \"n_kernels\": %d, "
+             "\"n_test\": %d", v[0], v[1], best, from, f->F.n, f->R.n);
+    return emit(o, "parzen", v, 2, line, js);
+}
+
+static int feature_metrics(eval_opts_t *o) {
+    feats_t f = {0};
+    if (compute_features(o, &f)) {
+        fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
+        feats_free(&f);
+        return 1;
+    }
+    if (!o->json) printf("real: %s\nfake: %s\nfeatures: %s\n", f.R.desc, f.F.desc, f.fdesc);
+    int rc = 0;
+    if (!rc && o->want[M_FID]) rc = metric_fid(o, &f);
+    if (!rc && o->want[M_KID]) rc = metric_kid_pr(o, &f, M_KID);
+    if (!rc && o->want[M_PR]) rc = metric_kid_pr(o, &f, M_PR);
+    if (!rc && o->want[M_IS]) rc = metric_is_acc(o, &f, M_IS);
+    if (!rc && o->want[M_ACC]) rc = metric_is_acc(o, &f, M_ACC);
+    if (!rc && o->want[M_PARZEN]) rc = metric_parzen(o, &f); /* last: it rescales the pixels */
+    feats_free(&f);
+    return rc;
+}
+
+/* METRIC[,METRIC...] into o->want; 0 or 2 after a message */
+static int parse_metrics(const char *arg, eval_opts_t *o) {
+    char list[256];
+    if (snprintf(list, sizeof list, "%s", arg) >= (int)sizeof list) {
+        fprintf(stderr, "ganc eval: the metric list is too long\n");
+        return 2;
+    }
+    for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+        int found = 0;
+        for (int i = 0; i < M_COUNT; i++)
+            if (!strcmp(t, metric_names[i])) o->want[i] = found = 1;
+        if (!found) {
+            fprintf(stderr, "ganc eval: unknown metric '%s' (fid, kid, pr, is, acc, parzen, psnr, ssim)\n", t);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int check_eval_opts(const eval_opts_t *o) {
+    const struct { const char *flag; int v, lo, hi; } r[] = {
+        {"n", o->n, 2, 1000000}, {"kid-subsets", o->kid_subsets, 1, 10000}, {"kid-size", o->kid_size, 2, 100000},
+        {"splits", o->splits, 1, 1000}, {"k", o->k, 1, 100}, {"pr-n", o->pr_n, 2, 50000},
+        {"valid-n", o->parzen_valid, 1, 100000}, {"border", o->border, 0, 4096}, {"threads", o->threads, 0, 1024},
+        {"size", o->insize, 8, 1024}};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (r[i].v < r[i].lo || r[i].v > r[i].hi) {
+            fprintf(stderr, "ganc eval: --%s must be %d..%d, got %d\n", r[i].flag, r[i].lo, r[i].hi, r[i].v);
+            return 2;
+        }
+    if (!(o->sigma >= 0)) {
+        fprintf(stderr, "ganc eval: --sigma must be a finite number >= 0 (0: chosen on --valid)\n");
+        return 2;
+    }
+    if (o->incp && (o->want[M_ACC] || o->want[M_PARZEN])) {
+        fprintf(stderr, "ganc eval: acc and parzen use ganc's Fashion-MNIST classifier / pixels: run them without "
+                        "--inception\n");
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv) {
     static const command_t cmd = {
         "eval", "eval METRIC[,METRIC...] --real SRC --fake SRC [options]",
@@ -198,200 +511,50 @@ int cmd_eval(int argc, char **argv) {
         "With --inception FILE they come from Inception-v3 (torchvision layout, or pytorch-fid's FID weights):\n"
         "2048-d pool features, softmax of its logits for IS; datasets are loaded at --size (Fashion-MNIST padded\n"
         "28->32, grey; folders RGB), .npy and models as they are; grey is replicated to RGB and every image is\n"
-        "resized bilinearly (align_corners=False, as pytorch-fid) to 299x299, values in [-1,1].",
+        "resized bilinearly (align_corners=False, as pytorch-fid) to 299x299, values in [-1,1].\n"
+        "A metric that cannot give a finite number is an error (exit 1); --json prints one object, only when every\n"
+        "metric succeeded, and never carries nan or inf.",
         NULL};
-    const char *real = "fashion-mnist:test", *fake = NULL, *clf = NULL, *valid = "fashion-mnist:train", *incp = NULL;
-    int insize = 32;
-    int n = 10000, json = 0, kid_subsets = 100, kid_size = 1000, splits = 10, k = 3, pr_n = 5000, border = 4, rgb = 0;
-    int parzen_valid = 1000, threads = 0;
-    uint64_t seed = 1;
-    float sigma = 0;
+    eval_opts_t o = {.real = "fashion-mnist:test", .valid = "fashion-mnist:train", .insize = 32, .n = 10000,
+                     .kid_subsets = 100, .kid_size = 1000, .splits = 10, .k = 3, .pr_n = 5000, .border = 4,
+                     .parzen_valid = 1000, .seed = 1};
     flag_t flags[] = {
-        {"real", F_STR, &real, "SRC", "reference images", 0, NULL, 0},
-        {"fake", F_STR, &fake, "SRC", "images to evaluate", 0, NULL, 0},
-        {"n", F_INT, &n, NULL, "images taken from each source (samples drawn from a model)", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "noise seed when a source is a model; KID subsets", 0, NULL, 0},
-        {"classifier", F_STR, &clf, "FILE", "feature network weights (default: weights/fmnist_cnn.safetensors)", 0, NULL, 0},
-        {"inception", F_STR, &incp, "FILE", "use Inception-v3 weights (safetensors, torchvision names) as the feature "
-                                            "network (README: Inception weights)", 0, NULL, 0},
-        {"size", F_INT, &insize, NULL, "with --inception: size datasets and folders are loaded at", 0, NULL, 0},
-        {"kid-subsets", F_INT, &kid_subsets, NULL, "KID: number of subsets", 0, NULL, 0},
-        {"kid-size", F_INT, &kid_size, NULL, "KID: subset size (capped by the sample counts)", 0, NULL, 0},
-        {"splits", F_INT, &splits, NULL, "Inception Score: splits", 0, NULL, 0},
-        {"k", F_INT, &k, NULL, "precision/recall: neighbours", 0, NULL, 0},
-        {"pr-n", F_INT, &pr_n, NULL, "precision/recall: images per set (distance matrices are n^2)", 0, NULL, 0},
-        {"valid", F_STR, &valid, "SRC", "Parzen: images on which sigma is chosen", 0, NULL, 0},
-        {"valid-n", F_INT, &parzen_valid, NULL, "Parzen: validation images", 0, NULL, 0},
-        {"sigma", F_FLOAT, &sigma, NULL, "Parzen: fixed kernel width instead of choosing it (pixels in [0,1])", 0, NULL, 0},
-        {"border", F_INT, &border, NULL, "PSNR/SSIM: pixels cropped on each side (the SR scale)", 0, NULL, 0},
-        {"rgb", F_BOOL, &rgb, NULL, "PSNR/SSIM on RGB channels instead of the Y channel", 0, NULL, 0},
-        {"json", F_BOOL, &json, NULL, "print one JSON object instead of lines", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"real", F_STR, &o.real, "SRC", "reference images", 0, NULL, 0},
+        {"fake", F_STR, &o.fake, "SRC", "images to evaluate", 0, NULL, 0},
+        {"n", F_INT, &o.n, NULL, "images taken from each source (samples drawn from a model), 2..1000000", 0, NULL, 0},
+        {"seed", F_U64, &o.seed, NULL, "noise seed when a source is a model; KID subsets", 0, NULL, 0},
+        {"classifier", F_STR, &o.clf, "FILE", "feature network weights (default: weights/fmnist_cnn.safetensors)", 0, NULL, 0},
+        {"inception", F_STR, &o.incp, "FILE", "use Inception-v3 weights (safetensors, torchvision names) as the feature "
+                                              "network (README: Inception weights)", 0, NULL, 0},
+        {"size", F_INT, &o.insize, NULL, "with --inception: size datasets and folders are loaded at, 8..1024", 0, NULL, 0},
+        {"kid-subsets", F_INT, &o.kid_subsets, NULL, "KID: number of subsets, 1..10000", 0, NULL, 0},
+        {"kid-size", F_INT, &o.kid_size, NULL, "KID: subset size (capped by the sample counts), 2..100000", 0, NULL, 0},
+        {"splits", F_INT, &o.splits, NULL, "Inception Score: splits, 1..1000 (at most the fake count)", 0, NULL, 0},
+        {"k", F_INT, &o.k, NULL, "precision/recall: neighbours, 1..100", 0, NULL, 0},
+        {"pr-n", F_INT, &o.pr_n, NULL, "precision/recall: images per set (distance matrices are n^2), 2..50000", 0, NULL, 0},
+        {"valid", F_STR, &o.valid, "SRC", "Parzen: images on which sigma is chosen", 0, NULL, 0},
+        {"valid-n", F_INT, &o.parzen_valid, NULL, "Parzen: validation images, 1..100000", 0, NULL, 0},
+        {"sigma", F_FLOAT, &o.sigma, NULL, "Parzen: fixed kernel width instead of choosing it (pixels in [0,1])", 0, NULL, 0},
+        {"border", F_INT, &o.border, NULL, "PSNR/SSIM: pixels cropped on each side (the SR scale), >= 0", 0, NULL, 0},
+        {"rgb", F_BOOL, &o.rgb, NULL, "PSNR/SSIM on RGB channels instead of the Y channel", 0, NULL, 0},
+        {"json", F_BOOL, &o.json, NULL, "print one JSON object instead of lines", 0, NULL, 0},
+        {"threads", F_INT, &o.threads, NULL, "threads (default: all cores), 0..1024", 0, NULL, 0},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];
-    int npos;
-    int prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
+    int npos, prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
     if (prc) return prc == 1 ? 0 : 2;
-    if (npos != 1 || !fake) { fprintf(stderr, "ganc eval: need METRIC[,METRIC...] and --fake (see ganc eval --help)\n"); return 2; }
-    if (n < 2 || n > 1000000) { fprintf(stderr, "ganc eval: --n must be 2..1000000\n"); return 2; }
-    ganc_set_threads(threads);
-    char list[256];
-    snprintf(list, sizeof list, "%s", pos[0]);
-    int want[8] = {0}; /* fid kid pr is acc parzen psnr ssim */
-    static const char *names[8] = {"fid", "kid", "pr", "is", "acc", "parzen", "psnr", "ssim"};
-    for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
-        int found = 0;
-        for (int i = 0; i < 8; i++)
-            if (!strcmp(t, names[i])) want[i] = found = 1;
-        if (!found) { fprintf(stderr, "ganc eval: unknown metric '%s' (fid, kid, pr, is, acc, parzen, psnr, ssim)\n", t); return 2; }
-    }
-    int rc = 0, first = 1;
-    if (json) printf("{");
-#define EMIT(key, line_fmt, json_fmt, ...)                                                     \
-    do {                                                                                       \
-        if (json) {                                                                            \
-            printf("%s\"%s\": {", first ? "" : ", ", key);                                     \
-            printf(json_fmt, __VA_ARGS__);                                                     \
-            printf("}");                                                                       \
-        } else {                                                                               \
-            printf(line_fmt "\n", __VA_ARGS__);                                                \
-        }                                                                                      \
-        first = 0;                                                                             \
-    } while (0)
-    /* ---- paired image metrics */
-    if (want[6] || want[7]) {
-        pairs_t a, b;
-        if (load_images(real, &a) || load_images(fake, &b)) {
-            fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
-            return 1;
-        }
-        if (a.n != b.n || a.n == 0) { fprintf(stderr, "ganc eval: %d real vs %d fake images: PSNR/SSIM need pairs\n", a.n, b.n); pairs_free(&a); pairs_free(&b); return 1; }
-        double ps = 0, ss = 0;
-        for (int i = 0; i < a.n && !rc; i++) {
-            if (a.im[i].w != b.im[i].w || a.im[i].h != b.im[i].h || a.im[i].c != b.im[i].c) {
-                fprintf(stderr, "ganc eval: pair %d differs in size (%dx%dx%d vs %dx%dx%d)\n", i, a.im[i].w, a.im[i].h,
-                        a.im[i].c, b.im[i].w, b.im[i].h, b.im[i].c);
-                rc = 1;
-                break;
-            }
-            ps += ganc_psnr(a.im[i].px, b.im[i].px, a.im[i].w, a.im[i].h, a.im[i].c, !rgb, border);
-            ss += ganc_ssim(a.im[i].px, b.im[i].px, a.im[i].w, a.im[i].h, a.im[i].c, !rgb, border);
-        }
-        const char *ch = rgb ? "RGB" : "Y (BT.601)";
-        if (!rc && want[6]) EMIT("psnr", "PSNR %.4f dB  (mean over %d pairs; %s; border %d cropped)", "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", ps / a.n, a.n, ch, border);
-        if (!rc && want[7]) EMIT("ssim", "SSIM %.6f  (mean over %d pairs; %s; border %d; Gaussian 11x11 sigma 1.5, K1 0.01, K2 0.03, L 255)", "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", ss / a.n, a.n, ch, border);
-        pairs_free(&a);
-        pairs_free(&b);
-        if (rc || !(want[0] || want[1] || want[2] || want[3] || want[4] || want[5])) { if (json) printf("}\n"); return rc; }
-    }
-    /* ---- feature metrics */
-    src_t R = {0}, F = {0};
-    ganc_net_t *net = NULL;
-    ganc_inception_t *inc = NULL;
-    float *fr = NULL, *ff = NULL, *pf = NULL;
-    if (incp && (want[4] || want[5])) {
-        fprintf(stderr, "ganc eval: acc and parzen use ganc's Fashion-MNIST classifier / pixels: run them without "
-                        "--inception\n");
+    if (npos != 1 || !o.fake) {
+        fprintf(stderr, "ganc eval: need METRIC[,METRIC...] and --fake (see ganc eval --help)\n");
         return 2;
     }
-    if (incp && (insize < 8 || insize > 1024)) { fprintf(stderr, "ganc eval: --size must be 8..1024\n"); return 2; }
-    const int raw = incp ? insize : 0;
-    if (load_source(real, n, seed, raw, &R) || load_source(fake, n, seed, raw, &F)) {
-        fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
-        rc = 1;
-        goto done;
-    }
-    char cpath[4096], fdesc[4400];
-    int D = 128, classes = 10;
-    if (incp) {
-        if (ganc_inception_open(&inc, incp, 16)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-        D = 2048;
-        classes = ganc_inception_classes(inc);
-        snprintf(fdesc, sizeof fdesc, "Inception-v3 (%s, %s layout, %d classes), 2048-d pool features, images resized "
-                 "bilinearly to 299x299", incp, ganc_inception_is_fid_variant(inc) ? "pytorch-fid FID" : "torchvision",
-                 classes);
-    } else {
-        snprintf(cpath, sizeof cpath, "%s", clf ? clf : getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") : GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
-        snprintf(fdesc, sizeof fdesc, "ganc Fashion-MNIST CNN (%s), 128-d penultimate layer", cpath);
-    }
-    int in, fe, lo;
-    if (!incp) {
-        net = ganc_classifier_net(250, &in, &fe, &lo);
-        if (!net || ganc_net_load(net, cpath)) { fprintf(stderr, "ganc eval: feature network: %s\n", ganc_errmsg()); rc = 1; goto done; }
-    }
-    fr = malloc(sizeof(float) * (size_t)R.n * D);
-    ff = malloc(sizeof(float) * (size_t)F.n * D);
-    pf = malloc(sizeof(float) * (size_t)F.n * classes);
-    if (!fr || !ff || !pf) { fprintf(stderr, "ganc eval: out of memory\n"); rc = 1; goto done; }
-    if (incp ? inception_features(inc, &R, fr, NULL) || inception_features(inc, &F, ff, pf)
-             : ganc_classifier_run(net, in, fe, lo, R.x, R.n, fr, NULL) || ganc_classifier_run(net, in, fe, lo, F.x, F.n, ff, pf)) {
-        fprintf(stderr, "ganc eval: %s\n", ganc_errmsg());
-        rc = 1;
-        goto done;
-    }
-    if (!json) printf("real: %s\nfake: %s\nfeatures: %s\n", R.desc, F.desc, fdesc);
-    if (want[0]) {
-        double *m1 = malloc(sizeof(double) * D), *c1 = malloc(sizeof(double) * D * D);
-        double *m2 = malloc(sizeof(double) * D), *c2 = malloc(sizeof(double) * D * D);
-        ganc_feature_stats(fr, R.n, D, m1, c1);
-        ganc_feature_stats(ff, F.n, D, m2, c2);
-        double fid = ganc_fid(m1, c1, m2, c2, D);
-        EMIT("fid", "FID %.4f  (N real %d, N fake %d)", "\"value\": %.6f, \"n_real\": %d, \"n_fake\": %d", fid, R.n, F.n);
-        free(m1); free(c1); free(m2); free(c2);
-    }
-    if (want[1]) {
-        int size = kid_size;
-        if (size > R.n) size = R.n;
-        if (size > F.n) size = F.n;
-        double m, sd;
-        if (ganc_kid(fr, R.n, ff, F.n, D, kid_subsets, size, seed, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-        EMIT("kid", "KID %.6f +- %.6f  (%d subsets of %d; cubic polynomial kernel)", "\"mean\": %.8f, \"std\": %.8f, \"subsets\": %d, \"subset_size\": %d", m, sd, kid_subsets, size);
-    }
-    if (want[2]) {
-        int nr = R.n < pr_n ? R.n : pr_n, nf = F.n < pr_n ? F.n : pr_n;
-        double p, r;
-        if (ganc_precision_recall(fr, nr, ff, nf, D, k, &p, &r)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-        EMIT("pr", "precision %.4f  recall %.4f  (k=%d, N real %d, N fake %d)", "\"precision\": %.6f, \"recall\": %.6f, \"k\": %d, \"n_real\": %d, \"n_fake\": %d", p, r, k, nr, nf);
-    }
-    if (want[3]) {
-        double m, sd;
-        if (ganc_inception_score(pf, F.n, classes, splits, &m, &sd)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-        EMIT("is", "IS %.4f +- %.4f  (%d splits of the fake set; feature network softmax, %d classes)", "\"mean\": %.6f, \"std\": %.6f, \"splits\": %d, \"classes\": %d", m, sd, splits, classes);
-    }
-    if (want[4]) {
-        if (!F.labels) { fprintf(stderr, "ganc eval: acc needs a --fake source with labels (classes asked for)\n"); rc = 1; goto done; }
-        double acc = ganc_class_accuracy(pf, F.n, 10, F.labels);
-        EMIT("acc", "class accuracy %.4f  (N %d; argmax of the classifier against the requested class)", "\"value\": %.6f, \"n\": %d", acc, F.n);
-    }
-    if (want[5]) { /* pixels in [0,1]: the 2014 paper's protocol */
-        src_t V = {0};
-        const int d = 1024;
-        for (size_t i = 0; i < (size_t)R.n * d; i++) R.x[i] = (R.x[i] + 1) * 0.5f;
-        for (size_t i = 0; i < (size_t)F.n * d; i++) F.x[i] = (F.x[i] + 1) * 0.5f;
-        double best = sigma, bl = -INFINITY, m, se;
-        if (!(sigma > 0)) {
-            if (load_source(valid, parzen_valid, seed, 0, &V)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); rc = 1; goto done; }
-            for (size_t i = 0; i < (size_t)V.n * d; i++) V.x[i] = (V.x[i] + 1) * 0.5f;
-            for (int g = 0; g < 10; g++) { /* numpy.logspace(-1, 0, 10), as the paper's parzen_ll.py */
-                double s = pow(10.0, -1.0 + g / 9.0);
-                if (ganc_parzen(F.x, F.n, V.x, V.n, d, s, &m, &se)) break;
-                if (m > bl) { bl = m; best = s; }
-            }
-        }
-        if (ganc_parzen(F.x, F.n, R.x, R.n, d, best, &m, &se)) { fprintf(stderr, "ganc eval: %s\n", ganc_errmsg()); src_free(&V); rc = 1; goto done; }
-        EMIT("parzen", "Parzen log-likelihood %.2f +- %.2f (s.e.)  (sigma %.4f %s; 1x32x32 pixels in [0,1]; N kernels %d, N test %d)",
-             "\"mean\": %.6f, \"se\": %.6f, \"sigma\": %.6f, \"sigma_from\": \"%s\", \"n_kernels\": %d, \"n_test\": %d", m, se, best,
-             sigma > 0 ? "given" : "chosen on --valid", F.n, R.n);
-        src_free(&V);
-    }
-done:
-    if (json && !rc) printf("}\n");
-    free(fr); free(ff); free(pf);
-    ganc_net_free(net);
-    ganc_inception_free(inc);
-    src_free(&R);
-    src_free(&F);
+    if ((prc = parse_metrics(pos[0], &o)) || (prc = check_eval_opts(&o))) return prc;
+    ganc_set_threads(o.threads);
+    int rc = 0, feat = 0;
+    for (int i = M_FID; i <= M_PARZEN; i++) feat |= o.want[i];
+    if (o.want[M_PSNR] || o.want[M_SSIM]) rc = paired_metrics(&o);
+    if (!rc && feat) rc = feature_metrics(&o);
+    if (o.json && !rc) printf("{%s}\n", o.js);
     return rc;
 }
 
