@@ -15,6 +15,25 @@ static const char *type_hint(flag_type_t t) {
     }
 }
 
+int dry_run(void) { return getenv("GANC_DRY_RUN") != NULL; }
+
+static int numeric(flag_type_t t) { return t == F_INT || t == F_FLOAT || t == F_DURATION; }
+
+/* the flag's value as a double (for the range check) */
+static double value_of(const flag_t *f) {
+    switch (f->type) {
+    case F_INT: return *(const int *)f->dst;
+    case F_FLOAT: return *(const float *)f->dst;
+    case F_DURATION: return *(const double *)f->dst;
+    default: return 0;
+    }
+}
+
+static void range_str(const flag_t *f, char *buf, size_t cap) {
+    if (f->type == F_DURATION) snprintf(buf, cap, "%g..%g s", f->lo, f->hi);
+    else snprintf(buf, cap, "%g..%g", f->lo, f->hi);
+}
+
 void print_help(const command_t *cmd, flag_t *flags, int nflags) {
     printf("usage: ganc %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
     for (int i = 0; i < nflags; i++) {
@@ -30,23 +49,30 @@ void print_help(const command_t *cmd, flag_t *flags, int nflags) {
         case F_DURATION: if (*(double *)flags[i].dst > 0) snprintf(def, sizeof def, " (default %gs)", *(double *)flags[i].dst); break;
         default: break;
         }
-        printf("  %-24s %s%s\n", left, flags[i].help, def);
+        char range[64] = "";
+        if (numeric(flags[i].type)) {
+            char r[48];
+            range_str(&flags[i], r, sizeof r);
+            snprintf(range, sizeof range, " [%s]", r);
+        }
+        printf("  %-24s %s%s%s\n", left, flags[i].help, range, def);
     }
     printf("  %-24s %s\n", "--help", "show this help");
 }
 
-/* "90", "90s", "10m", "1.5h" -> seconds */
+/* "90", "90s", "10m", "1.5h" -> seconds (finite, >= 0) */
 static int parse_duration(const char *s, double *out) {
-    char *e;
-    errno = 0;
-    double v = strtod(s, &e);
-    if (errno || e == s || v < 0) return -1;
-    if (!*e || !strcmp(e, "s")) *out = v;
-    else if (!strcmp(e, "m")) *out = v * 60;
-    else if (!strcmp(e, "h")) *out = v * 3600;
-    else return -1;
+    char num[64];
+    size_t l = strlen(s), u = l && (s[l - 1] == 's' || s[l - 1] == 'm' || s[l - 1] == 'h') ? 1 : 0;
+    if (l - u >= sizeof num) return -1;
+    memcpy(num, s, l - u);
+    num[l - u] = 0;
+    double v;
+    if (ganc_parse_f64(num, 0, 1e12, &v)) return -1;
+    *out = v * (!u || s[l - 1] == 's' ? 1 : s[l - 1] == 'm' ? 60 : 3600);
     return 0;
 }
+
 
 int flag_seen(const flag_t *flags, int nflags, const char *name) {
     for (int i = 0; i < nflags; i++)
@@ -90,6 +116,11 @@ static int parse_value(flag_t *f, const char *val) {
 int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char **argv, char **pos, int maxpos,
                 int *npos) {
     *npos = 0;
+    for (int k = 0; k < nflags; k++) /* every number declares its valid range */
+        if (numeric(flags[k].type) && !(flags[k].lo < flags[k].hi)) {
+            fprintf(stderr, "ganc %s: internal error: --%s has no valid range\n", cmd->name, flags[k].name);
+            return 2;
+        }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { print_help(cmd, flags, nflags); return 1; }
@@ -130,6 +161,12 @@ int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char 
             fprintf(stderr, "ganc %s: bad value '%s' for --%s\n", cmd->name, val, name);
             return 2;
         }
+        if (numeric(f->type) && !(value_of(f) >= f->lo && value_of(f) <= f->hi)) {
+            char r[48];
+            range_str(f, r, sizeof r);
+            fprintf(stderr, "ganc %s: --%s must be in %s, got %s\n", cmd->name, name, r, val);
+            return 2;
+        }
     }
     return 0;
 }
@@ -159,7 +196,7 @@ int flags_from_meta(const char *cmd, flag_t *flags, int nflags, const ganc_st_t 
         flag_t *f = &flags[i];
         const char *v = f->meta ? ganc_st_meta(st, f->meta) : NULL;
         if (!v || (!f->fixed && f->seen)) continue;
-        if (parse_value(f, v)) {
+        if (parse_value(f, v) || (numeric(f->type) && !(value_of(f) >= f->lo && value_of(f) <= f->hi))) {
             fprintf(stderr, "ganc %s: %s: run metadata %s = '%s' is not a valid --%s\n", cmd, ganc_st_path(st),
                     f->meta, v, f->name);
             return 1;

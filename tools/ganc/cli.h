@@ -14,6 +14,7 @@ typedef struct {
     int seen;
     const char *meta; /* ganc train: the run metadata key that stores it (NULL: not stored) */
     int fixed;        /* ganc train: a property of the run; cannot be changed when resuming */
+    double lo, hi;    /* valid range, inclusive (numbers must declare one; --help shows it) */
 } flag_t;
 
 typedef struct {
@@ -27,6 +28,9 @@ int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char 
                 int *npos);
 void print_help(const command_t *cmd, flag_t *flags, int nflags);
 int flag_seen(const flag_t *flags, int nflags, const char *name);
+/* GANC_DRY_RUN set: commands stop with exit 0 once their arguments are checked, before touching any file (the
+   argument fuzzer drives every subcommand this way) */
+int dry_run(void);
 
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);

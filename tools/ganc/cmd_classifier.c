@@ -25,14 +25,14 @@ int cmd_train_classifier(int argc, char **argv) {
     float lr = 1e-3f;
     uint64_t seed = 1;
     flag_t flags[] = {
-        {"data", F_STR, &data, "SRC", "labelled training data", 0, NULL, 0},
-        {"test", F_STR, &test, "SRC", "labelled test data (accuracy after each epoch)", 0, NULL, 0},
-        {"out", F_STR, &out, "FILE", "weights file to write", 0, NULL, 0},
-        {"epochs", F_INT, &epochs, NULL, "passes over the training data", 0, NULL, 0},
-        {"batch", F_INT, &batch, NULL, "batch size", 0, NULL, 0},
-        {"lr", F_FLOAT, &lr, NULL, "Adam learning rate", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "random seed", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"data", F_STR, &data, "SRC", "labelled training data", 0, NULL, 0, 0, 0},
+        {"test", F_STR, &test, "SRC", "labelled test data (accuracy after each epoch)", 0, NULL, 0, 0, 0},
+        {"out", F_STR, &out, "FILE", "weights file to write", 0, NULL, 0, 0, 0},
+        {"epochs", F_INT, &epochs, NULL, "passes over the training data", 0, NULL, 0, 1, 1000},
+        {"batch", F_INT, &batch, NULL, "batch size", 0, NULL, 0, 2, 4096},
+        {"lr", F_FLOAT, &lr, NULL, "Adam learning rate", 0, NULL, 0, 1e-09, 10},
+        {"seed", F_U64, &seed, NULL, "random seed", 0, NULL, 0, 0, 0},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];

@@ -24,14 +24,14 @@ int cmd_show_filters(int argc, char **argv) {
     const char *out = NULL, *data = "fashion-mnist:test", *netname = "D";
     int layer = 0, n = 2000, channels = 16, top = 8, threads = 0;
     flag_t flags[] = {
-        {"net", F_STR, &netname, "NET", "the network: D", 0, NULL, 0},
-        {"layer", F_INT, &layer, "K", "convolution index, 0 = first", 0, NULL, 0},
-        {"out", F_STR, &out, "FILE", "output grid (.png)", 0, NULL, 0},
-        {"data", F_STR, &data, "SRC", "real images searched for the strongest responses (layer > 0)", 0, NULL, 0},
-        {"n", F_INT, &n, NULL, "images searched", 0, NULL, 0},
-        {"channels", F_INT, &channels, NULL, "channels shown (layer > 0)", 0, NULL, 0},
-        {"top", F_INT, &top, NULL, "patches per channel (layer > 0)", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"net", F_STR, &netname, "NET", "the network: D", 0, NULL, 0, 0, 0},
+        {"layer", F_INT, &layer, "K", "convolution index, 0 = first", 0, NULL, 0, 0, 64},
+        {"out", F_STR, &out, "FILE", "output grid (.png)", 0, NULL, 0, 0, 0},
+        {"data", F_STR, &data, "SRC", "real images searched for the strongest responses (layer > 0)", 0, NULL, 0, 0, 0},
+        {"n", F_INT, &n, NULL, "images searched", 0, NULL, 0, 1, 1000000},
+        {"channels", F_INT, &channels, NULL, "channels shown (layer > 0)", 0, NULL, 0, 1, 1024},
+        {"top", F_INT, &top, NULL, "patches per channel (layer > 0)", 0, NULL, 0, 1, 64},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];

@@ -18,12 +18,12 @@ int cmd_interp(int argc, char **argv) {
     int steps = 10, rows = 8, threads = 0;
     uint64_t seed = 1;
     flag_t flags[] = {
-        {"out", F_STR, &out, "FILE", "output grid (.png), one walk per row", 0, NULL, 0},
-        {"steps", F_INT, &steps, NULL, "images per walk", 0, NULL, 0},
-        {"rows", F_INT, &rows, NULL, "walks", 0, NULL, 0},
-        {"mode", F_STR, &mode, "M", "slerp or lerp", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "seed of the end points", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"out", F_STR, &out, "FILE", "output grid (.png), one walk per row", 0, NULL, 0, 0, 0},
+        {"steps", F_INT, &steps, NULL, "images per walk", 0, NULL, 0, 2, 100},
+        {"rows", F_INT, &rows, NULL, "walks", 0, NULL, 0, 1, 100},
+        {"mode", F_STR, &mode, "M", "slerp or lerp", 0, NULL, 0, 0, 0},
+        {"seed", F_U64, &seed, NULL, "seed of the end points", 0, NULL, 0, 0, 0},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];
@@ -95,13 +95,13 @@ int cmd_arith(int argc, char **argv) {
     int sheet_n = 64, threads = 0;
     uint64_t seed = 1;
     flag_t flags[] = {
-        {"a", F_STR, &as, "IDS", "sample IDs of concept A (e.g. 3,17,22)", 0, NULL, 0},
-        {"b", F_STR, &bs, "IDS", "sample IDs of concept B (subtracted)", 0, NULL, 0},
-        {"c", F_STR, &cs, "IDS", "sample IDs of concept C (added)", 0, NULL, 0},
-        {"out", F_STR, &out, "FILE", "output figure (.png)", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "the sheet's seed", 0, NULL, 0},
-        {"sheet-n", F_INT, &sheet_n, NULL, "the sheet's image count (IDs are below it)", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"a", F_STR, &as, "IDS", "sample IDs of concept A (e.g. 3,17,22)", 0, NULL, 0, 0, 0},
+        {"b", F_STR, &bs, "IDS", "sample IDs of concept B (subtracted)", 0, NULL, 0, 0, 0},
+        {"c", F_STR, &cs, "IDS", "sample IDs of concept C (added)", 0, NULL, 0, 0, 0},
+        {"out", F_STR, &out, "FILE", "output figure (.png)", 0, NULL, 0, 0, 0},
+        {"seed", F_U64, &seed, NULL, "the sheet's seed", 0, NULL, 0, 0, 0},
+        {"sheet-n", F_INT, &sheet_n, NULL, "the sheet's image count (IDs are below it)", 0, NULL, 0, 1, 100000},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];

@@ -91,14 +91,14 @@ int cmd_probe(int argc, char **argv) {
     uint64_t seed = 1;
     float C = 0.1f;
     flag_t flags[] = {
-        {"train", F_STR, &train, "SRC", "labelled training images (the probe's pool)", 0, NULL, 0},
-        {"test", F_STR, &test, "SRC", "labelled test images", 0, NULL, 0},
-        {"labels-per-class", F_STR, &ns, "LIST", "comma-separated N values; 'all' uses every training image", 0, NULL, 0},
-        {"C", F_FLOAT, &C, NULL, "inverse L2 strength (scikit-learn's C: C * sum of losses + |W|^2/2)", 0, NULL, 0},
-        {"max-iter", F_INT, &max_iter, NULL, "L-BFGS iterations at most", 0, NULL, 0},
-        {"test-n", F_INT, &test_n, NULL, "use only the first N test images (0: all)", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "labelled-subset shuffle and the random D's weights", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+        {"train", F_STR, &train, "SRC", "labelled training images (the probe's pool)", 0, NULL, 0, 0, 0},
+        {"test", F_STR, &test, "SRC", "labelled test images", 0, NULL, 0, 0, 0},
+        {"labels-per-class", F_STR, &ns, "LIST", "comma-separated N values; 'all' uses every training image", 0, NULL, 0, 0, 0},
+        {"C", F_FLOAT, &C, NULL, "inverse L2 strength (scikit-learn's C: C * sum of losses + |W|^2/2)", 0, NULL, 0, 1e-09, 1000000000.0},
+        {"max-iter", F_INT, &max_iter, NULL, "L-BFGS iterations at most", 0, NULL, 0, 1, 100000},
+        {"test-n", F_INT, &test_n, NULL, "use only the first N test images (0: all)", 0, NULL, 0, 0, 10000000},
+        {"seed", F_U64, &seed, NULL, "labelled-subset shuffle and the random D's weights", 0, NULL, 0, 0, 0},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];

@@ -17,19 +17,19 @@ int cmd_sample(int argc, char **argv) {
     int n = 64, batch = 100, cols = 0, threads = 0, cls = -1, by_class = 0, sheet = 0;
     uint64_t seed = 1;
     flag_t flags[] = {
-        {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0, NULL, 0},
-        {"n", F_INT, &n, NULL, "number of images", 0, NULL, 0},
-        {"seed", F_U64, &seed, NULL, "noise seed", 0, NULL, 0},
-        {"z", F_STR, &zpath, "FILE", "float32 .npy noise of shape (N,nz) or (N,nz,1,1) instead of drawing it", 0, NULL, 0},
-        {"dtype", F_STR, &dtype, "T", ".npy element type: uint8 (0..255) or float32 (raw, [-1,1])", 0, NULL, 0},
-        {"bn", F_STR, &bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)", 0, NULL, 0},
-        {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0, NULL, 0},
-        {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0, NULL, 0},
-        {"class", F_INT, &cls, "K", "conditional model: generate class K only", 0, NULL, 0},
-        {"sheet", F_BOOL, &sheet, NULL, "a .png grid with each image's ID stamped on it, for ganc arith (same --seed)", 0, NULL, 0},
+        {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0, NULL, 0, 0, 0},
+        {"n", F_INT, &n, NULL, "number of images", 0, NULL, 0, 1, 10000000},
+        {"seed", F_U64, &seed, NULL, "noise seed", 0, NULL, 0, 0, 0},
+        {"z", F_STR, &zpath, "FILE", "float32 .npy noise of shape (N,nz) or (N,nz,1,1) instead of drawing it", 0, NULL, 0, 0, 0},
+        {"dtype", F_STR, &dtype, "T", ".npy element type: uint8 (0..255) or float32 (raw, [-1,1])", 0, NULL, 0, 0, 0},
+        {"bn", F_STR, &bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)", 0, NULL, 0, 0, 0},
+        {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0, NULL, 0, 1, 65536},
+        {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0, NULL, 0, 0, 4096},
+        {"class", F_INT, &cls, "K", "conditional model: generate class K only", 0, NULL, 0, 0, 999},
+        {"sheet", F_BOOL, &sheet, NULL, "a .png grid with each image's ID stamped on it, for ganc arith (same --seed)", 0, NULL, 0, 0, 0},
         {"grid-by-class", F_BOOL, &by_class, NULL, "conditional model: one row per class, one noise vector per column "
-                                                   "(--n columns, default 10)", 0, NULL, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0},
+                                                   "(--n columns, default 10)", 0, NULL, 0, 0, 0},
+        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];

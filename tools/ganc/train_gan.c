@@ -36,21 +36,21 @@ static void gan_defaults(void *p) {
 static int gan_add_flags(void *p, flag_t *f) {
     gan_opts_t *g = p;
     const flag_t fl[] = {
-        {"size", F_INT, &g->net.size, NULL, "image size: 32 (4 blocks) or 64 (5 blocks, pytorch/examples)", 0, NULL, 1},
-        {"channels", F_INT, &g->net.nc, NULL, "image channels, 1 or 3 (default: 1 for IDX data, 3 for folders)", 0, NULL, 1},
-        {"nz", F_INT, &g->net.nz, NULL, "latent size", 0, NULL, 1},
-        {"ngf", F_INT, &g->net.ngf, NULL, "generator width", 0, NULL, 1},
-        {"ndf", F_INT, &g->net.ndf, NULL, "discriminator width", 0, NULL, 1},
-        {"conditional", F_BOOL, &g->conditional, NULL, "dcgan: condition G and D on the label", 0, NULL, 1},
+        {"size", F_INT, &g->net.size, NULL, "image size: 32 (4 blocks) or 64 (5 blocks, pytorch/examples)", 0, NULL, 1, 4, 128},
+        {"channels", F_INT, &g->net.nc, NULL, "image channels, 1 or 3 (default: 1 for IDX data, 3 for folders)", 0, NULL, 1, 0, 64},
+        {"nz", F_INT, &g->net.nz, NULL, "latent size", 0, NULL, 1, 1, 4096},
+        {"ngf", F_INT, &g->net.ngf, NULL, "generator width", 0, NULL, 1, 1, 1024},
+        {"ndf", F_INT, &g->net.ndf, NULL, "discriminator width", 0, NULL, 1, 1, 1024},
+        {"conditional", F_BOOL, &g->conditional, NULL, "dcgan: condition G and D on the label", 0, NULL, 1, 0, 0},
         {"loss", F_STR, &g->loss, "L", "G loss: ns (maximise log D(G(z))) or minimax (minimise log(1-D(G(z))))", 0,
-         "loss", 1},
+         "loss", 1, 0, 0},
         {"d-steps", F_INT, &g->d_steps, "K", "discriminator updates per generator update (the 2014 paper's k)", 0,
-         "d_steps", 1},
-        {"g-hidden", F_INT, &g->net.g_hidden, NULL, "gan/cgan: width of G's two ReLU layers", 0, NULL, 1},
-        {"d-units", F_INT, &g->net.d_units, NULL, "gan/cgan: maxout units in each of D's two hidden layers", 0, NULL, 1},
-        {"d-pieces", F_INT, &g->net.d_pieces, NULL, "gan/cgan: pieces per maxout unit", 0, NULL, 1},
-        {"d-dropout", F_FLOAT, &g->net.d_dropout, NULL, "gan/cgan: dropout after D's hidden layers", 0, NULL, 1},
-        {"d-in-dropout", F_FLOAT, &g->net.d_in_dropout, NULL, "gan/cgan: dropout on D's input image", 0, NULL, 1},
+         "d_steps", 1, 1, 100},
+        {"g-hidden", F_INT, &g->net.g_hidden, NULL, "gan/cgan: width of G's two ReLU layers", 0, NULL, 1, 1, 16384},
+        {"d-units", F_INT, &g->net.d_units, NULL, "gan/cgan: maxout units in each of D's two hidden layers", 0, NULL, 1, 1, 16384},
+        {"d-pieces", F_INT, &g->net.d_pieces, NULL, "gan/cgan: pieces per maxout unit", 0, NULL, 1, 1, 16},
+        {"d-dropout", F_FLOAT, &g->net.d_dropout, NULL, "gan/cgan: dropout after D's hidden layers", 0, NULL, 1, 0, 0.99},
+        {"d-in-dropout", F_FLOAT, &g->net.d_in_dropout, NULL, "gan/cgan: dropout on D's input image", 0, NULL, 1, 0, 0.99},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
