@@ -327,7 +327,10 @@ int ganc_parse_f64(const char *s, double lo, double hi, double *out);
 
 /* Write `len` bytes to path atomically: path.tmp.PID, fsync, rename, fsync of the folder. */
 int ganc_write_file_atomic(const char *path, const void *data, size_t len);
-/* Read a whole file (limit bytes at most). */
+/* Open path for reading if it is a regular file (never blocking on a FIFO or device): an fd, or -1 with the
+   reason in ganc_errmsg(). */
+int ganc_open_regular(const char *path);
+/* Read a whole file (limit bytes at most; regular files only). */
 int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t *len);
 
 /* NumPy .npy v1/v2/v3. Write uint8 or float32 C-order arrays; read float32/float64/uint8 (converted to float). */
@@ -345,7 +348,9 @@ int ganc_image_load(const char *path, ganc_image_t *img); /* PNG or JPEG by cont
 int ganc_image_decode(const char *name, const unsigned char *buf, size_t len, ganc_image_t *img);
 int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c);
 void ganc_image_free(ganc_image_t *img);
-/* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns and 2 px padding. */
+/* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns (at most n) and 2 px padding; a grid
+   or image wider or taller than GANC_IMG_MAX_SIDE is refused with its size in the message. */
+#define GANC_IMG_MAX_SIDE 32768
 int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols);
 
 /* ---------------------------------------------------------------- datasets

@@ -141,7 +141,10 @@ static void image_folder(void) {
     FILE *f = fopen(tmp("imgs/broken.png"), "wb");
     fputs("\x89PNG\r\n\x1a\n broken", f);
     fclose(f);
+    strcat(args, " --force");
     expect_error("undecodable image in a folder", args, 1, "broken.png");
+    CHECK(access(tmp("folder_run/state.safetensors"), F_OK) == 0 && access(tmp("folder_run/G.safetensors"), F_OK) == 0,
+          "a --force run that fails on its data leaves the existing run alone");
     strcat(args, " --skip-bad");
     rc = run(args, err, sizeof err);
     CHECK(rc == 0 && strstr(err, "skipped 1"), "--skip-bad: rc %d, %s", rc, err);

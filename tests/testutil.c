@@ -140,7 +140,7 @@ void tu_tmpdir_remove(void) {
 }
 
 int tu_run(const char *ganc, const char *args, char *err, size_t errcap) {
-    char cmd[4096];
+    char cmd[16384];
     snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >%s/stdout.txt", ganc, args, tu_dir, tu_dir);
     int st = system(cmd);
     if (err) {

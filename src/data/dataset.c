@@ -257,6 +257,7 @@ void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels) {
         if (labels) labels[b] = ds->labels ? ds->labels[i] : 0;
     }
     l->pos += batch;
+    if (l->pos > ds->n) l->pos = ds->n; /* batch > n: any position past n - batch means "new epoch next" */
 }
 
 void ganc_loader_free(ganc_loader_t *l) {

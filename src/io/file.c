@@ -57,15 +57,32 @@ int ganc_write_file_atomic(const char *path, const void *data, size_t len) {
     return afile_commit(&a);
 }
 
+/* Open a file for reading only if it is a regular file: opened non-blocking first, so a FIFO or a device can
+   never block us, then checked with fstat. Returns the fd or -1 with the reason. */
+int ganc_open_regular(const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ganc_fail(GANC_EIO, "%s: cannot open: %s", path, strerror(errno)), -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ganc_fail(GANC_EIO, "%s: not a regular file", path), -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
 int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t *len) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ganc_fail(GANC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = ganc_open_regular(path);
+    if (fd < 0) return GANC_EIO;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { close(fd); return ganc_fail(GANC_EIO, "%s: cannot open: %s", path, strerror(errno)); }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return ganc_fail(GANC_EIO, "%s: not a regular file", path);
+        return ganc_fail(GANC_EIO, "%s: cannot stat", path);
     }
     if ((unsigned long long)st.st_size > limit) {
         fclose(f);

@@ -2,13 +2,16 @@
    Read through zlib's gzread, which also passes plain files through unchanged. Only unsigned bytes (0x08). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "ganc.h"
 
 int ganc_idx_read(const char *path, int *ndim, int64_t dims[4], unsigned char **data, size_t max_bytes) {
     *data = NULL;
-    gzFile g = gzopen(path, "rb");
-    if (!g) return ganc_fail(GANC_EIO, "%s: cannot open", path);
+    int fd = ganc_open_regular(path);
+    if (fd < 0) return GANC_EIO;
+    gzFile g = gzdopen(fd, "rb");
+    if (!g) { close(fd); return ganc_fail(GANC_EIO, "%s: cannot open", path); }
     unsigned char h[4];
     int rc = GANC_EFORMAT;
     if (gzread(g, h, 4) != 4) { ganc_fail(rc, "%s: not an IDX file (shorter than 4 bytes)", path); goto out; }

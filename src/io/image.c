@@ -146,7 +146,9 @@ static void png_afile_write(png_structp png, png_bytep p, png_size_t n) { afile_
 static void png_afile_flush(png_structp png) { (void)png; }
 
 int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c) {
-    if (w < 1 || h < 1 || (c != 1 && c != 3 && c != 4)) return ganc_fail(GANC_EINVAL, "%s: bad image size", path);
+    if (w < 1 || h < 1 || w > GANC_IMG_MAX_SIDE || h > GANC_IMG_MAX_SIDE || (c != 1 && c != 3 && c != 4))
+        return ganc_fail(GANC_EINVAL, "%s: image of %dx%dx%d: sides must be 1..%d, channels 1, 3 or 4", path, w, h, c,
+                         GANC_IMG_MAX_SIDE);
     afile_t a;
     int rc = afile_open(&a, path);
     if (rc) return rc;
@@ -175,9 +177,15 @@ static unsigned char to_u8(float v) {
 }
 
 int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols) {
-    if (n < 1 || cols < 1 || (c != 1 && c != 3)) return ganc_fail(GANC_EINVAL, "%s: bad grid request", path);
+    if (n < 1 || cols < 1 || h < 1 || w < 1 || (c != 1 && c != 3))
+        return ganc_fail(GANC_EINVAL, "%s: bad grid request (%d images, %d columns)", path, n, cols);
+    if (cols > n) cols = n;
     const int pad = 2, rows = (n + cols - 1) / cols;
-    const int W = cols * (w + pad) + pad, H = rows * (h + pad) + pad;
+    const long long W = (long long)cols * (w + pad) + pad, H = (long long)rows * (h + pad) + pad;
+    if (W > GANC_IMG_MAX_SIDE || H > GANC_IMG_MAX_SIDE)
+        return ganc_fail(GANC_EINVAL, "%s: a grid of %d images in %d columns would be %lldx%lld pixels, over the "
+                         "limit of %d per side (use fewer images or columns, or .npy)", path, n, cols, W, H,
+                         GANC_IMG_MAX_SIDE);
     unsigned char *img = malloc((size_t)W * H * c);
     if (!img) return ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
     memset(img, 255, (size_t)W * H * c);
@@ -190,7 +198,7 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
                     img[((size_t)(pad + r * (h + pad) + y) * W + pad + q * (w + pad) + xx) * c + ch] = to_u8(v);
                 }
     }
-    int rc = ganc_png_write(path, img, W, H, c);
+    int rc = ganc_png_write(path, img, (int)W, (int)H, c);
     free(img);
     return rc;
 }

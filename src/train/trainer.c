@@ -94,6 +94,12 @@ void ganc_trainer_set_grad_sync(ganc_trainer_t *t, ganc_grad_sync_fn fn, void *c
     t->sync_ctx = ctx;
 }
 
+static int all_finite(const float *x, size_t n) {
+    float acc = 0.0f; /* x * 0 is 0 for finite x, NaN otherwise */
+    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;
+    return acc == 0.0f;
+}
+
 int ganc_trainer_update(ganc_trainer_t *t, int i, float loss) {
     if (i < 0 || i >= t->nnets || !t->nets[i].opt)
         return ganc_fail(GANC_EINVAL, "trainer: network %d does not exist or is frozen", i);
@@ -105,6 +111,9 @@ int ganc_trainer_update(ganc_trainer_t *t, int i, float loss) {
         return ganc_fail(GANC_ENONFINITE, "step %lld: network %s: non-finite %s (%s loss %g); parameters not updated",
                          (long long)t->step + 1, n->name, isfinite(loss) ? "gradient" : "loss", n->name, loss);
     ganc_optim_step(n->opt);
+    if (!all_finite(ganc_net_params(n->net), ganc_net_nparams(n->net)))
+        return ganc_fail(GANC_ENONFINITE, "step %lld: network %s: the optimizer step made parameters non-finite "
+                         "(learning rate too large?); reload the last checkpoint", (long long)t->step + 1, n->name);
     return GANC_OK;
 }
 
@@ -183,6 +192,47 @@ static int get(const ganc_st_t *st, const char *a, const char *b, int dtype, siz
     return GANC_OK;
 }
 
+/* What a state file brings in must be sane before training goes on with it: finite weights and buffers,
+   non-negative counters, finite Adam moments with v >= 0, a plausible optimizer step, a random generator that is not
+   the all-zero state (xoshiro's fixed point), a spare flag of 0 or 1 with a finite value. */
+static int validate_net(const tnet_t *n, const ganc_st_t *st) {
+    ganc_tensor_info_t ti;
+    for (int k = 0; k < ganc_net_ntensors(n->net); k++) {
+        ganc_net_tensor(n->net, k, &ti);
+        if (ti.kind == GANC_COUNTER ? *ti.counter < 0 : !all_finite(ti.data, ti.numel))
+            return ganc_fail(GANC_EFORMAT, "%s: state tensor %s.%s holds %s", ganc_st_path(st), n->name, ti.name,
+                             ti.kind == GANC_COUNTER ? "a negative count" : "NaN or infinite values");
+    }
+    const size_t np = ganc_net_nparams(n->net);
+    const float *m = ganc_optim_m(n->opt), *v = ganc_optim_v(n->opt);
+    int bad_v = v && !all_finite(v, np);
+    for (size_t i = 0; v && !bad_v && i < np; i++) bad_v = v[i] < 0;
+    if (!all_finite(m, np) || bad_v)
+        return ganc_fail(GANC_EFORMAT, "%s: optimizer state %s.%s holds %s", ganc_st_path(st), n->opt_key,
+                         bad_v ? "v" : "m", bad_v ? "negative, NaN or infinite values" : "NaN or infinite values");
+    const int64_t step = *ganc_optim_step_count(n->opt);
+    if (step < 0 || step > (int64_t)1 << 50)
+        return ganc_fail(GANC_EFORMAT, "%s: %s.step = %lld is out of range", ganc_st_path(st), n->opt_key,
+                         (long long)step);
+    return GANC_OK;
+}
+
+static int validate_state(const ganc_trainer_t *t, const ganc_st_t *st) {
+    int rc = GANC_OK;
+    for (int i = 0; !rc && i < t->nnets; i++)
+        if (t->nets[i].opt) rc = validate_net(&t->nets[i], st);
+    for (int i = 0; !rc && i < t->nrngs; i++) {
+        const trng_t *r = &t->rngs[i];
+        if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
+            rc = ganc_fail(GANC_EFORMAT, "%s: %s.state is all zero (not a state of the generator)", ganc_st_path(st),
+                           r->name);
+        else if ((r->has_spare != 0 && r->has_spare != 1) || !isfinite(r->spare))
+            rc = ganc_fail(GANC_EFORMAT, "%s: %s.has_spare/spare are not 0/1 and a finite number", ganc_st_path(st),
+                           r->name);
+    }
+    return rc;
+}
+
 int ganc_trainer_state_load(ganc_trainer_t *t, const ganc_st_t *st) {
     int rc = GANC_OK;
     char prefix[40];
@@ -206,9 +256,9 @@ int ganc_trainer_state_load(ganc_trainer_t *t, const ganc_st_t *st) {
         if (!rc) rc = get(st, r->name, ".has_spare", GANC_I64, 1, &r->has_spare);
         if (!rc) rc = get(st, r->name, ".spare", GANC_F32, 1, &r->spare);
     }
-    if (rc) return rc;
-    if (sc[0] < 0 || sc[1] < 0 || sc[2] < 0)
-        return ganc_fail(GANC_EFORMAT, "%s: negative step or data position", ganc_st_path(st));
+    if (rc || (rc = validate_state(t, st))) return rc;
+    if (sc[0] < 0 || sc[1] < 0 || sc[2] < 0 || sc[0] > (int64_t)1 << 50)
+        return ganc_fail(GANC_EFORMAT, "%s: step or data position out of range", ganc_st_path(st));
     t->step = sc[0]; t->epoch = sc[1]; t->pos = sc[2];
     for (int i = 0; i < t->nrngs; i++) {
         trng_t *r = &t->rngs[i];

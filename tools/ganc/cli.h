@@ -32,6 +32,8 @@ int flag_seen(const flag_t *flags, int nflags, const char *name);
    argument fuzzer drives every subcommand this way) */
 int dry_run(void);
 
+/* the whole program: argv[1] is the subcommand; returns the exit code (0, 1, 2 or 130) */
+int ganc_cli_main(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -40,6 +40,7 @@ int cmd_train_classifier(int argc, char **argv) {
     int prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 0, &npos);
     if (prc) return prc == 1 ? 0 : 2;
     if (epochs < 1 || batch < 2 || batch > 4096) { fprintf(stderr, "ganc train classifier: bad --epochs/--batch\n"); return 2; }
+    if (dry_run()) return 0;
     ganc_set_threads(threads);
     ganc_dataset_t tr, te;
     if (ganc_dataset_load(&tr, data, 32, 1, 0)) { fprintf(stderr, "ganc train classifier: %s\n", ganc_errmsg()); return 1; }
@@ -56,7 +57,10 @@ int cmd_train_classifier(int argc, char **argv) {
     }
     int in, feat, logits, rc = 0;
     ganc_net_t *net = ganc_classifier_net(batch, &in, &feat, &logits);
-    ganc_optim_t *opt = net ? ganc_optim_new(net, ganc_adam_cfg(lr, 0.9f, 0.999f)) : NULL;
+    const ganc_optim_cfg_t adam = ganc_adam_cfg(lr, 0.9f, 0.999f);
+    ganc_trainer_t *tr_ = ganc_trainer_new(); /* owns net: its update refuses non-finite losses and weights */
+    ganc_optim_t *opt = tr_ && net && ganc_trainer_add_net(tr_, "C", net, &adam) == 0 ? ganc_trainer_optim(tr_, 0) : NULL;
+    if (tr_ && !opt) net = NULL; /* freed by the failed registration */
     float *xb = malloc(sizeof(float) * (size_t)batch * 1024);
     int *yb = malloc(sizeof(int) * batch);
     ganc_loader_t ld = {0};
@@ -89,9 +93,10 @@ int cmd_train_classifier(int argc, char **argv) {
             memcpy(ganc_net_data(net, in), xb, sizeof(float) * batch * 1024);
             ganc_net_zero_grad(net);
             if (ganc_net_forward(net, batch, GANC_TRAIN | GANC_UPDATE_STATS)) { rc = 1; break; }
-            loss += ganc_softmax_xent(ganc_net_data(net, logits), yb, batch, 10, ganc_net_grad(net, logits), 1.0f);
-            if (ganc_net_backward(net, GANC_NO_INPUT_GRADS)) { rc = 1; break; }
-            ganc_optim_step(opt);
+            float l = ganc_softmax_xent(ganc_net_data(net, logits), yb, batch, 10, ganc_net_grad(net, logits), 1.0f);
+            loss += l;
+            if (ganc_net_backward(net, GANC_NO_INPUT_GRADS) || ganc_trainer_update(tr_, 0, l)) { rc = 1; break; }
+            ganc_trainer_count_step(tr_);
         }
         acc = test_accuracy(net, in, feat, logits, &te);
         printf("epoch %d/%d  loss %.4f  test accuracy %.2f%%  (%.0f s)\n", e + 1, epochs, loss / steps, 100 * acc,
@@ -111,8 +116,8 @@ int cmd_train_classifier(int argc, char **argv) {
 done:
     ganc_loader_free(&ld);
     free(xb); free(yb);
-    ganc_optim_free(opt);
-    ganc_net_free(net);
+    if (tr_) ganc_trainer_free(tr_);
+    else ganc_net_free(net);
     ganc_dataset_free(&tr);
     ganc_dataset_free(&te);
     return rc;

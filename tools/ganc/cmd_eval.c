@@ -66,6 +66,11 @@ static int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t
         }
         int n = sh[0] < nmax ? (int)sh[0] : nmax, c = (int)sh[1], h = (int)sh[2], w = (int)sh[3];
         size_t per = (size_t)c * h * w;
+        for (size_t i = 0; i < per * n; i++)
+            if (!isfinite(a[i])) {
+                free(a);
+                return ganc_fail(GANC_EFORMAT, "%s: image %zu has NaN or infinite pixels", spec, i / per);
+            }
         if (raw) { s->c = c; s->h = h; s->w = w; }
         s->x = malloc(sizeof(float) * (size_t)n * (raw ? per : 1024));
         float *tmp = malloc(sizeof(float) * per);
@@ -549,6 +554,7 @@ int cmd_eval(int argc, char **argv) {
         return 2;
     }
     if ((prc = parse_metrics(pos[0], &o)) || (prc = check_eval_opts(&o))) return prc;
+    if (dry_run()) return 0;
     ganc_set_threads(o.threads);
     int rc = 0, feat = 0;
     for (int i = M_FID; i <= M_PARZEN; i++) feat |= o.want[i];

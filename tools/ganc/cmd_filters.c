@@ -44,6 +44,7 @@ int cmd_show_filters(int argc, char **argv) {
         fprintf(stderr, "ganc show-filters: --layer >= 0, --n 1..1000000, --channels 1..1024, --top 1..64\n");
         return 2;
     }
+    if (dry_run()) return 0;
     ganc_set_threads(threads);
     char dpath[4096];
     ganc_gan_cfg_t cfg;

@@ -10,6 +10,7 @@ int cmd_info(int argc, char **argv) {
     int prc = parse_flags(&cmd, NULL, 0, argc, argv, pos, 1, &npos);
     if (prc) return prc == 1 ? 0 : 2;
     if (npos != 1) { fprintf(stderr, "ganc info: need one safetensors file\n"); return 2; }
+    if (dry_run()) return 0;
     ganc_st_t *st;
     if (ganc_st_open(&st, pos[0])) { fprintf(stderr, "ganc info: %s\n", ganc_errmsg()); return 1; }
     printf("%s: %d tensors\n", pos[0], ganc_st_count(st));

@@ -34,6 +34,7 @@ int cmd_interp(int argc, char **argv) {
     if (steps < 2 || steps > 100 || rows < 1 || rows > 100) { fprintf(stderr, "ganc interp: --steps 2..100, --rows 1..100\n"); return 2; }
     int slerp = !strcmp(mode, "slerp");
     if (!slerp && strcmp(mode, "lerp")) { fprintf(stderr, "ganc interp: --mode is slerp or lerp\n"); return 2; }
+    if (dry_run()) return 0;
     ganc_set_threads(threads);
     char gpath[4096];
     ganc_gan_cfg_t cfg;
@@ -120,6 +121,7 @@ int cmd_arith(int argc, char **argv) {
             fprintf(stderr, "ganc arith: --%c '%s': 1..7 IDs in 0..%d\n", 'a' + k, lists[k], sheet_n - 1);
             return 2;
         }
+    if (dry_run()) return 0;
     ganc_set_threads(threads);
     char gpath[4096];
     ganc_gan_cfg_t cfg;

@@ -115,6 +115,7 @@ int cmd_probe(int argc, char **argv) {
         if (v < 0 || (v == 0 && strcmp(t, "all"))) { fprintf(stderr, "ganc probe: bad --labels-per-class '%s'\n", t); return 2; }
         nlist[nn++] = v;
     }
+    if (dry_run()) return 0;
     ganc_set_threads(threads);
     char dpath[4096];
     ganc_gan_cfg_t cfg;

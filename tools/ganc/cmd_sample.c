@@ -5,6 +5,110 @@
 #include <string.h>
 #include "cli.h"
 
+typedef struct {
+    const char *out, *zpath, *dtype, *bn;
+    int n, batch, cols, threads, cls, by_class, sheet, is_npy, is_png, f32, bn_batch, n_seen, gcols;
+    uint64_t seed;
+} sample_opts_t;
+
+/* the options alone, before any file is opened: 0 or 2 after a message */
+static int check_sample_opts(sample_opts_t *o) {
+    o->is_npy = ends_with(o->out, ".npy");
+    o->is_png = ends_with(o->out, ".png");
+    o->f32 = !strcmp(o->dtype, "float32");
+    o->bn_batch = !strcmp(o->bn, "batch");
+    const char *why = !o->is_npy && !o->is_png ? "--out must end in .npy or .png"
+                      : !o->f32 && strcmp(o->dtype, "uint8") ? "--dtype is uint8 or float32"
+                      : !o->bn_batch && strcmp(o->bn, "eval") ? "--bn is eval or batch"
+                      : o->by_class && (o->cls >= 0 || o->zpath || !o->is_png)
+                          ? "--grid-by-class writes a .png and takes neither --class nor --z"
+                      : o->sheet && (!o->is_png || o->zpath || o->by_class)
+                          ? "--sheet writes a .png and takes neither --z nor --grid-by-class"
+                      : o->by_class && o->n_seen && o->n > 1000 ? "--grid-by-class: at most 1000 columns (--n)"
+                                                                 : NULL;
+    if (why) fprintf(stderr, "ganc sample: %s\n", why);
+    return why ? 2 : 0;
+}
+
+/* the model's side: conditioning options that fit it; 0 or 2 after a message */
+static int check_model_opts(sample_opts_t *o, const ganc_gan_cfg_t *cfg, const char *gpath) {
+    if ((o->cls >= 0 || o->by_class) && !cfg->n_classes) {
+        fprintf(stderr, "ganc sample: %s is not a conditional model: --class/--grid-by-class do not apply\n", gpath);
+        return 2;
+    }
+    if (o->cls >= cfg->n_classes) {
+        fprintf(stderr, "ganc sample: --class must be 0..%d for %s\n", cfg->n_classes - 1, gpath);
+        return 2;
+    }
+    if (o->by_class) {
+        o->gcols = o->n_seen ? o->n : 10;
+        o->n = o->gcols * cfg->n_classes;
+    }
+    return 0;
+}
+
+/* --z FILE: (N,nz) or (N,nz,1,1) float noise, every value finite */
+static float *read_z(sample_opts_t *o, const ganc_gan_cfg_t *cfg) {
+    int nd;
+    int64_t sh[8];
+    float *z;
+    if (ganc_npy_read_f32(o->zpath, &nd, sh, &z)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return NULL; }
+    const char *why = NULL;
+    if (!((nd == 2 || (nd == 4 && sh[2] == 1 && sh[3] == 1)) && sh[1] == cfg->nz && sh[0] >= 1 && sh[0] <= 10000000))
+        why = "shape";
+    for (size_t i = 0; !why && i < (size_t)sh[0] * cfg->nz; i++)
+        if (!isfinite(z[i])) why = "values";
+    if (why && !strcmp(why, "shape"))
+        fprintf(stderr, "ganc sample: %s: noise must have shape (N,%d) or (N,%d,1,1)\n", o->zpath, cfg->nz, cfg->nz);
+    else if (why) fprintf(stderr, "ganc sample: %s: the noise has NaN or infinite values\n", o->zpath);
+    else if (o->n_seen && o->n != sh[0]) {
+        fprintf(stderr, "ganc sample: --n %d disagrees with the %lld noise vectors in %s\n", o->n, (long long)sh[0],
+                o->zpath);
+        why = "n";
+    }
+    if (why) { free(z); return NULL; }
+    o->n = (int)sh[0];
+    return z;
+}
+
+/* noise and labels as the options ask: labels (NULL when unconditional), z (NULL: drawn by ganc_gan_sample) */
+static int make_inputs(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, ganc_rng_t *rng, float **z, int **labels) {
+    const int n = o->n;
+    if (cfg->n_classes) {
+        if (!(*labels = malloc(sizeof(int) * n))) return -1;
+        for (int i = 0; i < n; i++) (*labels)[i] = o->by_class ? i / o->gcols : o->cls >= 0 ? o->cls : i % cfg->n_classes;
+    }
+    if (o->by_class || o->sheet) {
+        if (!(*z = malloc(sizeof(float) * n * cfg->nz))) return -1;
+        /* by class: the same noise vector down each column; sheet: image i has the i-th nz-block of one stream */
+        ganc_rng_fill_normal(rng, *z, (size_t)(o->by_class ? o->gcols : n) * cfg->nz, 0.0f, 1.0f);
+        for (int i = o->by_class ? o->gcols : n; i < n; i++)
+            memcpy(*z + (size_t)i * cfg->nz, *z + (size_t)(i % o->gcols) * cfg->nz, sizeof(float) * cfg->nz);
+    }
+    return 0;
+}
+
+static int write_samples(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, float *x) {
+    const size_t img = (size_t)cfg->nc * cfg->size * cfg->size;
+    const int n = o->n;
+    if (o->is_png) {
+        int c = o->by_class ? o->gcols : o->cols ? o->cols : (int)ceil(sqrt((double)n));
+        for (int i = 0; o->sheet && i < n; i++) draw_id(x + img * i, cfg->nc, cfg->size, cfg->size, i);
+        return ganc_grid_png(o->out, x, n, cfg->nc, cfg->size, cfg->size, c);
+    }
+    int64_t shape[4] = {n, cfg->nc, cfg->size, cfg->size};
+    if (o->f32) return ganc_npy_write(o->out, GANC_F32, 4, shape, x);
+    unsigned char *u = malloc(img * n);
+    if (!u) return ganc_fail(GANC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < img * n; i++) {
+        float s = (x[i] + 1.0f) * 127.5f + 0.5f;
+        u[i] = s <= 0.0f ? 0 : s >= 255.0f ? 255 : (unsigned char)s;
+    }
+    int rc = ganc_npy_write(o->out, GANC_U8, 4, shape, u);
+    free(u);
+    return rc;
+}
+
 int cmd_sample(int argc, char **argv) {
     static const command_t cmd = {
         "sample", "sample RUN|G.safetensors --out FILE.npy|FILE.png [options]",
@@ -13,138 +117,58 @@ int cmd_sample(int argc, char **argv) {
         "tensor shapes). .npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png\n"
         "writes a grid. A conditional model draws class --class K, or, without it, image i is of class i mod classes.",
         NULL};
-    const char *out = NULL, *zpath = NULL, *dtype = "uint8", *bn = "eval";
-    int n = 64, batch = 100, cols = 0, threads = 0, cls = -1, by_class = 0, sheet = 0;
-    uint64_t seed = 1;
+    sample_opts_t o = {.dtype = "uint8", .bn = "eval", .n = 64, .batch = 100, .cls = -1, .seed = 1};
     flag_t flags[] = {
-        {"out", F_STR, &out, "FILE", "output: .npy array or .png grid", 0, NULL, 0, 0, 0},
-        {"n", F_INT, &n, NULL, "number of images", 0, NULL, 0, 1, 10000000},
-        {"seed", F_U64, &seed, NULL, "noise seed", 0, NULL, 0, 0, 0},
-        {"z", F_STR, &zpath, "FILE", "float32 .npy noise of shape (N,nz) or (N,nz,1,1) instead of drawing it", 0, NULL, 0, 0, 0},
-        {"dtype", F_STR, &dtype, "T", ".npy element type: uint8 (0..255) or float32 (raw, [-1,1])", 0, NULL, 0, 0, 0},
-        {"bn", F_STR, &bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)", 0, NULL, 0, 0, 0},
-        {"batch", F_INT, &batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0, NULL, 0, 1, 65536},
-        {"cols", F_INT, &cols, NULL, "grid columns (default: square)", 0, NULL, 0, 0, 4096},
-        {"class", F_INT, &cls, "K", "conditional model: generate class K only", 0, NULL, 0, 0, 999},
-        {"sheet", F_BOOL, &sheet, NULL, "a .png grid with each image's ID stamped on it, for ganc arith (same --seed)", 0, NULL, 0, 0, 0},
-        {"grid-by-class", F_BOOL, &by_class, NULL, "conditional model: one row per class, one noise vector per column "
-                                                   "(--n columns, default 10)", 0, NULL, 0, 0, 0},
-        {"threads", F_INT, &threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
+        {"out", F_STR, &o.out, "FILE", "output: .npy array or .png grid", 0, NULL, 0, 0, 0},
+        {"n", F_INT, &o.n, NULL, "number of images", 0, NULL, 0, 1, 10000000},
+        {"seed", F_U64, &o.seed, NULL, "noise seed", 0, NULL, 0, 0, 0},
+        {"z", F_STR, &o.zpath, "FILE", "float32 .npy noise of shape (N,nz) or (N,nz,1,1) instead of drawing it", 0,
+         NULL, 0, 0, 0},
+        {"dtype", F_STR, &o.dtype, "T", ".npy element type: uint8 (0..255) or float32 (raw, [-1,1])", 0, NULL, 0, 0, 0},
+        {"bn", F_STR, &o.bn, "MODE", "BatchNorm: eval (running statistics, like G.eval()) or batch (batch statistics)",
+         0, NULL, 0, 0, 0},
+        {"batch", F_INT, &o.batch, NULL, "images per forward pass (with --bn batch this is the statistics batch)", 0,
+         NULL, 0, 1, 65536},
+        {"cols", F_INT, &o.cols, NULL, "grid columns (default: square)", 0, NULL, 0, 0, 4096},
+        {"class", F_INT, &o.cls, "K", "conditional model: generate class K only", 0, NULL, 0, 0, 999},
+        {"sheet", F_BOOL, &o.sheet, NULL, "a .png grid with each image's ID stamped on it, for ganc arith (same --seed)",
+         0, NULL, 0, 0, 0},
+        {"grid-by-class", F_BOOL, &o.by_class, NULL, "conditional model: one row per class, one noise vector per column "
+                                                     "(--n columns, default 10)", 0, NULL, 0, 0, 0},
+        {"threads", F_INT, &o.threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];
-    int npos;
-    int prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
+    int npos, prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 1, &npos);
     if (prc) return prc == 1 ? 0 : 2;
-    if (npos != 1 || !out) {
+    if (npos != 1 || !o.out) {
         fprintf(stderr, "ganc sample: need a run folder or G.safetensors and --out (see ganc sample --help)\n");
         return 2;
     }
-    int is_npy = ends_with(out, ".npy"), is_png = ends_with(out, ".png");
-    int f32 = !strcmp(dtype, "float32"), bn_batch = !strcmp(bn, "batch");
-    if (!is_npy && !is_png) { fprintf(stderr, "ganc sample: --out must end in .npy or .png\n"); return 2; }
-    if (!f32 && strcmp(dtype, "uint8")) { fprintf(stderr, "ganc sample: --dtype is uint8 or float32\n"); return 2; }
-    if (!bn_batch && strcmp(bn, "eval")) { fprintf(stderr, "ganc sample: --bn is eval or batch\n"); return 2; }
-    if (n < 1 || n > 10000000 || batch < 1 || batch > 65536 || cols < 0) {
-        fprintf(stderr, "ganc sample: --n must be 1..10000000, --batch 1..65536\n");
-        return 2;
-    }
-    ganc_set_threads(threads);
+    o.n_seen = flag_seen(flags, nflags, "n");
+    if ((prc = check_sample_opts(&o)) || dry_run()) return prc;
+    ganc_set_threads(o.threads);
     char gpath[4096];
     ganc_gan_cfg_t cfg;
-    int rc = 1, *labels = NULL;
     ganc_gan_io_t io;
+    int rc = 1, *labels = NULL;
     float *z = NULL, *x = NULL;
-    ganc_net_t *g = open_generator(pos[0], batch, &cfg, &io, gpath, sizeof gpath);
-    if (!g) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
-    if ((cls >= 0 || by_class) && !cfg.n_classes) {
-        fprintf(stderr, "ganc sample: %s is not a conditional model: --class/--grid-by-class do not apply\n", gpath);
-        rc = 2;
-        goto done;
-    }
-    if (cls >= cfg.n_classes || (flag_seen(flags, nflags, "class") && cls < 0)) {
-        fprintf(stderr, "ganc sample: --class must be 0..%d for %s\n", cfg.n_classes - 1, gpath);
-        rc = 2;
-        goto done;
-    }
-    if (by_class && (cls >= 0 || zpath || !is_png)) {
-        fprintf(stderr, "ganc sample: --grid-by-class writes a .png and takes neither --class nor --z\n");
-        rc = 2;
-        goto done;
-    }
-    if (sheet && (!is_png || zpath || by_class)) {
-        fprintf(stderr, "ganc sample: --sheet writes a .png and takes neither --z nor --grid-by-class\n");
-        rc = 2;
-        goto done;
-    }
-    int gcols = 0;
-    if (by_class) {
-        gcols = flag_seen(flags, nflags, "n") ? n : 10;
-        if (gcols > 1000) { fprintf(stderr, "ganc sample: at most 1000 columns\n"); rc = 2; goto done; }
-        n = gcols * cfg.n_classes;
-    }
-    if (zpath) {
-        int nd;
-        int64_t sh[8];
-        if (ganc_npy_read_f32(zpath, &nd, sh, &z)) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
-        int okshape = (nd == 2 || (nd == 4 && sh[2] == 1 && sh[3] == 1)) && sh[1] == cfg.nz && sh[0] >= 1 &&
-                      sh[0] <= 10000000;
-        if (!okshape) {
-            fprintf(stderr, "ganc sample: %s: noise must have shape (N,%d) or (N,%d,1,1)\n", zpath, cfg.nz, cfg.nz);
-            goto done;
-        }
-        if (flag_seen(flags, nflags, "n") && n != sh[0]) {
-            fprintf(stderr, "ganc sample: --n %d disagrees with the %lld noise vectors in %s\n", n, (long long)sh[0], zpath);
-            goto done;
-        }
-        n = (int)sh[0];
-    }
-    const size_t img = (size_t)cfg.nc * cfg.size * cfg.size;
-    x = malloc(sizeof(float) * img * n);
-    if (!x) { fprintf(stderr, "ganc sample: out of memory for %d images\n", n); goto done; }
     ganc_rng_t rng;
-    ganc_rng_seed(&rng, seed);
-    if (cfg.n_classes) {
-        labels = malloc(sizeof(int) * n);
-        if (!labels) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
-        for (int i = 0; i < n; i++) labels[i] = by_class ? i / gcols : cls >= 0 ? cls : i % cfg.n_classes;
+    ganc_rng_seed(&rng, o.seed);
+    ganc_net_t *g = open_generator(pos[0], o.batch, &cfg, &io, gpath, sizeof gpath);
+    if (!g) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
+    if ((rc = check_model_opts(&o, &cfg, gpath))) goto done;
+    rc = 1;
+    if (o.zpath && !(z = read_z(&o, &cfg))) goto done;
+    if (!(x = malloc(sizeof(float) * cfg.nc * cfg.size * cfg.size * o.n)) || make_inputs(&o, &cfg, &rng, &z, &labels)) {
+        fprintf(stderr, "ganc sample: out of memory for %d images\n", o.n);
+        goto done;
     }
-    if (by_class) { /* the same noise vector down each column */
-        z = malloc(sizeof(float) * n * cfg.nz);
-        if (!z) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
-        ganc_rng_fill_normal(&rng, z, (size_t)gcols * cfg.nz, 0.0f, 1.0f);
-        for (int i = gcols; i < n; i++) memcpy(z + (size_t)i * cfg.nz, z + (size_t)(i % gcols) * cfg.nz, sizeof(float) * cfg.nz);
-    }
-    if (sheet) { /* all the noise first, in one stream: image i has the i-th nz-block (ganc arith relies on it) */
-        z = malloc(sizeof(float) * n * cfg.nz);
-        if (!z) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
-        ganc_rng_fill_normal(&rng, z, (size_t)n * cfg.nz, 0.0f, 1.0f);
-    }
-    if (ganc_gan_sample(g, &io, &cfg, n, z, labels, &rng, bn_batch, x)) {
+    if (ganc_gan_sample(g, &io, &cfg, o.n, z, labels, &rng, o.bn_batch, x) || write_samples(&o, &cfg, x)) {
         fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
         goto done;
     }
-    int wrc;
-    if (is_png) {
-        int c = by_class ? gcols : cols ? cols : (int)ceil(sqrt((double)n));
-        for (int i = 0; sheet && i < n; i++) draw_id(x + img * i, cfg.nc, cfg.size, cfg.size, i);
-        wrc = ganc_grid_png(out, x, n, cfg.nc, cfg.size, cfg.size, c);
-    } else {
-        int64_t shape[4] = {n, cfg.nc, cfg.size, cfg.size};
-        if (f32) wrc = ganc_npy_write(out, GANC_F32, 4, shape, x);
-        else {
-            unsigned char *u = malloc(img * n);
-            if (!u) { fprintf(stderr, "ganc sample: out of memory\n"); goto done; }
-            for (size_t i = 0; i < img * n; i++) {
-                float s = (x[i] + 1.0f) * 127.5f + 0.5f;
-                u[i] = s <= 0.0f ? 0 : s >= 255.0f ? 255 : (unsigned char)s;
-            }
-            wrc = ganc_npy_write(out, GANC_U8, 4, shape, u);
-            free(u);
-        }
-    }
-    if (wrc) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); goto done; }
-    printf("wrote %d images (%dx%dx%d, BatchNorm %s) to %s\n", n, cfg.nc, cfg.size, cfg.size, bn, out);
+    printf("wrote %d images (%dx%dx%d, BatchNorm %s) to %s\n", o.n, cfg.nc, cfg.size, cfg.size, o.bn, o.out);
     rc = 0;
 done:
     free(z); free(x); free(labels);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 #include "train.h"
 
 static const train_family_t *const families[] = {&family_gan};
@@ -10,12 +12,14 @@ static const train_family_t *const families[] = {&family_gan};
 #define MAX_FLAGS 64
 
 static const train_family_t *family_of(const char *model) {
-    for (int i = 0; model && i < NFAM; i++) {
+    for (int i = 0; model && *model && i < NFAM; i++) { /* a whole word of the family's space-separated list */
         const char *p = families[i]->models;
-        size_t l = strlen(model);
-        while ((p = strstr(p, model)))
-            if ((p == families[i]->models || p[-1] == ' ') && (p[l] == 0 || p[l] == ' ')) return families[i];
-            else p += l;
+        const size_t l = strlen(model);
+        while (*p) {
+            const size_t w = strcspn(p, " ");
+            if (w == l && !strncmp(p, model, l)) return families[i];
+            p += w + (p[w] == ' ');
+        }
     }
     return NULL;
 }
@@ -26,6 +30,8 @@ static int run_flags(run_opts_t *o, flag_t *f) {
         {"data", F_STR, &o->data, "SRC", "training data", 0, "data", 1, 0, 0},
         {"out", F_STR, &o->out, "DIR", "output folder (default runs/MODEL)", 0, NULL, 1, 0, 0},
         {"resume", F_STR, &o->resume, "DIR", "continue the run saved in DIR (its settings are reused)", 0, NULL, 0, 0, 0},
+        {"force", F_BOOL, &o->force, NULL, "replace the run already in --out (without it, an existing run is never "
+         "overwritten)", 0, NULL, 1, 0, 0},
         {"iters", F_INT, &o->iters, NULL,
          "stop at this total iteration count (default: 1500 for dcgan, 10000 for gan/cgan, unless --epochs/--time)", 0,
          NULL, 0, 0, 2000000000},
@@ -114,16 +120,36 @@ static int load_data(const train_family_t *fam, const void *fo, const run_opts_t
 }
 
 /* everything after the flags are parsed: resume, configure, data, model, loop */
+/* the run folder: created, locked for this process, and never an existing run unless resuming or --force */
+static int claim_run_folder(const run_opts_t *o, int *lock) {
+    if (mkdir_p(o->out)) {
+        fprintf(stderr, "ganc train: cannot create %s: %s\n", o->out, strerror(errno));
+        return 1;
+    }
+    if ((*lock = rundir_lock(o->out)) < 0) {
+        fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
+        return 1;
+    }
+    if (!o->resume && !o->force && rundir_has_run(o->out)) {
+        fprintf(stderr, "ganc train: %s already holds a run: continue it with --resume %s, or pass --force to "
+                        "replace it\n", o->out, o->out);
+        return 2;
+    }
+    return 0; /* --force: the old run is removed only once the new one has its data and model */
+}
+
 static int train_main(void *const *fos, run_opts_t *o, flag_t *flags, int nflags) {
     ganc_st_t *state = NULL;
     ganc_dataset_t ds = {0};
     void *m = NULL;
-    int rc = 0, k = 0;
+    int rc = 0, k = 0, lock = -1;
     if (o->resume && (rc = open_resume(o, flags, nflags, &state))) goto done;
     const train_family_t *fam = family_of(o->model);
     while (families[k] != fam) k++;
     void *fo = fos[k];
     if ((rc = fam->configure(fo, o, state)) || (rc = check_run_opts(o))) goto done;
+    if (dry_run()) goto done;
+    if ((rc = claim_run_folder(o, &lock))) goto done;
     if ((rc = load_data(fam, fo, o, &ds))) goto done;
     if (!(m = fam->create(fo, o, &ds, &rc))) goto done;
     if (state && ganc_trainer_state_load(fam->trainer(m), state)) {
@@ -131,11 +157,13 @@ static int train_main(void *const *fos, run_opts_t *o, flag_t *flags, int nflags
         rc = 1;
         goto done;
     }
+    if (!o->resume && o->force) rundir_clear(o->out);
     rc = train_run(fam, m, o, &ds, flags, nflags);
 done:
     if (m) fam->destroy(m);
     ganc_dataset_free(&ds);
     ganc_st_free(state);
+    if (lock >= 0) close(lock);
     return rc;
 }
 

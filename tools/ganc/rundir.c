@@ -1,5 +1,7 @@
 /* The run folder: creating it, paths in it, leftovers of killed runs, and log.csv after a resume. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,4 +64,49 @@ int trim_log(const char *path, int64_t step) {
     int rc = out ? ganc_write_file_atomic(path, out, n) : -1;
     free(out);
     return rc;
+}
+
+/* One process trains in a run folder at a time: an exclusive flock on DIR/.lock, which holds the owner's PID. The
+   kernel drops the lock when the process ends, however it ends, so a killed run never leaves the folder locked. */
+int rundir_lock(const char *dir) {
+    char p[4096], pid[32] = "";
+    if (join_path(p, sizeof p, dir, ".lock")) return -1;
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return ganc_fail(GANC_EIO, "cannot create %s: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(fd, pid, sizeof pid - 1);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        return ganc_fail(GANC_EIO, "%s is in use by another training process (pid %s, holding %s); wait for it to "
+                         "finish or stop it", dir, *pid ? pid : "?", p);
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) { /* only informative: the lock is what counts */ }
+    return fd;
+}
+
+/* a run folder already holds a run when it has any of the files a run writes */
+static const char *const run_files[] = {"state.safetensors", "G.safetensors", "D.safetensors", "log.csv", "loss.svg",
+                                        "samples.png"};
+
+int rundir_has_run(const char *dir) {
+    char p[4096];
+    struct stat st;
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++)
+        if (!join_path(p, sizeof p, dir, run_files[i]) && stat(p, &st) == 0) return 1;
+    return 0;
+}
+
+/* --force: remove the previous run's files (and its sample grids) so nothing of it is mixed into the new one */
+void rundir_clear(const char *dir) {
+    char p[4096], s[4096];
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++)
+        if (!join_path(p, sizeof p, dir, run_files[i])) unlink(p);
+    if (join_path(s, sizeof s, dir, "samples")) return;
+    DIR *d = opendir(s);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "step_", 5) && strstr(e->d_name, ".png") && !join_path(p, sizeof p, s, e->d_name)) unlink(p);
+    if (d) closedir(d);
 }

@@ -61,6 +61,10 @@ int mkdir_p(const char *path);
 /* dir/name into buf; an error when it does not fit */
 int join_path(char *buf, size_t cap, const char *dir, const char *name);
 void remove_stale_tmp(const char *dir);
+/* lock the run folder for this process (an fd to keep open), or -1 with the reason (naming the other process) */
+int rundir_lock(const char *dir);
+int rundir_has_run(const char *dir);
+void rundir_clear(const char *dir);
 int trim_log(const char *path, int64_t step);
 
 /* flags <-> metadata (args.c): write every flag that has a metadata key; read them back when resuming (fixed flags
