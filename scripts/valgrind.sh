@@ -60,4 +60,19 @@ check 0 probe "$w/run" --train "idx:$w/d.idx,$w/l.idx" --test "idx:$w/d.idx,$w/l
 check 2 sample "$w/run" --class 1 --out "$w/x.npy"
 check 2 train dcgan --bogus
 check 2 sample "$w/run" --out "$w/x.txt"
+# hostile inputs, one or more per class of issue 20 (memory, numbers, runs, resume, nonsense, unbounded, messages)
+mkdir -p "$w/pa" "$w/pb" && cp tests/fixtures/img_rgb.jpg "$w/pa/a.jpg" && cp tests/fixtures/img_rgb.jpg "$w/pb/a.jpg"
+check 2 eval psnr,ssim --real "$w/pa" --fake "$w/pb" --border -1
+check 1 eval ssim --real "$w/pa" --fake "$w/pb" --border 1
+check 1 eval psnr --real "$w/pa" --fake "$w/pb" --border 0 --json
+check 2 "${T[@]}" --iters 2 --out "$w/run"
+check 1 "${T[@]}" --iters 2 --out "$w/run" --force --data nodata
+mkfifo "$w/fifo"
+check 1 info "$w/fifo"
+check 2 train dcgan --time nan
+check 2 eval kid --fake "$w/run" --kid-subsets 100000000
+check 2 sample "$w/run" --cols -1 --out "$w/x.png"
+check 1 sample "$w/run" --n 1000 --cols 1000 --out "$w/wide.png"
+check 2 train --resume ''
+GANC_FAULT_NAN_AT=2 check 0 "${T[@]}" --iters 3 --ckpt-every 1 --on-nan restore --out "$w/nan"
 exit $fail
