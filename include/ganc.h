@@ -73,7 +73,9 @@ int ganc_fail(int code, const char *fmt, ...)
 #endif
     ;
 
-/* Thread count for OpenMP regions and BLAS. n <= 0 leaves the default. Results are bit-identical for a fixed n. */
+/* Thread count for OpenMP regions and BLAS. n <= 0 leaves the default; n is capped at GANC_MAX_THREADS. Results are
+   bit-identical for a fixed n. */
+#define GANC_MAX_THREADS 1024
 void ganc_set_threads(int n);
 int ganc_get_threads(void);
 

@@ -74,5 +74,8 @@ check 2 eval kid --fake "$w/run" --kid-subsets 100000000
 check 2 sample "$w/run" --cols -1 --out "$w/x.png"
 check 1 sample "$w/run" --n 1000 --cols 1000 --out "$w/wide.png"
 check 2 train --resume ''
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c $((4 * 784)) /dev/urandom; } > "$w/tiny.idx"
+check 0 train dcgan --data "idx:$w/tiny.idx" --ngf 4 --ndf 4 --nz 8 --batch 8 --threads 2 --sample-every 0 --iters 2 --out "$w/tiny"
+check 0 train --resume "$w/tiny" --iters 3
 GANC_FAULT_NAN_AT=2 check 0 "${T[@]}" --iters 3 --ckpt-every 1 --on-nan restore --out "$w/nan"
 exit $fail

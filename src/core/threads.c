@@ -13,6 +13,7 @@ static int g_threads = 0;
 
 void ganc_set_threads(int n) {
     if (n <= 0) return;
+    if (n > GANC_MAX_THREADS) n = GANC_MAX_THREADS; /* an absurd count would make the OpenMP runtime reserve stacks */
     g_threads = n;
 #ifdef _OPENMP
     omp_set_num_threads(n);
