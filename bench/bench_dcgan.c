@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         printf("%.1f %.0f %.3f\n", t * 1000, ru.ru_maxrss / 1024.0, f * iters * 1e-9);
         return 0;
     }
-    ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS};
+    ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     size_t n = (size_t)64 * nc * size * size;

@@ -194,6 +194,12 @@ float *ganc_net_grad(ganc_net_t *net, int node);
    loss gradient at F's output; backward F with GANC_NO_PARAM_GRADS; ganc_net_add_grad(G, out, grad of F's
    input, 1); backward G. */
 int ganc_net_mark_output(ganc_net_t *net, int node);
+/* Data-parallel training. Sync BatchNorm: training-mode BatchNorm sums its per-channel statistics through reduce
+   (e.g. ganc_dist_sum) so every rank normalises with the global batch's; NULL turns it off. Shard: the network sees
+   shard `shard` of `shards` equal parts of every global batch; Dropout then draws the masks of the whole global
+   batch from its stream and uses its part (so N ranks x B/N draw what 1 rank x B draws). */
+void ganc_net_set_bn_reduce(ganc_net_t *net, int (*reduce)(void *ctx, double *x, size_t n), void *ctx);
+int ganc_net_set_shard(ganc_net_t *net, int shard, int shards);
 int ganc_net_add_grad(ganc_net_t *net, int node, const float *g, float scale);
 int ganc_net_set_input(ganc_net_t *net, int input_node, const float *x, int n);
 int ganc_net_feed(ganc_net_t *dst, int dst_input, ganc_net_t *src, int src_node);
@@ -426,6 +432,24 @@ void ganc_trainer_set_lr(ganc_trainer_t *t, float lr); /* every optimizer */
 int ganc_trainer_state_add(ganc_trainer_t *t, ganc_stw_t *w);
 int ganc_trainer_state_load(ganc_trainer_t *t, const ganc_st_t *st);
 
+/* ---------------------------------------------------------------- data-parallel training (src/dist)
+   Built with -DGANC_MPI=ON and started by mpirun/srun, ganc runs one process per rank; otherwise (or started
+   directly) it is one process and these calls are the identity. The usual wiring: ganc_trainer_set_grad_sync(t,
+   ganc_dist_grad_mean, NULL) averages every trained network's gradients over the ranks (one allreduce per network
+   per step); ganc_net_set_bn_reduce(net, ganc_dist_sum, NULL) makes BatchNorm use the statistics of the global batch
+   (sync BN). */
+int ganc_dist_init(int *argc, char ***argv);
+void ganc_dist_finalize(void);
+int ganc_dist_rank(void);
+int ganc_dist_size(void);
+int ganc_dist_built_with_mpi(void);
+void ganc_dist_abort(int code); /* stop every rank (a failure on one must never hang the others) */
+/* the gradient-sync hook: g (n) <- mean over ranks */
+int ganc_dist_grad_mean(void *ctx, float *g, size_t n);
+/* x (n) <- sum over ranks */
+int ganc_dist_sum(void *ctx, double *x, size_t n);
+int ganc_dist_max(int v); /* max over ranks: every rank agrees on a flag */
+
 /* ---------------------------------------------------------------- GAN models (src/models/gan.c)
    One generator/discriminator pair per configuration, trained by one loop:
 
@@ -485,6 +509,10 @@ typedef struct {
     float lr, beta1, beta2;
     uint64_t seed;
     int loss; /* GANC_LOSS_NS or GANC_LOSS_MINIMAX */
+    /* data-parallel: this trainer is shard `shard` of `shards` (0 or 1: not sharded); `batch` is its own part of
+       the global batch batch*shards. Noise and fake labels are drawn for the whole global batch from the shared
+       stream and each shard takes its part, so N shards of B/N draw exactly what one trainer of B draws. */
+    int shard, shards;
 } ganc_gan_train_cfg_t;
 ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg);
 void ganc_gan_trainer_free(ganc_gan_trainer_t *t);

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ganc needs and builds it.
 #   scripts/setup.sh [release|werror|sanitize]   (default: release; build folder build/, build-werror/, build-asan/)
+#   werror also builds the optional MPI backend (-DGANC_MPI=ON, Debian's libopenmpi-dev/openmpi-bin) for its tests
 # As root the missing packages are installed with apt-get; otherwise the exact command is printed and we stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc make cmake libc6-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist)
+mode=${1:-release}
+# the test build (werror) also builds the MPI backend and runs its test under mpirun
+if [ "$mode" = werror ]; then PKGS+=(libopenmpi-dev openmpi-bin); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,11 +27,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-mode=${1:-release}
 jobs=$(nproc 2>/dev/null || echo 2)
 case "$mode" in
   release)  dir=build;        flags=(-DCMAKE_BUILD_TYPE=Release) ;;
-  werror)   dir=build-werror; flags=(-DCMAKE_BUILD_TYPE=Release -DGANC_WERROR=ON) ;;
+  werror)   dir=build-werror; flags=(-DCMAKE_BUILD_TYPE=Release -DGANC_WERROR=ON -DGANC_MPI=ON) ;;
   sanitize) dir=build-asan;   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGANC_SANITIZE=ON -DGANC_WERROR=ON) ;;
   *) echo "setup: unknown mode $mode (release, werror, sanitize)"; exit 2 ;;
 esac

@@ -234,14 +234,16 @@ struct ganc_gan_trainer {
     ganc_gan_io_t gio, dio;
     ganc_rng_t rng;
     float *yfake;      /* one-hot labels of the last D step's fake batch (then of its real batch, for a moment) */
-    int *lab;
+    int *lab;          /* the global batch's fake labels */
+    float *zg;         /* sharded: the global batch's noise */
+    int shards;        /* >= 1 */
     int have_fake;     /* G's activations hold the last D step's fake batch, for the G step */
 };
 
 void ganc_gan_trainer_free(ganc_gan_trainer_t *t) {
     if (!t) return;
     ganc_trainer_free(t->tr);
-    free(t->yfake); free(t->lab); free(t);
+    free(t->yfake); free(t->lab); free(t->zg); free(t);
 }
 
 static int register_nets(ganc_gan_trainer_t *t, const ganc_gan_train_cfg_t *cfg) {
@@ -282,11 +284,19 @@ ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg) {
     ganc_gan_trainer_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->cfg = *cfg;
-    const size_t ncls = cfg->net.n_classes ? (size_t)cfg->net.n_classes : 1;
+    t->shards = cfg->shards > 1 ? cfg->shards : 1;
+    const size_t ncls = cfg->net.n_classes ? (size_t)cfg->net.n_classes : 1, gb = (size_t)cfg->batch * t->shards;
     t->yfake = malloc(sizeof(float) * ncls * cfg->batch);
-    t->lab = malloc(sizeof(int) * cfg->batch);
+    t->lab = malloc(sizeof(int) * gb);
+    t->zg = t->shards > 1 ? malloc(sizeof(float) * gb * cfg->net.nz) : NULL;
     t->tr = ganc_trainer_new();
-    if (!t->yfake || !t->lab || !t->tr || register_nets(t, cfg)) {
+    if (cfg->shard < 0 || cfg->shard >= t->shards) {
+        ganc_fail(GANC_EINVAL, "gan: shard %d of %d", cfg->shard, t->shards);
+        ganc_gan_trainer_free(t);
+        return NULL;
+    }
+    if (!t->yfake || !t->lab || (t->shards > 1 && !t->zg) || !t->tr || register_nets(t, cfg) ||
+        ganc_net_set_shard(t->g, cfg->shard, t->shards) || ganc_net_set_shard(t->d, cfg->shard, t->shards)) {
         ganc_gan_trainer_free(t);
         return NULL;
     }
@@ -329,10 +339,16 @@ int ganc_gan_d_step(ganc_gan_trainer_t *t, const float *real, const int *labels,
     if ((rc = ganc_net_set_input(t->d, t->dio.in, real, B)) ||
         (rc = d_pass(t, 1.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_real, &st->d_x)))
         return rc;
-    ganc_rng_fill_normal(&t->rng, ganc_net_data(t->g, t->gio.in), (size_t)B * t->cfg.net.nz, 0.0f, 1.0f);
+    const size_t nz = (size_t)t->cfg.net.nz, off = (size_t)t->cfg.shard * B; /* this shard's part */
+    if (t->shards > 1) { /* the global batch's noise and labels, then this shard's part */
+        ganc_rng_fill_normal(&t->rng, t->zg, (size_t)B * t->shards * nz, 0.0f, 1.0f);
+        ganc_net_set_input(t->g, t->gio.in, t->zg + off * nz, B);
+    } else {
+        ganc_rng_fill_normal(&t->rng, ganc_net_data(t->g, t->gio.in), (size_t)B * nz, 0.0f, 1.0f);
+    }
     if (C) {
-        for (int i = 0; i < B; i++) t->lab[i] = (int)ganc_rng_below(&t->rng, (uint32_t)C);
-        ganc_one_hot(t->lab, B, C, t->yfake);
+        for (int i = 0; i < B * t->shards; i++) t->lab[i] = (int)ganc_rng_below(&t->rng, (uint32_t)C);
+        ganc_one_hot(t->lab + (t->shards > 1 ? off : 0), B, C, t->yfake);
         ganc_net_set_input(t->g, t->gio.y, t->yfake, B);
     }
     if ((rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS))) return rc;

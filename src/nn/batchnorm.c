@@ -94,3 +94,83 @@ void batchnorm_backward_eval(const float *x, const float *gamma, const float *dy
         if (dbeta) dbeta[c] += (float)sdy;
     }
 }
+
+/* Sync BatchNorm (data-parallel): the same arithmetic as above per channel, but the sums (and the element count)
+   are summed over the ranks between the passes, so every rank normalises with the global batch's mean and variance
+   (PyTorch's SyncBatchNorm). Parameter gradients stay local (the trainer's gradient sync averages them). */
+void batchnorm_forward_train_sync(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                                  float eps, float momentum, float *stats, float *rmean, float *rvar,
+                                  int (*reduce)(void *, double *, size_t), void *ctx, double *work) {
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double sum = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) sum += xc[q];
+        }
+        work[c] = sum;
+    }
+    work[C] = (double)N * S;
+    reduce(ctx, work, (size_t)C + 1);
+    const double cnt = work[C];
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean = work[c] / cnt, sq = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) { double d = xc[q] - mean; sq += d * d; }
+        }
+        work[C + 1 + c] = sq;
+    }
+    reduce(ctx, work + C + 1, (size_t)C);
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double mean = work[c] / cnt, sq = work[C + 1 + c], var = sq / cnt;
+        float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
+        stats[c] = m;
+        stats[C + c] = inv;
+        float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S;
+            float *yc = y + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) yc[q] = (xc[q] - m) * inv * ga + be;
+        }
+        if (rmean) {
+            double unb = cnt > 1 ? sq / (cnt - 1) : var;
+            rmean[c] = (1.0f - momentum) * rmean[c] + momentum * (float)mean;
+            rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (float)unb;
+        }
+    }
+}
+
+void batchnorm_backward_train_sync(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                                   float *dbeta, int N, int C, int S, const float *stats,
+                                   int (*reduce)(void *, double *, size_t), void *ctx, double *work) {
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float m = stats[c], inv = stats[C + c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
+        }
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (dbeta) dbeta[c] += (float)sdy;
+        work[c] = sdy;
+        work[C + c] = sdyx;
+    }
+    work[2 * C] = (double)N * S;
+    reduce(ctx, work, 2 * (size_t)C + 1);
+    if (!dx) return;
+    const double cnt = work[2 * C];
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float m = stats[c], inv = stats[C + c], ga = gamma ? gamma[c] : 1.0f;
+        float k = ga * inv, a = (float)(work[c] / cnt), bq = (float)(work[C + c] / cnt);
+        for (int n = 0; n < N; n++) {
+            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+            float *o = dx + ((size_t)n * C + c) * S;
+            for (int q = 0; q < S; q++) o[q] += k * (dc[q] - a - (xc[q] - m) * inv * bq);
+        }
+    }
+}

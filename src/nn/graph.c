@@ -197,7 +197,8 @@ int ganc_net_batchnorm(ganc_net_t *net, const char *name, int x, float eps, floa
     n->t[2] = add_tensor(net, n, GANC_BUFFER, "running_mean", 1, SHAPE(C));
     n->t[3] = add_tensor(net, n, GANC_BUFFER, "running_var", 1, SHAPE(C));
     n->counter = add_tensor(net, n, GANC_COUNTER, "num_batches_tracked", 0, NULL);
-    n->aux_fix = sizeof(float) * 2 * (size_t)C; /* batch mean, 1/std */
+    /* batch mean and 1/std; then sync BN's per-channel sums */
+    n->aux_fix = ((sizeof(float) * 2 * (size_t)C + 63) & ~(size_t)63) + sizeof(double) * (2 * (size_t)C + 1);
     return finish(net);
 }
 
@@ -474,6 +475,19 @@ void ganc_net_init_default(ganc_net_t *net, uint64_t seed) { if (net->built) ini
 void ganc_net_init_dcgan(ganc_net_t *net, uint64_t seed) { if (net->built) init_tensors(net, seed, 1); }
 void ganc_net_seed(ganc_net_t *net, uint64_t seed) { ganc_rng_seed(&net->rng, seed); }
 ganc_rng_t *ganc_net_rng(ganc_net_t *net) { return &net->rng; }
+
+void ganc_net_set_bn_reduce(ganc_net_t *net, int (*reduce)(void *ctx, double *x, size_t n), void *ctx) {
+    net->bn_reduce = reduce;
+    net->bn_ctx = ctx;
+}
+
+int ganc_net_set_shard(ganc_net_t *net, int shard, int shards) {
+    if (shards < 1 || shard < 0 || shard >= shards)
+        return ganc_fail(GANC_EINVAL, "%s: shard %d of %d", net->name, shard, shards);
+    net->shard = shard;
+    net->shards = shards;
+    return GANC_OK;
+}
 
 int ganc_net_mark_output(ganc_net_t *net, int id) {
     if (net->broken) return GANC_EINVAL;

@@ -131,6 +131,9 @@ struct ganc_net {
     unsigned char *auxmem;
     int max_batch, batch, built, broken, fw_flags, grads_clean;
     ganc_rng_t rng;
+    int (*bn_reduce)(void *ctx, double *x, size_t n); /* sync BatchNorm: sums over the data-parallel ranks */
+    void *bn_ctx;
+    int shard, shards; /* data-parallel: this network sees shard `shard` of `shards` of every global batch */
 };
 
 /* Tensor accessors for op implementations: parameter k of node n, its gradient (NULL unless want), buffer k. */

@@ -45,6 +45,14 @@ void linear_backward(const float *x, const float *w, const float *dy, float *dx,
    updated when rmean != NULL. Inference: normalise with rmean/rvar. */
 void batchnorm_forward_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
                              float eps, float momentum, float *stats, float *rmean, float *rvar);
+/* the same with the statistics of the global batch of a data-parallel step: per-channel sums go through reduce
+   (a sum over ranks); work holds 2C+1 doubles */
+void batchnorm_forward_train_sync(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                                  float eps, float momentum, float *stats, float *rmean, float *rvar,
+                                  int (*reduce)(void *, double *, size_t), void *ctx, double *work);
+void batchnorm_backward_train_sync(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
+                                   float *dbeta, int N, int C, int S, const float *stats,
+                                   int (*reduce)(void *, double *, size_t), void *ctx, double *work);
 void batchnorm_forward_eval(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
                             float eps, const float *rmean, const float *rvar);
 void batchnorm_backward_train(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,

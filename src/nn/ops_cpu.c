@@ -132,15 +132,23 @@ static double macs_conv_transpose2d(const ganc_net_t *net, const node_t *n) {
 #define flags_conv2d OPF_DX_OPTIONAL
 #define flags_conv_transpose2d OPF_DX_OPTIONAL
 
-/* ---- batchnorm: aux holds the batch mean and 1/std of the last training forward */
+/* ---- batchnorm: aux holds the batch mean and 1/std of the last training forward, then (sync BN) 2C+1 doubles */
+static double *bn_work(node_t *n, int C) {
+    return (double *)((char *)n->aux + (((sizeof(float) * 2 * (size_t)C) + 63) & ~(size_t)63));
+}
 static int fw_batchnorm(ganc_net_t *net, node_t *n, int N, int flags) {
     int C, S;
     cs_of(n, &C, &S);
     if (flags & GANC_TRAIN) {
         int upd = flags & GANC_UPDATE_STATS;
-        batchnorm_forward_train(X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
-                                n->hp.bn.momentum, (float *)n->aux, upd ? op_buf(net, n, 2) : NULL,
-                                upd ? op_buf(net, n, 3) : NULL);
+        float *rm = upd ? op_buf(net, n, 2) : NULL, *rv = upd ? op_buf(net, n, 3) : NULL;
+        if (net->bn_reduce) /* sync BN: work space after the 2C floats of statistics */
+            batchnorm_forward_train_sync(X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S,
+                                         n->hp.bn.eps, n->hp.bn.momentum, (float *)n->aux, rm, rv, net->bn_reduce,
+                                         net->bn_ctx, bn_work(n, C));
+        else
+            batchnorm_forward_train(X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
+                                    n->hp.bn.momentum, (float *)n->aux, rm, rv);
         if (upd) net->counters[net->ts[n->counter].off]++;
     } else {
         batchnorm_forward_eval(X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
@@ -152,7 +160,10 @@ static void bw_batchnorm(ganc_net_t *net, node_t *n, int N, int train, int want_
     int C, S;
     cs_of(n, &C, &S);
     float *dg = op_grad(net, n, 0, want_pg), *db = op_grad(net, n, 1, want_pg);
-    if (train) batchnorm_backward_train(X0(n), op_param(net, n, 0), n->dout, dx, dg, db, N, C, S, (float *)n->aux);
+    if (train && net->bn_reduce)
+        batchnorm_backward_train_sync(X0(n), op_param(net, n, 0), n->dout, dx, dg, db, N, C, S, (float *)n->aux,
+                                      net->bn_reduce, net->bn_ctx, bn_work(n, C));
+    else if (train) batchnorm_backward_train(X0(n), op_param(net, n, 0), n->dout, dx, dg, db, N, C, S, (float *)n->aux);
     else batchnorm_backward_eval(X0(n), op_param(net, n, 0), n->dout, dx, dg, db, N, C, S, n->hp.bn.eps,
                                  op_buf(net, n, 2), op_buf(net, n, 3));
 }
@@ -228,9 +239,19 @@ static void init_prelu(ganc_net_t *net, node_t *n, ganc_rng_t *r, int dcgan) {
 
 /* ---- dropout: the mask (aux) is drawn from the network's own generator */
 static int active_dropout(const node_t *n, int train) { return train && n->hp.dropout.p > 0.0f; }
+/* data-parallel: the masks of a global batch come from one stream; this shard skips the other shards' draws */
+static void skip_draws(ganc_rng_t *r, size_t k) {
+    for (size_t i = 0; i < k; i++) ganc_rng_uniform(r);
+}
 static int fw_dropout(ganc_net_t *net, node_t *n, int N, int flags) {
-    if (active_dropout(n, flags & GANC_TRAIN)) dropout_forward(X0(n), n->out, (float *)n->aux, tot(n, N), n->hp.dropout.p, &net->rng);
-    else copy_forward(X0(n), n->out, tot(n, N));
+    if (active_dropout(n, flags & GANC_TRAIN)) {
+        const int shards = net->shards > 1 ? net->shards : 1;
+        skip_draws(&net->rng, tot(n, N) * (size_t)net->shard);
+        dropout_forward(X0(n), n->out, (float *)n->aux, tot(n, N), n->hp.dropout.p, &net->rng);
+        skip_draws(&net->rng, tot(n, N) * (size_t)(shards - 1 - net->shard));
+    } else {
+        copy_forward(X0(n), n->out, tot(n, N));
+    }
     return 0;
 }
 static void bw_dropout(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {

@@ -23,12 +23,29 @@ static void usage(FILE *f) {
                "         ganc sample runs/fm --n 64 --out grid.png\n");
 }
 
+static int dispatch(int argc, char **argv);
+
+/* mpirun/srun: one process per rank (ganc_dist_init does nothing when not started by a launcher) */
 int ganc_cli_main(int argc, char **argv) {
+    if (ganc_dist_init(&argc, &argv)) {
+        fprintf(stderr, "ganc: %s\n", ganc_errmsg());
+        return 1;
+    }
+    int rc = dispatch(argc, argv);
+    if (rc && rc != 130 && ganc_dist_size() > 1) ganc_dist_abort(rc); /* never leave the other ranks waiting */
+    ganc_dist_finalize();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "--version")) { printf("ganc 0.1.0\n"); return 0; }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ganc 0.1.0 (MPI %s)\n", ganc_dist_built_with_mpi() ? "on" : "off");
+        return 0;
+    }
     if (!strcmp(argv[1], "train") && argc > 2 && !strcmp(argv[2], "classifier"))
         return cmd_train_classifier(argc - 3, argv + 3);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -50,6 +50,8 @@ static int run_flags(run_opts_t *o, flag_t *f) {
         {"log-every", F_INT, &o->log_every, NULL, "steps between log.csv rows / log lines", 0, "log_every", 0, 1, 2000000000},
         {"skip-bad", F_BOOL, &o->skip_bad, NULL, "skip image files that cannot be decoded (default: stop)", 0,
          "skip_bad", 1, 0, 0},
+        {"sync-bn", F_BOOL, &o->sync_bn, NULL, "with mpirun: BatchNorm statistics of the global batch (summed over the "
+         "ranks) instead of each rank's part", 0, "sync_bn", 0, 0, 0},
         {"eval-every", F_INT, &o->eval_every, NULL, "steps between FID evaluations (0: none); into log.csv and loss.svg",
          0, NULL, 0, 0, 2000000000},
         {"eval-real", F_STR, &o->eval_real, "SRC", "FID reference images (see ganc eval)", 0, NULL, 0, 0, 0},
@@ -63,6 +65,10 @@ static int run_flags(run_opts_t *o, flag_t *f) {
 }
 
 static int check_run_opts(const run_opts_t *o) {
+    if (o->batch % ganc_dist_size()) {
+        fprintf(stderr, "ganc train: --batch %d is not a multiple of the %d ranks\n", o->batch, ganc_dist_size());
+        return 2;
+    }
     if (o->log_every < 1 || o->sample_every < 0 || o->ckpt_every < 0 || o->iters < 0 || o->epochs < 0) {
         fprintf(stderr, "ganc train: --log-every must be >= 1; --iters/--epochs/--sample-every/--ckpt-every >= 0\n");
         return 2;
@@ -149,7 +155,8 @@ static int train_main(void *const *fos, run_opts_t *o, flag_t *flags, int nflags
     void *fo = fos[k];
     if ((rc = fam->configure(fo, o, state)) || (rc = check_run_opts(o))) goto done;
     if (dry_run()) goto done;
-    if ((rc = claim_run_folder(o, &lock))) goto done;
+    if (ganc_dist_rank() == 0) rc = claim_run_folder(o, &lock); /* rank 0 owns the folder */
+    if ((rc = ganc_dist_max(rc))) goto done;
     if ((rc = load_data(fam, fo, o, &ds))) goto done;
     if (!(m = fam->create(fo, o, &ds, &rc))) goto done;
     if (state && ganc_trainer_state_load(fam->trainer(m), state)) {
@@ -205,6 +212,12 @@ int cmd_train(int argc, char **argv) {
         rc = 2;
     } else {
         if (npos == 1) o.model = pos[0];
+        if (ganc_dist_size() > 1) { /* ranks on one machine share its cores; only rank 0 prints */
+            const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+            long cores = sysconf(_SC_NPROCESSORS_ONLN), per = local ? atoi(local) : 1;
+            if (!o.threads) o.threads = per > 0 && cores / per > 1 ? (int)(cores / per) : 1;
+            if (ganc_dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) rc = 1;
+        }
         ganc_set_threads(o.threads);
         rc = train_main(fo, &o, flags, nflags);
     }

@@ -11,6 +11,7 @@
 typedef struct {
     const char *model, *data, *out, *resume, *on_nan, *eval_real;
     int batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad, eval_every, eval_n, force;
+    int sync_bn; /* data-parallel: BatchNorm statistics over the global batch */
     float lr, beta1, beta2;
     uint64_t seed;
     double time_limit;

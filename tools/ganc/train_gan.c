@@ -15,7 +15,7 @@ typedef struct {
     ganc_gan_trainer_t *t;
     gan_opts_t fo;
     ganc_gan_cfg_t cfg; /* with the class count */
-    int batch, nfix, gcols;
+    int batch, gbatch, shard, sync_bn, nfix, gcols; /* batch: this rank's part of the global batch gbatch */
     float *xb, *fixed_z, *grid;
     int *lb, *fixed_lab;
     char model[16];
@@ -152,15 +152,26 @@ static void *gan_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     if (!m) { fprintf(stderr, "ganc train: out of memory\n"); return NULL; }
     m->fo = *g;
     m->cfg = g->net;
-    m->batch = o->batch;
+    const int ranks = ganc_dist_size();
+    m->gbatch = o->batch;
+    m->batch = o->batch / ranks; /* cmd_train checked that the ranks divide the batch */
+    m->shard = ganc_dist_rank();
+    m->sync_bn = o->sync_bn;
     snprintf(m->model, sizeof m->model, "%s", o->model);
     if (g->conditional && !(m->cfg.n_classes = data_classes(g, o, ds, rc))) { gan_destroy(m); return NULL; }
-    ganc_gan_train_cfg_t tc = {m->cfg, o->batch, o->lr, o->beta1, o->beta2, o->seed,
-                               strcmp(g->loss, "minimax") ? GANC_LOSS_NS : GANC_LOSS_MINIMAX};
+    ganc_gan_train_cfg_t tc = {m->cfg, m->batch, o->lr, o->beta1, o->beta2, o->seed,
+                               strcmp(g->loss, "minimax") ? GANC_LOSS_NS : GANC_LOSS_MINIMAX, m->shard, ranks};
     if (!(m->t = ganc_gan_trainer_new(&tc))) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
         gan_destroy(m);
         return NULL;
+    }
+    if (ranks > 1) { /* gradients averaged over the ranks; BatchNorm over the global batch with --sync-bn */
+        ganc_trainer_set_grad_sync(ganc_gan_trainer_core(m->t), ganc_dist_grad_mean, NULL);
+        if (o->sync_bn) {
+            ganc_net_set_bn_reduce(ganc_gan_g(m->t), ganc_dist_sum, NULL);
+            ganc_net_set_bn_reduce(ganc_gan_d(m->t), ganc_dist_sum, NULL);
+        }
     }
     m->xb = malloc(sizeof(float) * m->cfg.nc * m->cfg.size * m->cfg.size * o->batch);
     m->lb = malloc(sizeof(int) * o->batch);
@@ -174,15 +185,17 @@ static void *gan_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
 
 static ganc_trainer_t *gan_trainer(void *p) { return ganc_gan_trainer_core(((gan_model_t *)p)->t); }
 
-/* k D steps, each on its own real batch, then one G step */
+/* k D steps, each on its own real batch, then one G step. Data-parallel: every rank draws the global batch (the
+   same order everywhere) and trains on its part. */
 static int gan_step(void *p, ganc_loader_t *ld, float *v) {
     gan_model_t *m = p;
     const int C = m->cfg.n_classes;
+    const size_t off = (size_t)m->shard * m->batch;
     ganc_gan_stats_t st = {0};
     int rc = 0;
     for (int k = 0; !rc && k < m->fo.d_steps; k++) {
-        ganc_loader_next(ld, m->batch, m->xb, C ? m->lb : NULL);
-        rc = ganc_gan_d_step(m->t, m->xb, C ? m->lb : NULL, &st);
+        ganc_loader_next(ld, m->gbatch, m->xb, C ? m->lb : NULL);
+        rc = ganc_gan_d_step(m->t, m->xb + off * m->cfg.nc * m->cfg.size * m->cfg.size, C ? m->lb + off : NULL, &st);
     }
     if (!rc) rc = ganc_gan_g_step(m->t, &st);
     v[0] = st.loss_d; v[1] = st.loss_g; v[2] = st.d_x; v[3] = st.d_g_z1; v[4] = st.d_g_z2;
@@ -210,10 +223,15 @@ static int gan_write_weights(void *p, const char *dir, const ganc_meta_t *arch) 
     return rc;
 }
 
+/* rank 0 alone draws the grid: sync BatchNorm is off meanwhile (no other rank joins its sums) */
 static int gan_grid(void *p, const float **x, int *n, int *cols, int *c, int *h, int *w) {
     gan_model_t *m = p;
-    int rc = ganc_gan_sample(ganc_gan_g(m->t), ganc_gan_g_io(m->t), &m->cfg, m->nfix, m->fixed_z, m->fixed_lab, NULL,
+    ganc_net_t *G = ganc_gan_g(m->t);
+    const int sync = m->gbatch != m->batch && m->sync_bn;
+    if (sync) ganc_net_set_bn_reduce(G, NULL, NULL);
+    int rc = ganc_gan_sample(G, ganc_gan_g_io(m->t), &m->cfg, m->nfix, m->fixed_z, m->fixed_lab, NULL,
                              m->nfix <= m->batch, m->grid);
+    if (sync) ganc_net_set_bn_reduce(G, ganc_dist_sum, NULL);
     *x = m->grid; *n = m->nfix; *cols = m->gcols; *c = m->cfg.nc; *h = *w = m->cfg.size;
     return rc;
 }

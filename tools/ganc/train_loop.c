@@ -1,6 +1,8 @@
 /* The training loop every model family shares: run folder, checkpoints (state first: it is what a crash or a full
    disk must not cost), exact resume, stop rules and signals, progress line, log.csv and loss.svg, --on-nan restore,
-   progress grids and --eval-every. The family does one iteration (train.h). */
+   progress grids and --eval-every. The family does one iteration (train.h).
+   Data-parallel (mpirun): every rank runs this loop in lockstep; rank 0 alone writes files and prints, and every
+   decision that could differ between ranks (an error, a stop) is agreed on (ganc_dist_max) before it is acted on. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -29,6 +31,7 @@ typedef struct {
     float vals[MAX_LOG_COLS];
     double t_start, win_t, rate;
     int64_t win_s;
+    int rank0; /* this process writes and prints */
 } loop_t;
 
 /* state.safetensors (the trainer's state; metadata: the architecture, the model, every run flag, the threads),
@@ -91,6 +94,7 @@ static int restore_checkpoint(loop_t *L, int64_t *s) {
     ganc_trainer_set_lr(L->tr, L->o->lr);
     L->restores++;
     *s = ganc_trainer_step(L->tr) - 1;
+    if (!L->rank0) return 0;
     fclose(L->log);
     L->log = NULL;
     trim_log(L->log_path, *s + 1);
@@ -132,6 +136,9 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
     double fid = NAN;
     if (L->fref && (done % o->eval_every == 0 || done == L->target)) fid = L->fam->fid(L->m, L->fref, o->seed * 3 + 5);
     int logrow = done % o->log_every == 0 || done == L->target || !isnan(fid);
+    if (o->time_limit > 0 && tn - L->t_start >= o->time_limit) L->stopped_by = -1;
+    if (g_stop) L->stopped_by = (int)g_stop;
+    if (!L->rank0) return;
     if (logrow) {
         fprintf(L->log, "%lld,%lld,%.3f,%.2f", (long long)done, (long long)L->ld.epoch, tn - L->t_start, L->rate);
         for (int k = 0; k < L->fam->ncols; k++) fprintf(L->log, ",%.6f", L->vals[k]);
@@ -144,9 +151,10 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
     char stats[256];
     L->fam->progress_text(L->vals, pg->tty, stats, sizeof stats);
     progress_update(pg, done, L->rate, eta, stats, logrow);
-    if (o->time_limit > 0 && tn - L->t_start >= o->time_limit) L->stopped_by = -1;
-    if (g_stop) L->stopped_by = (int)g_stop;
 }
+
+/* every rank acts on the same decision: the worst error, and a stop that any rank saw (rank 0's clock decides) */
+static int agree(int rc) { return ganc_dist_size() > 1 ? ganc_dist_max(rc) : rc; }
 
 static int run_steps(loop_t *L) {
     const run_opts_t *o = L->o;
@@ -154,8 +162,10 @@ static int run_steps(loop_t *L) {
     progress_init(&pg, L->target == INT64_MAX ? 0 : L->target);
     L->t_start = L->win_t = now_s();
     L->win_s = L->start;
-    /* test hook: GANC_FAULT_NAN_AT=N poisons a weight of the last registered network before step N, once */
-    const char *fault = getenv("GANC_FAULT_NAN_AT");
+    /* test hook: GANC_FAULT_NAN_AT=N poisons a weight of the last registered network before step N, once (only on
+       rank GANC_FAULT_RANK when that is set) */
+    const char *fault = getenv("GANC_FAULT_NAN_AT"), *frank = getenv("GANC_FAULT_RANK");
+    if (frank && atoi(frank) != ganc_dist_rank()) fault = NULL;
     int64_t fault_at = fault ? atoll(fault) : -1;
     int rc = 0;
     for (int64_t s = L->start; !rc && s < L->target; s++) {
@@ -164,6 +174,10 @@ static int run_steps(loop_t *L) {
             fault_at = -1;
         }
         int src = L->fam->step(L->m, &L->ld, L->vals);
+        if (ganc_dist_size() > 1 && agree(src != 0)) { /* an error on one rank is an error on all */
+            if (!src) src = ganc_fail(GANC_ENONFINITE, "step %lld: another rank failed", (long long)s + 1);
+            src = -agree(-src); /* the smallest code: GANC_ENONFINITE (-6) wins, as every rank's non-finite check */
+        }
         if (src == GANC_ENONFINITE && !strcmp(o->on_nan, "restore") && L->restores < 8) {
             rc = restore_checkpoint(L, &s);
             continue;
@@ -176,11 +190,14 @@ static int run_steps(loop_t *L) {
         }
         const int64_t done = s + 1;
         report_step(L, &pg, done);
+        if (ganc_dist_size() > 1) L->stopped_by = agree(L->stopped_by == -1 ? 1000 : L->stopped_by);
+        if (L->stopped_by == 1000) L->stopped_by = -1;
         int last = done == L->target || L->stopped_by;
-        if ((o->ckpt_every && done % o->ckpt_every == 0) || last) {
+        if (L->rank0 && ((o->ckpt_every && done % o->ckpt_every == 0) || last)) {
             if (save_checkpoint(L)) { fprintf(stderr, "\nganc train: checkpoint: %s\n", ganc_errmsg()); rc = 1; }
         }
-        if (!rc && ((o->sample_every && done % o->sample_every == 0) || last)) rc = write_grid(L, done);
+        if (L->rank0 && !rc && ((o->sample_every && done % o->sample_every == 0) || last)) rc = write_grid(L, done);
+        rc = agree(rc);
         if (L->stopped_by) break;
     }
     progress_end(&pg);
@@ -197,6 +214,7 @@ static int prepare(loop_t *L) {
         fprintf(stderr, "ganc train: --out: %s\n", ganc_errmsg());
         return 1;
     }
+    if (!L->rank0) return 0; /* the folder, checkpoints, the log and messages are rank 0's */
     if (mkdir_p(o->out) || mkdir_p(samples)) {
         fprintf(stderr, "ganc train: cannot create %s: %s\n", o->out, strerror(errno));
         return 1;
@@ -219,8 +237,11 @@ static int prepare(loop_t *L) {
     char until[64];
     if (L->target == INT64_MAX) snprintf(until, sizeof until, "until the --time limit (%.0f s)", o->time_limit);
     else snprintf(until, sizeof until, "to step %lld", (long long)L->target);
-    printf("training %s on %d images, batch %d, %d threads, %s%s\n", L->fam->summary(L->m, summary, sizeof summary),
-           L->ds->n, o->batch, ganc_get_threads(), L->start ? "resuming, " : "", until);
+    char ranks[48] = "";
+    if (ganc_dist_size() > 1)
+        snprintf(ranks, sizeof ranks, " x %d ranks (%d each)", ganc_dist_size(), o->batch / ganc_dist_size());
+    printf("training %s on %d images, batch %d%s, %d threads, %s%s\n", L->fam->summary(L->m, summary, sizeof summary),
+           L->ds->n, o->batch, ranks, ganc_get_threads(), L->start ? "resuming, " : "", until);
     if (L->start) printf("  from step %lld\n", (long long)L->start);
     fflush(stdout);
     return 0;
@@ -228,7 +249,7 @@ static int prepare(loop_t *L) {
 
 static void finish(loop_t *L) {
     const int64_t end = ganc_trainer_step(L->tr);
-    if (end <= L->start) return;
+    if (end <= L->start || !L->rank0) return;
     char svg[4096];
     double el = now_s() - L->t_start;
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
@@ -243,7 +264,8 @@ static void finish(loop_t *L) {
 
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds, const flag_t *flags,
               int nflags) {
-    loop_t L = {.fam = fam, .m = model, .o = o, .ds = ds, .flags = flags, .nflags = nflags, .tr = fam->trainer(model)};
+    loop_t L = {.fam = fam, .m = model, .o = o, .ds = ds, .flags = flags, .nflags = nflags, .tr = fam->trainer(model),
+                .rank0 = ganc_dist_rank() == 0};
     int64_t epoch, pos;
     ganc_trainer_data_pos(L.tr, &epoch, &pos);
     if (ganc_loader_init(&L.ld, ds, o->seed, epoch, pos)) {
@@ -255,7 +277,7 @@ int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_
     L.target = o->iters > 0 ? o->iters : INT64_MAX;
     if (o->epochs > 0 && o->epochs * steps_per_epoch < L.target) L.target = o->epochs * steps_per_epoch;
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit must give a write error, not kill the run */
-    int rc = prepare(&L);
+    int rc = agree(prepare(&L));
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (!rc && L.start < L.target) rc = run_steps(&L);
