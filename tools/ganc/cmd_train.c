@@ -186,7 +186,9 @@ int cmd_train(int argc, char **argv) {
         "  cgan   the same MLP GAN conditioned on the label (one-hot into G and D)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
-        "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly.", NULL};
+        "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
+        "--out is never overwritten (--resume it, or --force). Built with GANC_MPI, `mpirun -np N ganc train ...`\n"
+        "trains data-parallel: --batch is the global batch (a multiple of N), rank 0 writes the files.", NULL};
     run_opts_t o = {.model = "dcgan", .data = "fashion-mnist", .batch = 64, .log_every = 25, .sample_every = 250,
                     .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1, .on_nan = "stop",
                     .eval_real = "fashion-mnist:test", .eval_n = 2000};
