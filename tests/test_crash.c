@@ -17,17 +17,6 @@
 
 static const char *ganc;
 
-static int64_t state_step(const char *dir) {
-    char p[600];
-    snprintf(p, sizeof p, "%s/state.safetensors", dir);
-    ganc_st_t *st;
-    if (ganc_st_open(&st, p)) return -1;
-    int64_t s = -1;
-    const ganc_st_tensor_t *t = ganc_st_find(st, "step");
-    if (t && t->dtype == GANC_I64) memcpy(&s, t->data, 8);
-    ganc_st_free(st);
-    return s;
-}
 
 static int has_tmp_file(const char *dir) {
     DIR *d = opendir(dir);
@@ -61,7 +50,7 @@ static void kill_and_resume(void) {
     int in_write = 0, resumed = 0, corrupt = 0;
     int64_t last = -1;
     for (int k = 0; k < KILLS; k++) {
-        int64_t s = state_step(tu_tmp("victim"));
+        int64_t s = tu_state_step(tu_tmp("victim"));
         if (s >= 0) {
             snprintf(args, sizeof args, "train --resume %s --iters %d", tu_tmp("victim"), ITERS);
             resumed++;
@@ -78,10 +67,10 @@ static void kill_and_resume(void) {
         int st;
         waitpid(pid, &st, 0);
         in_write += has_tmp_file(tu_tmp("victim"));
-        if (access(tu_tmp("victim/state.safetensors"), F_OK) == 0 && state_step(tu_tmp("victim")) < 0) corrupt++;
+        if (access(tu_tmp("victim/state.safetensors"), F_OK) == 0 && tu_state_step(tu_tmp("victim")) < 0) corrupt++;
     }
     CHECK(corrupt == 0, "%d kills left an unreadable or older checkpoint", corrupt);
-    int64_t s = state_step(tu_tmp("victim"));
+    int64_t s = tu_state_step(tu_tmp("victim"));
     if (s >= 0) snprintf(args, sizeof args, "train --resume %s --iters %d", tu_tmp("victim"), ITERS);
     else snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters %d --ckpt-every 1 --out %s", tu_tmp("img.idx"), ITERS,
                   tu_tmp("victim"));
@@ -121,7 +110,7 @@ static void full_disk(void) {
     if (f) fclose(f);
     CHECK(rc == 1, "file-size limit: exit %d (expected 1): %s", rc, err);
     CHECK(strstr(err, "File too large") && strstr(err, "state.safetensors"), "error names the file and cause: %s", err);
-    CHECK(tu_same_file(before, after) && state_step(tu_tmp("disk")) == 4, "the last good checkpoint is intact");
+    CHECK(tu_same_file(before, after) && tu_state_step(tu_tmp("disk")) == 4, "the last good checkpoint is intact");
     CHECK(!has_tmp_file(tu_tmp("disk")), "no temporary file left after the failed write");
 }
 
@@ -132,15 +121,15 @@ static void nan_guard(void) {
     int rc = tu_run(ganc, args, err, sizeof err);
     CHECK(rc == 1 && strstr(err, "step 5: network D: non-finite") && strstr(err, "last good checkpoint"),
           "NaN stop: rc %d: %s", rc, err);
-    CHECK(state_step(tu_tmp("nan")) == 4, "the checkpoint before the NaN (step 4) is kept, found %lld",
-          (long long)state_step(tu_tmp("nan")));
+    CHECK(tu_state_step(tu_tmp("nan")) == 4, "the checkpoint before the NaN (step 4) is kept, found %lld",
+          (long long)tu_state_step(tu_tmp("nan")));
     snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 10 --ckpt-every 2 --on-nan restore --out %s",
              tu_tmp("img.idx"), tu_tmp("nan2"));
     rc = tu_run(ganc, args, err, sizeof err);
     unsetenv("GANC_FAULT_NAN_AT");
     CHECK(rc == 0 && strstr(err, "restored the checkpoint at step 4, learning rate now 0.0001"), "NaN restore: rc %d: %s",
           rc, err);
-    CHECK(state_step(tu_tmp("nan2")) == 10, "restored run finished");
+    CHECK(tu_state_step(tu_tmp("nan2")) == 10, "restored run finished");
     ganc_st_t *st;
     char p[600];
     snprintf(p, sizeof p, "%s/G.safetensors", tu_tmp("nan2"));

@@ -82,17 +82,6 @@ static void equivalence(void) {
     CHECK(mpi(2, a, err, sizeof err) != 0 && strstr(err, "not a multiple of the 2 ranks"), "batch 15 on 2 ranks: %s", err);
 }
 
-static int64_t state_step(const char *dir) {
-    char p[700];
-    snprintf(p, sizeof p, "%s/state.safetensors", dir);
-    ganc_st_t *st;
-    if (ganc_st_open(&st, p)) return -1;
-    int64_t s = -1;
-    const ganc_st_tensor_t *t = ganc_st_find(st, "step");
-    if (t && t->dtype == GANC_I64) memcpy(&s, t->data, 8);
-    ganc_st_free(st);
-    return s;
-}
 
 static void faults(void) {
     char a[4096], err[8192];
@@ -110,7 +99,7 @@ static void faults(void) {
     unsetenv("GANC_FAULT_NAN_AT");
     unsetenv("GANC_FAULT_RANK");
     CHECK(rc != 0 && rc != 124 && strstr(err, "step 3: network D: non-finite"), "NaN on one rank: rc %d, %.500s", rc, err);
-    CHECK(state_step(tu_tmp("nan")) == 2, "the checkpoint before the NaN is kept (step %lld)", (long long)state_step(tu_tmp("nan")));
+    CHECK(tu_state_step(tu_tmp("nan")) == 2, "the checkpoint before the NaN is kept (step %lld)", (long long)tu_state_step(tu_tmp("nan")));
     /* a killed rank: the job ends (no hang) and the last checkpoint opens */
     snprintf(a, sizeof a, "-np 2 %s " ARGS " --iters 1000000 --ckpt-every 2 --out %s", ganc, tu_tmp("img.idx"),
              tu_tmp("killed"));
@@ -120,7 +109,7 @@ static void faults(void) {
     time_t t0 = time(NULL);
     rc = system(cmd);
     CHECK(time(NULL) - t0 < 60, "a killed rank ends the job (took %lld s)", (long long)(time(NULL) - t0));
-    CHECK(state_step(tu_tmp("killed")) >= 0, "the last checkpoint of the killed job is intact");
+    CHECK(tu_state_step(tu_tmp("killed")) >= 0, "the last checkpoint of the killed job is intact");
 }
 
 int main(int argc, char **argv) {

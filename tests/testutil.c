@@ -195,3 +195,15 @@ void tu_make_idx(const char *path, int n) {
     fclose(o);
     free(f);
 }
+
+int64_t tu_state_step(const char *dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/state.safetensors", dir);
+    ganc_st_t *st;
+    if (ganc_st_open(&st, p)) return -1;
+    int64_t s = -1;
+    const ganc_st_tensor_t *t = ganc_st_find(st, "step");
+    if (t && t->dtype == GANC_I64) memcpy(&s, t->data, 8);
+    ganc_st_free(st);
+    return s;
+}

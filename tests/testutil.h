@@ -37,6 +37,7 @@ void tu_tmpdir_remove(void);                    /* removed unless a check failed
 int tu_run(const char *ganc, const char *args, char *err, size_t errcap);
 int tu_same_file(const char *a, const char *b);
 int tu_same_tensors(const char *a, const char *b); /* same tensors (names, dtypes, bytes); metadata may differ */
+int64_t tu_state_step(const char *run_dir);       /* the step in RUN/state.safetensors, -1 when unreadable */
 void tu_make_idx(const char *path, int n);         /* n 28x28 images of blobs, IDX layout */
 /* small, fast DCGAN training arguments on the idx file given by %s */
 #define TU_TRAIN_ARGS "train dcgan --data idx:%s --ngf 8 --ndf 8 --nz 16 --batch 16 --threads 2 --sample-every 0 --log-every 2"

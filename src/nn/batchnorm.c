@@ -4,6 +4,27 @@
 #include <math.h>
 #include "nn/nn.h"
 
+/* channel c from its mean and sum of squared deviations over cnt elements: statistics, output, running stats */
+static void bn_normalise(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S, int c,
+                         float eps, float momentum, double mean, double sq, double cnt, float *stats, float *rmean,
+                         float *rvar) {
+    double var = sq / cnt;
+    float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
+    stats[c] = m;
+    stats[C + c] = inv;
+    float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * S;
+        float *yc = y + ((size_t)n * C + c) * S;
+        for (int q = 0; q < S; q++) yc[q] = (xc[q] - m) * inv * ga + be;
+    }
+    if (rmean) {
+        double unb = cnt > 1 ? sq / (cnt - 1) : var;
+        rmean[c] = (1.0f - momentum) * rmean[c] + momentum * (float)mean;
+        rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (float)unb;
+    }
+}
+
 void batchnorm_forward_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
                              float eps, float momentum, float *stats, float *rmean, float *rvar) {
     const double cnt = (double)N * S;
@@ -19,21 +40,7 @@ void batchnorm_forward_train(const float *x, const float *gamma, const float *be
             const float *xc = x + ((size_t)n * C + c) * S;
             for (int q = 0; q < S; q++) { double d = xc[q] - mean; sq += d * d; }
         }
-        double var = sq / cnt;
-        float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
-        stats[c] = m;
-        stats[C + c] = inv;
-        float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            float *yc = y + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) yc[q] = (xc[q] - m) * inv * ga + be;
-        }
-        if (rmean) {
-            double unb = cnt > 1 ? sq / (cnt - 1) : var;
-            rmean[c] = (1.0f - momentum) * rmean[c] + momentum * (float)mean;
-            rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (float)unb;
-        }
+        bn_normalise(x, gamma, beta, y, N, C, S, c, eps, momentum, mean, sq, cnt, stats, rmean, rvar);
     }
 }
 
@@ -125,21 +132,8 @@ void batchnorm_forward_train_sync(const float *x, const float *gamma, const floa
     reduce(ctx, work + C + 1, (size_t)C);
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        double mean = work[c] / cnt, sq = work[C + 1 + c], var = sq / cnt;
-        float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
-        stats[c] = m;
-        stats[C + c] = inv;
-        float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            float *yc = y + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) yc[q] = (xc[q] - m) * inv * ga + be;
-        }
-        if (rmean) {
-            double unb = cnt > 1 ? sq / (cnt - 1) : var;
-            rmean[c] = (1.0f - momentum) * rmean[c] + momentum * (float)mean;
-            rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (float)unb;
-        }
+        bn_normalise(x, gamma, beta, y, N, C, S, c, eps, momentum, work[c] / cnt, work[C + 1 + c], cnt, stats, rmean,
+                     rvar);
     }
 }
 
