@@ -10,7 +10,7 @@
 #include "cli.h"
 
 static const char *const cmds[] = {"train", "sample", "eval", "probe", "interp", "arith", "show-filters", "info",
-                                   "train classifier", "bogus"};
+                                   "train classifier", "report", "study realfake", "study score", "study mos", "bogus"};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc; (void)argv;

@@ -355,6 +355,8 @@ typedef struct { int w, h, c; unsigned char *px; } ganc_image_t;
 int ganc_image_load(const char *path, ganc_image_t *img); /* PNG or JPEG by content; size limit 16384x16384 */
 int ganc_image_decode(const char *name, const unsigned char *buf, size_t len, ganc_image_t *img);
 int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c);
+/* The same PNG in memory (*out malloc'd, caller frees). */
+int ganc_png_encode(const unsigned char *hwc, int w, int h, int c, unsigned char **out, size_t *len);
 void ganc_image_free(ganc_image_t *img);
 /* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns (at most n) and 2 px padding; a grid
    or image wider or taller than GANC_IMG_MAX_SIDE is refused with its size in the message. */

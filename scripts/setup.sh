@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 PKGS=(gcc make cmake libc6-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist)
 mode=${1:-release}
-# the test build (werror) also builds the MPI backend and runs its test under mpirun
-if [ "$mode" = werror ]; then PKGS+=(libopenmpi-dev openmpi-bin); fi
+# the test build (werror) also builds the MPI backend and runs its test under mpirun, and the HTML pages' test runs
+# in headless Chromium through Selenium
+if [ "$mode" = werror ]; then PKGS+=(libopenmpi-dev openmpi-bin chromium chromium-driver python3-selenium python3-pil); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

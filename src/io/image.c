@@ -140,27 +140,39 @@ int ganc_image_load(const char *path, ganc_image_t *img) {
     return rc;
 }
 
-/* ---- PNG write */
-typedef struct { afile_t *a; } pw_t;
-static void png_afile_write(png_structp png, png_bytep p, png_size_t n) { afile_write(png_get_io_ptr(png), p, n); }
-static void png_afile_flush(png_structp png) { (void)png; }
+/* ---- PNG write: encoded in memory, then written atomically (or handed to the caller: HTML pages inline them) */
+typedef struct { unsigned char *p; size_t n, cap; int oom; } membuf_t;
+static void png_mem_write(png_structp png, png_bytep data, png_size_t n) {
+    membuf_t *m = png_get_io_ptr(png);
+    if (m->oom) return;
+    if (m->n + n > m->cap) {
+        size_t nc = (m->cap + n) * 2;
+        unsigned char *q = realloc(m->p, nc);
+        if (!q) { m->oom = 1; return; }
+        m->p = q;
+        m->cap = nc;
+    }
+    memcpy(m->p + m->n, data, n);
+    m->n += n;
+}
+static void png_mem_flush(png_structp png) { (void)png; }
 
-int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c) {
+int ganc_png_encode(const unsigned char *hwc, int w, int h, int c, unsigned char **out, size_t *len) {
+    *out = NULL;
+    *len = 0;
     if (w < 1 || h < 1 || w > GANC_IMG_MAX_SIDE || h > GANC_IMG_MAX_SIDE || (c != 1 && c != 3 && c != 4))
-        return ganc_fail(GANC_EINVAL, "%s: image of %dx%dx%d: sides must be 1..%d, channels 1, 3 or 4", path, w, h, c,
+        return ganc_fail(GANC_EINVAL, "image of %dx%dx%d: sides must be 1..%d, channels 1, 3 or 4", w, h, c,
                          GANC_IMG_MAX_SIDE);
-    afile_t a;
-    int rc = afile_open(&a, path);
-    if (rc) return rc;
+    membuf_t m = {0};
     char emsg[200] = "";
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, emsg, png_err, png_warn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info || setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        afile_abort(&a);
-        return ganc_fail(GANC_EIO, "%s: PNG encoding failed: %s", path, emsg);
+        free(m.p);
+        return ganc_fail(GANC_EIO, "PNG encoding failed: %s", emsg);
     }
-    png_set_write_fn(png, &a, png_afile_write, png_afile_flush);
+    png_set_write_fn(png, &m, png_mem_write, png_mem_flush);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
                  c == 1 ? PNG_COLOR_TYPE_GRAY : c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -168,7 +180,20 @@ int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int
     for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(hwc + (size_t)y * w * c));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return afile_commit(&a);
+    if (m.oom) { free(m.p); return ganc_fail(GANC_ENOMEM, "PNG encoding: out of memory"); }
+    *out = m.p;
+    *len = m.n;
+    return GANC_OK;
+}
+
+int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int c) {
+    unsigned char *buf;
+    size_t n;
+    int rc = ganc_png_encode(hwc, w, h, c, &buf, &n);
+    if (rc) return ganc_fail(rc, "%s: %s", path, ganc_errmsg());
+    rc = ganc_write_file_atomic(path, buf, n);
+    free(buf);
+    return rc;
 }
 
 static unsigned char to_u8(float v) {

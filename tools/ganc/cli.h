@@ -3,6 +3,7 @@
 #ifndef GANC_CLI_H
 #define GANC_CLI_H
 #include <stdint.h>
+#include <stdio.h>
 #include "ganc.h"
 
 typedef enum { F_INT, F_FLOAT, F_STR, F_BOOL, F_U64, F_DURATION } flag_type_t;
@@ -43,6 +44,8 @@ int cmd_probe(int argc, char **argv);
 int cmd_interp(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 int cmd_show_filters(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 /* helpers (common.c) */
 int ends_with(const char *s, const char *suffix);
@@ -57,6 +60,37 @@ ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, 
 /* An unconditional DCGAN discriminator from a run folder (its D.safetensors) or a file, weights loaded. */
 ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,
                                      char *dpath, size_t cap);
+
+/* Images from a source (cmd_eval.c): a dataset, a folder, a .npy (uint8 or float [-1,1]) or a trained model (sampled
+   with seed, BatchNorm eval). raw = 0: every image made (1,32,32) for ganc's classifier; raw = size > 0: images as the
+   source has them (datasets loaded at size x size; 1 channel for fashion-mnist/idx, else 3). At most nmax images. */
+typedef struct {
+    float *x;    /* (n,1,32,32) in [-1,1]: the classifier's input; with `raw`, (n,c,h,w) as the source has them */
+    int n, c, h, w;
+    int *labels; /* or NULL */
+    char desc[512];
+} src_t;
+int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s);
+void src_free(src_t *s);
+
+/* HTML pages (html.c): text escaped for HTML; a string as a JSON literal safe inside <script> (<, >, & and the
+   line separators escaped); bytes as base64 */
+void html_text(FILE *f, const char *s);
+void js_string(FILE *f, const char *s);
+void base64_out(FILE *f, const unsigned char *p, size_t n);
+/* (c,h,w) floats in [-1,1] -> an <img> data URL written to f (PNG, base64) */
+int img_data_url(FILE *f, const float *x, int c, int h, int w);
+/* a small JSON reader for the files ganc writes (study answers); limits: 64 levels, 1e6 values */
+typedef struct json json_t;
+json_t *json_parse(const char *text, size_t len, char *err, size_t errcap);
+void json_free(json_t *j);
+const json_t *json_get(const json_t *obj, const char *key); /* member of an object, or NULL */
+int json_len(const json_t *arr);                          /* elements of an array (0 otherwise) */
+const json_t *json_at(const json_t *arr, int i);
+const char *json_str(const json_t *j);                    /* a string's value, or NULL */
+int json_num(const json_t *j, double *v);                 /* 0 and the value when j is a number */
+/* the run report (cmd_report.c): RUN/report.html or out */
+int write_report(const char *run, const char *out, int max_grids);
 
 /* FID during training: statistics of `real` (n images) once, then FID of n samples of a generator */
 typedef struct fid_ref fid_ref_t;

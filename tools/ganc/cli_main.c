@@ -13,6 +13,8 @@ static const command_t commands[] = {
     {"arith", NULL, "latent vector arithmetic A - B + C on samples of a numbered sheet", cmd_arith},
     {"show-filters", NULL, "D's first-layer filters, or the real patches that excite a deeper layer most", cmd_show_filters},
     {"info", NULL, "list the tensors and metadata of a safetensors file", cmd_info},
+    {"report", NULL, "one self-contained HTML page for a run: settings, curves, grids, evaluations", cmd_report},
+    {"study", NULL, "human studies: real-vs-generated and mean opinion score pages, and their scores", cmd_study},
 };
 
 static void usage(FILE *f) {

@@ -12,14 +12,7 @@
 #define GANC_WEIGHTS_DIR "weights"
 #endif
 
-typedef struct {
-    float *x;    /* (n,1,32,32) in [-1,1]: the classifier's input; with `raw`, (n,c,h,w) as the source has them */
-    int n, c, h, w;
-    int *labels; /* or NULL */
-    char desc[512];
-} src_t;
-
-static void src_free(src_t *s) { free(s->x); free(s->labels); memset(s, 0, sizeof *s); }
+void src_free(src_t *s) { free(s->x); free(s->labels); memset(s, 0, sizeof *s); }
 
 /* one (c,h,w) image in [-1,1] -> (1,32,32) by the dataset rules (pad 28x28, else grey + resize + crop) */
 static int to_net_input(const float *x, int c, int h, int w, float *out) {
@@ -50,7 +43,7 @@ static int npy_is_u8(const char *path) {
 /* raw = 0: every image made (1,32,32) for ganc's classifier. raw = size > 0: images kept as the source has them
    (a .npy's or a model's own shape; datasets loaded at size x size, 1 channel for fashion-mnist/idx, else 3) for
    Inception, which resizes them itself. */
-static int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
+int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
     memset(s, 0, sizeof *s);
     s->c = 1; s->h = s->w = 32;
     if (ends_with(spec, ".npy")) {

@@ -52,6 +52,8 @@ static int run_flags(run_opts_t *o, flag_t *f) {
          "skip_bad", 1, 0, 0},
         {"sync-bn", F_BOOL, &o->sync_bn, NULL, "with mpirun: BatchNorm statistics of the global batch (summed over the "
          "ranks) instead of each rank's part", 0, "sync_bn", 0, 0, 0},
+        {"report-every", F_INT, &o->report_every, NULL, "steps between refreshes of RUN/report.html (ganc report; 0: "
+         "none)", 0, "report_every", 0, 0, 2000000000},
         {"eval-every", F_INT, &o->eval_every, NULL, "steps between FID evaluations (0: none); into log.csv and loss.svg",
          0, NULL, 0, 0, 2000000000},
         {"eval-real", F_STR, &o->eval_real, "SRC", "FID reference images (see ganc eval)", 0, NULL, 0, 0, 0},

@@ -88,7 +88,7 @@ int rundir_lock(const char *dir) {
 
 /* a run folder already holds a run when it has any of the files a run writes */
 static const char *const run_files[] = {"state.safetensors", "G.safetensors", "D.safetensors", "log.csv", "loss.svg",
-                                        "samples.png"};
+                                        "samples.png", "report.html"};
 
 int rundir_has_run(const char *dir) {
     char p[4096];

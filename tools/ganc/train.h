@@ -11,7 +11,8 @@
 typedef struct {
     const char *model, *data, *out, *resume, *on_nan, *eval_real;
     int batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad, eval_every, eval_n, force;
-    int sync_bn; /* data-parallel: BatchNorm statistics over the global batch */
+    int sync_bn;      /* data-parallel: BatchNorm statistics over the global batch */
+    int report_every; /* steps between RUN/report.html refreshes (0: none) */
     float lr, beta1, beta2;
     uint64_t seed;
     double time_limit;

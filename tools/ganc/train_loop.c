@@ -197,6 +197,9 @@ static int run_steps(loop_t *L) {
             if (save_checkpoint(L)) { fprintf(stderr, "\nganc train: checkpoint: %s\n", ganc_errmsg()); rc = 1; }
         }
         if (L->rank0 && !rc && ((o->sample_every && done % o->sample_every == 0) || last)) rc = write_grid(L, done);
+        if (L->rank0 && !rc && o->report_every && (done % o->report_every == 0 || last) &&
+            write_report(o->out, NULL, 12))
+            fprintf(stderr, "\nwarning: report: %s\n", ganc_errmsg()); /* a page, not worth stopping the run */
         rc = agree(rc);
         if (L->stopped_by) break;
     }

@@ -1,0 +1,216 @@
+/* What the HTML pages need: escaping (every string from outside, file names and metadata included, goes through
+   html_text or js_string), base64 for inlined images, and a small JSON reader for the study answers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+void html_text(FILE *f, const char *s) {
+    for (; s && *s; s++) switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+void js_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&') fprintf(f, "\\u%04x", *p);
+        else if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) { fprintf(f, "\\u%04x", 0x2000 + p[2] - 0x80); p += 2; }
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void base64_out(FILE *f, const unsigned char *p, size_t n) {
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        fputc(t[v >> 18 & 63], f);
+        fputc(t[v >> 12 & 63], f);
+        fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+        fputc(i + 2 < n ? t[v & 63] : '=', f);
+    }
+}
+
+int img_data_url(FILE *f, const float *x, int c, int h, int w) {
+    unsigned char *hwc = malloc((size_t)h * w * c), *png;
+    size_t n;
+    if (!hwc) return ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int k = 0; k < c; k++)
+        for (int i = 0; i < h * w; i++) {
+            float v = (x[(size_t)k * h * w + i] + 1.0f) * 127.5f + 0.5f;
+            hwc[(size_t)i * c + k] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
+        }
+    int rc = ganc_png_encode(hwc, w, h, c, &png, &n);
+    free(hwc);
+    if (rc) return rc;
+    fputs("data:image/png;base64,", f);
+    base64_out(f, png, n);
+    free(png);
+    return GANC_OK;
+}
+
+/* ---- JSON reader */
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+struct json {
+    int type, n;        /* n: elements of an array / members of an object */
+    double num;
+    char *str;          /* J_STR value; for members of an object, `key` */
+    char *key;
+    struct json *kids;  /* n children */
+};
+
+typedef struct { const char *p, *end; int depth, values; char *err; size_t errcap; } jp_t;
+
+static int jp_fail(jp_t *j, const char *what) {
+    if (j->err && !j->err[0]) snprintf(j->err, j->errcap, "%s at byte %ld", what, (long)(j->end - j->p));
+    return -1;
+}
+static void ws(jp_t *j) { while (j->p < j->end && strchr(" \t\r\n", *j->p)) j->p++; }
+
+static int parse_str(jp_t *j, char **out) {
+    if (j->p >= j->end || *j->p != '"') return jp_fail(j, "expected a string");
+    const char *s = ++j->p;
+    size_t cap = 16, n = 0;
+    char *o = malloc(cap);
+    if (!o) return jp_fail(j, "out of memory");
+    while (j->p < j->end && *j->p != '"') {
+        char ch = *j->p++;
+        if (ch == '\\') {
+            if (j->p >= j->end) break;
+            ch = *j->p++;
+            if (ch == 'u') { /* keep ASCII, replace the rest: the answers files hold ids and names ganc wrote */
+                if (j->end - j->p < 4) break;
+                unsigned v = (unsigned)strtoul((char[5]){j->p[0], j->p[1], j->p[2], j->p[3], 0}, NULL, 16);
+                j->p += 4;
+                ch = v < 128 ? (char)v : '?';
+            } else if (ch == 'n') ch = '\n';
+            else if (ch == 't') ch = '\t';
+            else if (ch == 'r') ch = '\r';
+            else if (ch == 'b' || ch == 'f') ch = ' ';
+        }
+        if (n + 2 > cap) {
+            char *q = realloc(o, cap *= 2);
+            if (!q) { free(o); return jp_fail(j, "out of memory"); }
+            o = q;
+        }
+        o[n++] = ch;
+    }
+    (void)s;
+    if (j->p >= j->end) { free(o); return jp_fail(j, "unterminated string"); }
+    j->p++;
+    o[n] = 0;
+    *out = o;
+    return 0;
+}
+
+static int parse_value(jp_t *j, json_t *v);
+static void json_free_kids(json_t *j);
+
+static int add_kid(jp_t *j, json_t *v, json_t *kid) {
+    json_t *k = realloc(v->kids, sizeof(json_t) * (size_t)(v->n + 1));
+    if (!k) return jp_fail(j, "out of memory");
+    v->kids = k;
+    v->kids[v->n++] = *kid;
+    return 0;
+}
+
+static int parse_container(jp_t *j, json_t *v, int obj) {
+    v->type = obj ? J_OBJ : J_ARR;
+    j->p++;
+    ws(j);
+    if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
+    for (;;) {
+        json_t kid = {0};
+        ws(j);
+        if (obj) {
+            if (parse_str(j, &kid.key)) return -1;
+            ws(j);
+            if (j->p >= j->end || *j->p++ != ':') { free(kid.key); return jp_fail(j, "expected ':'"); }
+        }
+        if (parse_value(j, &kid) || add_kid(j, v, &kid)) { json_free_kids(&kid); free(kid.key); return -1; }
+        ws(j);
+        if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+        if (j->p < j->end && *j->p == (obj ? '}' : ']')) { j->p++; return 0; }
+        return jp_fail(j, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static int parse_value(jp_t *j, json_t *v) {
+    ws(j);
+    if (j->p >= j->end) return jp_fail(j, "unexpected end");
+    if (++j->values > 1000000) return jp_fail(j, "more than 1e6 values");
+    const char c = *j->p;
+    if (c == '{' || c == '[') {
+        if (++j->depth > 64) return jp_fail(j, "nested deeper than 64");
+        int rc = parse_container(j, v, c == '{');
+        j->depth--;
+        return rc;
+    }
+    if (c == '"') { v->type = J_STR; return parse_str(j, &v->str); }
+    const char *words[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        size_t l = strlen(words[k]);
+        if ((size_t)(j->end - j->p) >= l && !memcmp(j->p, words[k], l)) {
+            j->p += l;
+            v->type = k < 2 ? J_BOOL : J_NULL;
+            v->num = k == 0;
+            return 0;
+        }
+    }
+    char buf[64];
+    size_t l = 0;
+    while (j->p + l < j->end && l < sizeof buf - 1 && strchr("+-0123456789.eE", j->p[l])) { buf[l] = j->p[l]; l++; }
+    buf[l] = 0;
+    char *e;
+    v->num = strtod(buf, &e);
+    if (!l || *e || !isfinite(v->num)) return jp_fail(j, "bad value");
+    v->type = J_NUM;
+    j->p += l;
+    return 0;
+}
+
+static void json_free_kids(json_t *j) {
+    for (int i = 0; j && i < j->n; i++) {
+        json_free_kids(&j->kids[i]);
+        free(j->kids[i].key);
+    }
+    if (j) { free(j->kids); free(j->str); j->kids = NULL; j->str = NULL; j->n = 0; }
+}
+
+json_t *json_parse(const char *text, size_t len, char *err, size_t errcap) {
+    jp_t j = {text, text + len, 0, 0, err, errcap};
+    if (err && errcap) err[0] = 0;
+    json_t *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    if (parse_value(&j, v) || (ws(&j), j.p != j.end && jp_fail(&j, "trailing data"))) {
+        json_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void json_free(json_t *j) {
+    json_free_kids(j);
+    free(j);
+}
+
+const json_t *json_get(const json_t *o, const char *key) {
+    for (int i = 0; o && o->type == J_OBJ && i < o->n; i++)
+        if (!strcmp(o->kids[i].key, key)) return &o->kids[i];
+    return NULL;
+}
+int json_len(const json_t *a) { return a && a->type == J_ARR ? a->n : 0; }
+const json_t *json_at(const json_t *a, int i) { return a && a->type == J_ARR && i >= 0 && i < a->n ? &a->kids[i] : NULL; }
+const char *json_str(const json_t *j) { return j && j->type == J_STR ? j->str : NULL; }
+int json_num(const json_t *j, double *v) {
+    if (!j || j->type != J_NUM) return -1;
+    *v = j->num;
+    return 0;
+}
