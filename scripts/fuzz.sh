@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy image idx args)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy image idx args json)
 need=()
 command -v clang >/dev/null || need+=(clang)
 dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed" || need+=(libclang-rt-14-dev)

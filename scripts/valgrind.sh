@@ -77,5 +77,13 @@ check 2 train --resume ''
 { printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c $((4 * 784)) /dev/urandom; } > "$w/tiny.idx"
 check 0 train dcgan --data "idx:$w/tiny.idx" --ngf 4 --ndf 4 --nz 8 --batch 8 --threads 2 --sample-every 0 --iters 2 --out "$w/tiny"
 check 0 train --resume "$w/tiny" --iters 3
+# reports and studies (HTML pages, the answers' JSON reader)
+check 0 report "$w/run" --out "$w/r.html"
+check 0 study realfake --real "idx:$w/d.idx" --fake "$w/run" --n 6 --ms 50,100 --out "$w/s.html"
+check 2 study realfake --real x --fake y --n 6 --ms 0 --out "$w/s.html"
+printf '{"study":"x","type":"realfake","answers":[{"id":"g0","truth":"fake","source":"m","answer":"real","ms":50},{"id":"r0","truth":"real","source":"d","answer":"fake","ms":50}]}' > "$w/a.json"
+check 0 study score "$w/a.json" --json
+printf '{"type":"realfake","answers":[{"id":' > "$w/broken.json"
+check 1 study score "$w/broken.json"
 GANC_FAULT_NAN_AT=2 check 0 "${T[@]}" --iters 3 --ckpt-every 1 --on-nan restore --out "$w/nan"
 exit $fail

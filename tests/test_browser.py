@@ -84,6 +84,8 @@ def answer_all(d, key_for, reload_after=None):
         if it["truth"] != "rating" and it["truth"] != "reference":
             check(not d.find_element(By.ID, "img").is_displayed(), "the image is hidden while asking")
         body.send_keys(key_for(it))
+        # the key is handled asynchronously: wait until the page has counted the answer before the next step
+        check(wait(lambda: d.find_element(By.ID, "progress").text.startswith(f"{k + 1} /")), f"item {k} counted")
     check(wait(lambda: "hidden" not in d.find_element(By.ID, "export").get_attribute("class")), "export link shown")
     return items
 

@@ -66,10 +66,10 @@ struct json {
     struct json *kids;  /* n children */
 };
 
-typedef struct { const char *p, *end; int depth, values; char *err; size_t errcap; } jp_t;
+typedef struct { const char *start, *p, *end; int depth, values; char *err; size_t errcap; } jp_t;
 
 static int jp_fail(jp_t *j, const char *what) {
-    if (j->err && !j->err[0]) snprintf(j->err, j->errcap, "%s at byte %ld", what, (long)(j->end - j->p));
+    if (j->err && !j->err[0]) snprintf(j->err, j->errcap, "%s at byte %ld", what, (long)(j->p - j->start));
     return -1;
 }
 static void ws(jp_t *j) { while (j->p < j->end && strchr(" \t\r\n", *j->p)) j->p++; }
@@ -185,7 +185,7 @@ static void json_free_kids(json_t *j) {
 }
 
 json_t *json_parse(const char *text, size_t len, char *err, size_t errcap) {
-    jp_t j = {text, text + len, 0, 0, err, errcap};
+    jp_t j = {text, text, text + len, 0, 0, err, errcap};
     if (err && errcap) err[0] = 0;
     json_t *v = calloc(1, sizeof *v);
     if (!v) return NULL;
