@@ -58,27 +58,41 @@ void batchnorm_forward_eval(const float *x, const float *gamma, const float *bet
     }
 }
 
+/* channel c's gradient sums: sum(dy) and sum(dy * x_hat), into the parameter gradients when wanted */
+static void bn_grad_sums(const float *x, const float *dy, float *dgamma, float *dbeta, int N, int C, int S, int c,
+                         const float *stats, double *sdy_out, double *sdyx_out) {
+    float m = stats[c], inv = stats[C + c];
+    double sdy = 0.0, sdyx = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+        for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
+    }
+    if (dgamma) dgamma[c] += (float)sdyx;
+    if (dbeta) dbeta[c] += (float)sdy;
+    *sdy_out = sdy;
+    *sdyx_out = sdyx;
+}
+
+/* dx of channel c from the (local or global) means of dy and dy * x_hat */
+static void bn_dx(const float *x, const float *gamma, const float *dy, float *dx, int N, int C, int S, int c,
+                  const float *stats, double mean_dy, double mean_dyx) {
+    float m = stats[c], inv = stats[C + c], ga = gamma ? gamma[c] : 1.0f;
+    float k = ga * inv, a = (float)mean_dy, bq = (float)mean_dyx;
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
+        float *o = dx + ((size_t)n * C + c) * S;
+        for (int q = 0; q < S; q++) o[q] += k * (dc[q] - a - (xc[q] - m) * inv * bq);
+    }
+}
+
 void batchnorm_backward_train(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma,
                               float *dbeta, int N, int C, int S, const float *stats) {
     const double cnt = (double)N * S;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        float m = stats[c], inv = stats[C + c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
-        }
-        if (dgamma) dgamma[c] += (float)sdyx;
-        if (dbeta) dbeta[c] += (float)sdy;
-        if (!dx) continue;
-        float ga = gamma ? gamma[c] : 1.0f;
-        float k = ga * inv, a = (float)(sdy / cnt), bq = (float)(sdyx / cnt);
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
-            float *o = dx + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) o[q] += k * (dc[q] - a - (xc[q] - m) * inv * bq);
-        }
+        double sdy, sdyx;
+        bn_grad_sums(x, dy, dgamma, dbeta, N, C, S, c, stats, &sdy, &sdyx);
+        if (dx) bn_dx(x, gamma, dy, dx, N, C, S, c, stats, sdy / cnt, sdyx / cnt);
     }
 }
 
@@ -141,30 +155,11 @@ void batchnorm_backward_train_sync(const float *x, const float *gamma, const flo
                                    float *dbeta, int N, int C, int S, const float *stats,
                                    int (*reduce)(void *, double *, size_t), void *ctx, double *work) {
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        float m = stats[c], inv = stats[C + c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
-        }
-        if (dgamma) dgamma[c] += (float)sdyx;
-        if (dbeta) dbeta[c] += (float)sdy;
-        work[c] = sdy;
-        work[C + c] = sdyx;
-    }
+    for (int c = 0; c < C; c++) bn_grad_sums(x, dy, dgamma, dbeta, N, C, S, c, stats, &work[c], &work[C + c]);
     work[2 * C] = (double)N * S;
     reduce(ctx, work, 2 * (size_t)C + 1);
     if (!dx) return;
     const double cnt = work[2 * C];
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        float m = stats[c], inv = stats[C + c], ga = gamma ? gamma[c] : 1.0f;
-        float k = ga * inv, a = (float)(work[c] / cnt), bq = (float)(work[C + c] / cnt);
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
-            float *o = dx + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) o[q] += k * (dc[q] - a - (xc[q] - m) * inv * bq);
-        }
-    }
+    for (int c = 0; c < C; c++) bn_dx(x, gamma, dy, dx, N, C, S, c, stats, work[c] / cnt, work[C + c] / cnt);
 }
