@@ -60,13 +60,7 @@ static void resume_and_determinism(void) {
 }
 
 static void expect_error(const char *what, const char *args, int code, const char *needle) {
-    char err[4096];
-    int rc = run(args, err, sizeof err);
-    int lines = 0;
-    for (char *p = err; *p; p++) lines += *p == '\n';
-    CHECK(rc == code, "%s: exit code %d, expected %d (stderr: %s)", what, rc, code, err);
-    CHECK(lines == 1, "%s: %d error lines, expected 1: %s", what, lines, err);
-    CHECK(strstr(err, needle) != NULL, "%s: error lacks \"%s\": %s", what, needle, err);
+    tu_expect(ganc, what, args, code, needle, 1);
 }
 
 static void bad_files(void) {

@@ -19,10 +19,7 @@ static char g_timeout_ganc[1024]; /* "timeout 60 GANC": a case that blocks fails
 static int run(const char *args, char *err, size_t cap) { return tu_run(g_timeout_ganc, args, err, cap); }
 
 static void expect(const char *what, const char *args, int code, const char *needle) {
-    char err[8192];
-    int rc = run(args, err, sizeof err);
-    CHECK(rc == code, "%s: exit %d, expected %d (stderr: %.600s)", what, rc, code, err);
-    CHECK(!needle || strstr(err, needle), "%s: message lacks \"%s\": %.600s", what, needle, err);
+    tu_expect(g_timeout_ganc, what, args, code, needle, 0);
 }
 
 static const char *stdout_text(void) {

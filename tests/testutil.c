@@ -155,6 +155,15 @@ int tu_run(const char *ganc, const char *args, char *err, size_t errcap) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+void tu_expect(const char *ganc, const char *what, const char *args, int code, const char *needle, int one_line) {
+    char err[8192];
+    int rc = tu_run(ganc, args, err, sizeof err), lines = 0;
+    for (char *p = err; *p; p++) lines += *p == '\n';
+    CHECK(rc == code, "%s: exit code %d, expected %d (stderr: %.600s)", what, rc, code, err);
+    CHECK(!one_line || lines == 1, "%s: %d error lines, expected 1: %.600s", what, lines, err);
+    CHECK(!needle || strstr(err, needle), "%s: error lacks \"%s\": %.600s", what, needle, err);
+}
+
 int tu_same_file(const char *a, const char *b) {
     unsigned char *pa, *pb;
     size_t la, lb;

@@ -35,6 +35,9 @@ const char *tu_tmp(const char *name);           /* path in it (8 rotating buffer
 void tu_tmpdir_remove(void);                    /* removed unless a check failed (kept for inspection) */
 /* run `ganc ARGS` with stdout/stderr to files in the folder; stderr copied into err; returns the exit status */
 int tu_run(const char *ganc, const char *args, char *err, size_t errcap);
+/* run `ganc ARGS` and check its exit code and that stderr holds needle (NULL: any message); one_line: the error is
+   exactly one line. Counts failures through CHECK. */
+void tu_expect(const char *ganc, const char *what, const char *args, int code, const char *needle, int one_line);
 int tu_same_file(const char *a, const char *b);
 int tu_same_tensors(const char *a, const char *b); /* same tensors (names, dtypes, bytes); metadata may differ */
 int64_t tu_state_step(const char *run_dir);       /* the step in RUN/state.safetensors, -1 when unreadable */
