@@ -550,6 +550,74 @@ ganc_trainer_t *ganc_gan_trainer_core(ganc_gan_trainer_t *t);
 int ganc_gan_sample(ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *cfg, int n, const float *z,
                     const int *labels, ganc_rng_t *rng, int bn_batch, float *out);
 
+/* ---------------------------------------------------------------- LAPGAN (src/models/lapgan.c)
+   Denton et al. 2015: a Laplacian pyramid of GANs. With the paper's numbering, level 0 is the finest (size) and level
+   K = levels-1 the coarsest (8x8); I_{k+1} = d(I_k) and l_k = u(I_{k+1}) with d = ganc_pyr_down (binomial
+   [1 3 3 1]/8, mirrored edges, decimate by 2) and u = ganc_pyr_up (bilinear x2, PyTorch's align_corners=False), and
+   the band-pass residual h_k = I_k - l_k.
+   Level K: the 2014 MLP GAN of GANC_ARCH_MLP at 8x8 (cfg.coarse: nz, g_hidden, d_units, d_pieces, dropouts), its
+   networks named as that model's.
+   Level k < K, s = size >> k: a conditional GAN on l_k (the paper's networks; convolutions with bias, padding that
+   keeps the size, a Sequential called `main`):
+     G: cat(l_k, noise plane (1,s,s)) [, class plane] -> Conv(.,gw,7) ReLU, Conv(gw,gw,7) ReLU, Conv(gw,nc,5) -> h_k
+     D: cat(l_k, h_k) [, class plane] -> Conv(.,dw,5) ReLU, Conv(dw,dw,5,stride 2) ReLU, Dropout(p), Flatten,
+        Linear(dw*(s/2)^2, 1) -> logit
+   CC-LAPGAN (n_classes > 0): the one-hot label y -> Linear(classes, s*s) `embed` -> one (1,s,s) plane appended at
+   every finer level's G and D input; at level K the one-hot is concatenated with z and the image (the cgan form).
+   Files: tensors "level{k}.G.<name>" (generators) and "level{k}.D.<name>"; metadata kind=lapgan and the fields of
+   ganc_lapgan_meta. */
+#define GANC_LAPGAN_MAX_LEVELS 5
+typedef struct {
+    int size, nc, n_classes; /* size: 16, 32, 64 or 128 (a power-of-two multiple of 8) */
+    int g_width, d_width;    /* finer levels' widths (paper: 64) */
+    float d_dropout;         /* finer levels' D dropout */
+    ganc_gan_cfg_t coarse;   /* the 8x8 MLP GAN (its size, nc, n_classes and arch are set from the fields above) */
+} ganc_lapgan_cfg_t;
+ganc_lapgan_cfg_t ganc_lapgan_default_cfg(void); /* size 32, nc 1, widths 64, dropout 0.5, coarse = the MLP GAN */
+int ganc_lapgan_check_cfg(const ganc_lapgan_cfg_t *c);
+int ganc_lapgan_levels(const ganc_lapgan_cfg_t *c); /* K+1: 3 for size 32, 4 for 64 */
+/* A level's networks. io: in = noise (G; the z vector at level K, the noise plane above) or h (D; the 8x8 image at
+   level K), l = the low-pass input (-1 at level K), y = the one-hot label (-1 when unconditional), out. */
+typedef struct { int in, l, y, out; } ganc_lapgan_io_t;
+ganc_net_t *ganc_lapgan_level_g(const ganc_lapgan_cfg_t *c, int k, int max_batch, ganc_lapgan_io_t *io);
+ganc_net_t *ganc_lapgan_level_d(const ganc_lapgan_cfg_t *c, int k, int max_batch, ganc_lapgan_io_t *io);
+/* The real pyramid of n images x (n,nc,size,size): img[k] (n,nc,s_k,s_k) for every level (img[0] = x copied),
+   lo[k] = u(img[k+1]) and hi[k] = img[k] - lo[k] for k < K (lo/hi may be NULL). */
+int ganc_lapgan_pyramid(const ganc_lapgan_cfg_t *c, const float *x, int n, float *const *img, float *const *lo,
+                        float *const *hi);
+int ganc_lapgan_meta(const ganc_lapgan_cfg_t *c, ganc_meta_t *m);
+int ganc_lapgan_cfg_from_file(const ganc_st_t *st, ganc_lapgan_cfg_t *c); /* from kind=lapgan metadata */
+/* The generators, for sampling. */
+typedef struct ganc_lapgan ganc_lapgan_t;
+ganc_lapgan_t *ganc_lapgan_new(const ganc_lapgan_cfg_t *c, int max_batch);
+void ganc_lapgan_free(ganc_lapgan_t *m);
+int ganc_lapgan_load(ganc_lapgan_t *m, const ganc_st_t *st); /* every "level{k}.G." tensor; others are an error */
+const ganc_lapgan_cfg_t *ganc_lapgan_cfg(const ganc_lapgan_t *m);
+/* n samples coarse to fine into out (n,nc,size,size): I_K = G_K(z, y), then I_k = l_k + G_k(noise, l_k, y) with
+   l_k = u(I_{k+1}). labels (n) for CC-LAPGAN or NULL to draw them uniformly; from rng, per sample: its label (when
+   drawn), z, then each finer level's noise plane, coarse to fine (so the batch size does not change the result). img/lo/hi, when not NULL, receive every level's I_k, l_k and h_k as in
+   ganc_lapgan_pyramid (the coarse-to-fine figure). Outputs are not clamped. */
+int ganc_lapgan_sample(ganc_lapgan_t *m, int n, const int *labels, ganc_rng_t *rng, float *out, float *const *img,
+                       float *const *lo, float *const *hi);
+/* Training: every level is its own GAN trained on the real pyramids (level K on I_K, level k on (l_k, h_k)); one
+   step updates every level once, coarse to fine, on the same real batch (D then G, non-saturating loss; the fake
+   batch of a level uses the real batch's l_k and labels). Networks "level{k}.G"/"level{k}.D" (Adam each), streams
+   "rng" (noise) and "level{k}.rngD" (D's dropout). */
+typedef struct {
+    ganc_lapgan_cfg_t net;
+    int batch;
+    float lr, beta1, beta2;
+    uint64_t seed;
+} ganc_lapgan_train_cfg_t;
+typedef struct ganc_lapgan_trainer ganc_lapgan_trainer_t;
+ganc_lapgan_trainer_t *ganc_lapgan_trainer_new(const ganc_lapgan_train_cfg_t *cfg);
+void ganc_lapgan_trainer_free(ganc_lapgan_trainer_t *t);
+/* st: one entry per level (index k); counts one step */
+int ganc_lapgan_train_step(ganc_lapgan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st);
+ganc_trainer_t *ganc_lapgan_trainer_core(ganc_lapgan_trainer_t *t);
+ganc_lapgan_t *ganc_lapgan_trainer_model(ganc_lapgan_trainer_t *t); /* its generators (owned by the trainer) */
+ganc_net_t *ganc_lapgan_trainer_d(ganc_lapgan_trainer_t *t, int k);
+
 /* Latent walks: linear and spherical interpolation (slerp, as in White 2016 / dcgan.torch) between a and b (n),
    t in [0,1]; slerp falls back to lerp for (anti)parallel vectors. */
 void ganc_lerp(const float *a, const float *b, int n, float t, float *out);

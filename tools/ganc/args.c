@@ -37,6 +37,9 @@ static void range_str(const flag_t *f, char *buf, size_t cap) {
 void print_help(const command_t *cmd, flag_t *flags, int nflags) {
     printf("usage: ganc %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
     for (int i = 0; i < nflags; i++) {
+        int dup = 0; /* a flag several families share is listed once (the first one's text) */
+        for (int j = 0; j < i; j++) dup |= !strcmp(flags[j].name, flags[i].name);
+        if (dup) continue;
         char left[64];
         if (flags[i].type == F_BOOL) snprintf(left, sizeof left, "--%s", flags[i].name);
         else snprintf(left, sizeof left, "--%s %s", flags[i].name, flags[i].metavar ? flags[i].metavar : type_hint(flags[i].type));
@@ -113,6 +116,33 @@ static int parse_value(flag_t *f, const char *val) {
     return -1;
 }
 
+/* one occurrence of --name [val] into f (again: the value already taken by an earlier flag of that name) */
+static int set_flag(const command_t *cmd, flag_t *f, const char *name, const char *val, int argc, char **argv, int *i,
+                    int again) {
+    f->seen = 1;
+    if (f->type == F_BOOL) {
+        if (val) { fprintf(stderr, "ganc %s: --%s takes no value\n", cmd->name, name); return 2; }
+        *(int *)f->dst = 1;
+        return 0;
+    }
+    if (!val) {
+        if (again) val = argv[*i];
+        else if (*i + 1 >= argc) { fprintf(stderr, "ganc %s: --%s needs a value\n", cmd->name, name); return 2; }
+        else val = argv[++*i];
+    }
+    if (parse_value(f, val)) {
+        fprintf(stderr, "ganc %s: bad value '%s' for --%s\n", cmd->name, val, name);
+        return 2;
+    }
+    if (numeric(f->type) && !(value_of(f) >= f->lo && value_of(f) <= f->hi)) {
+        char r[48];
+        range_str(f, r, sizeof r);
+        fprintf(stderr, "ganc %s: --%s must be in %s, got %s\n", cmd->name, name, r, val);
+        return 2;
+    }
+    return 0;
+}
+
 int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char **argv, char **pos, int maxpos,
                 int *npos) {
     *npos = 0;
@@ -140,31 +170,14 @@ int parse_flags(const command_t *cmd, flag_t *flags, int nflags, int argc, char 
             name = buf;
             val = eq + 1;
         }
-        flag_t *f = NULL;
-        for (int k = 0; k < nflags; k++)
-            if (!strcmp(flags[k].name, name)) f = &flags[k];
-        if (!f) {
+        int found = 0;
+        for (int k = 0; k < nflags; k++) { /* several families may share a flag: each gets the value */
+            if (strcmp(flags[k].name, name)) continue;
+            int rc = set_flag(cmd, &flags[k], name, val, argc, argv, &i, found++);
+            if (rc) return rc;
+        }
+        if (!found) {
             fprintf(stderr, "ganc %s: unknown option --%s (see ganc %s --help)\n", cmd->name, name, cmd->name);
-            return 2;
-        }
-        f->seen = 1;
-        if (f->type == F_BOOL) {
-            if (val) { fprintf(stderr, "ganc %s: --%s takes no value\n", cmd->name, name); return 2; }
-            *(int *)f->dst = 1;
-            continue;
-        }
-        if (!val) {
-            if (i + 1 >= argc) { fprintf(stderr, "ganc %s: --%s needs a value\n", cmd->name, name); return 2; }
-            val = argv[++i];
-        }
-        if (parse_value(f, val)) {
-            fprintf(stderr, "ganc %s: bad value '%s' for --%s\n", cmd->name, val, name);
-            return 2;
-        }
-        if (numeric(f->type) && !(value_of(f) >= f->lo && value_of(f) <= f->hi)) {
-            char r[48];
-            range_str(f, r, sizeof r);
-            fprintf(stderr, "ganc %s: --%s must be in %s, got %s\n", cmd->name, name, r, val);
             return 2;
         }
     }

@@ -57,6 +57,13 @@ void draw_id(float *x, int c, int h, int w, int id);
 ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io, char *gpath,
                            size_t gcap);
 
+/* A LAPGAN's generators from a run folder (its G.safetensors) or a file with kind=lapgan metadata. *is_lap = 0
+   (and NULL) when the file is not a lapgan model or cannot be opened (open_generator then says why); *is_lap = 1 and
+   NULL with ganc_errmsg() set when it is one that does not load. */
+ganc_lapgan_t *open_lapgan(const char *src, int max_batch, int *is_lap, char *gpath, size_t gcap);
+/* LAPGAN's n samples for eval-style use: classes 0,1,2,... in turn when class-conditional (labels may be NULL) */
+int lapgan_sample_cycle(ganc_lapgan_t *m, int n, uint64_t seed, int *labels, float *out);
+
 /* An unconditional DCGAN discriminator from a run folder (its D.safetensors) or a file, weights loaded. */
 ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,
                                      char *dpath, size_t cap);
@@ -96,6 +103,9 @@ int write_report(const char *run, const char *out, int max_grids);
 typedef struct fid_ref fid_ref_t;
 fid_ref_t *fid_ref_new(const char *real, int n);
 double fid_ref_model(fid_ref_t *r, ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *c, uint64_t seed);
+/* a model-independent form: a buffer for the reference's n images (c,h,w), then their FID against it */
+float *fid_ref_buffer(fid_ref_t *r, int c, int h, int w, int *n);
+double fid_ref_score(fid_ref_t *r, int c, int h, int w);
 void fid_ref_free(fid_ref_t *r);
 
 /* progress and plots */

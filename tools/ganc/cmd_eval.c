@@ -40,6 +40,26 @@ static int npy_is_u8(const char *path) {
     return 0;
 }
 
+/* a LAPGAN's samples as a source (classes in turn when class-conditional); frees m */
+static int lapgan_source(ganc_lapgan_t *m, const char *gpath, int nmax, uint64_t seed, int raw, src_t *s) {
+    const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(m);
+    const size_t per = (size_t)c->nc * c->size * c->size;
+    float *imgs = malloc(sizeof(float) * per * nmax);
+    s->x = raw ? NULL : malloc(sizeof(float) * (size_t)nmax * 1024);
+    if (c->n_classes) s->labels = malloc(sizeof(int) * nmax);
+    int rc = imgs && (s->x || raw) && (s->labels || !c->n_classes) ? lapgan_sample_cycle(m, nmax, seed, s->labels, imgs)
+                                                                   : ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, c->nc, c->size, c->size, s->x + (size_t)i * 1024);
+    if (raw) { s->x = imgs; s->c = c->nc; s->h = s->w = c->size; }
+    else free(imgs);
+    snprintf(s->desc, sizeof s->desc, "%.400s (lapgan, %d samples, seed %llu%s)", gpath, nmax, (unsigned long long)seed,
+             c->n_classes ? ", classes 0,1,2,... in turn" : "");
+    ganc_lapgan_free(m);
+    if (rc) { src_free(s); return ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath); }
+    s->n = nmax;
+    return 0;
+}
+
 /* raw = 0: every image made (1,32,32) for ganc's classifier. raw = size > 0: images kept as the source has them
    (a .npy's or a model's own shape; datasets loaded at size x size, 1 channel for fashion-mnist/idx, else 3) for
    Inception, which resizes them itself. */
@@ -86,6 +106,9 @@ int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
         snprintf(gpath, sizeof gpath, "%s/G.safetensors", spec);
         model = stat(gpath, &st) == 0;
     }
+    int is_lap = 0;
+    ganc_lapgan_t *lap = model ? open_lapgan(spec, 250, &is_lap, gpath, sizeof gpath) : NULL;
+    if (is_lap) return lap ? lapgan_source(lap, gpath, nmax, seed, raw, s) : -1;
     if (model) { /* sample a trained generator: BatchNorm in eval mode, noise from the seed */
         ganc_gan_cfg_t cfg;
         ganc_gan_io_t io;
@@ -595,17 +618,28 @@ fid_ref_t *fid_ref_new(const char *real, int n) {
     return r;
 }
 
-double fid_ref_model(fid_ref_t *r, ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *c, uint64_t seed) {
-    const size_t per = (size_t)c->nc * c->size * c->size;
-    if (!r->imgs) r->imgs = malloc(sizeof(float) * per * r->n);
-    if (!r->imgs) return NAN;
-    ganc_rng_t rng;
-    ganc_rng_seed(&rng, seed);
-    if (ganc_gan_sample(g, io, c, r->n, NULL, NULL, &rng, 0, r->imgs)) return NAN;
+float *fid_ref_buffer(fid_ref_t *r, int c, int h, int w, int *n) {
+    free(r->imgs);
+    r->imgs = malloc(sizeof(float) * c * h * w * r->n);
+    *n = r->n;
+    return r->imgs;
+}
+
+double fid_ref_score(fid_ref_t *r, int c, int h, int w) {
+    const size_t per = (size_t)c * h * w;
     for (int i = 0; i < r->n; i++)
-        if (to_net_input(r->imgs + per * i, c->nc, c->size, c->size, r->x + (size_t)i * 1024)) return NAN;
+        if (to_net_input(r->imgs + per * i, c, h, w, r->x + (size_t)i * 1024)) return NAN;
     if (ganc_classifier_run(r->net, r->in, r->fe, r->lo, r->x, r->n, r->feat, NULL) ||
         ganc_feature_stats(r->feat, r->n, 128, r->mu2, r->cov2))
         return NAN;
     return ganc_fid(r->mu, r->cov, r->mu2, r->cov2, 128);
+}
+
+double fid_ref_model(fid_ref_t *r, ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t *c, uint64_t seed) {
+    int n;
+    float *buf = fid_ref_buffer(r, c->nc, c->size, c->size, &n);
+    ganc_rng_t rng;
+    ganc_rng_seed(&rng, seed);
+    if (!buf || ganc_gan_sample(g, io, c, n, NULL, NULL, &rng, 0, buf)) return NAN;
+    return fid_ref_score(r, c->nc, c->size, c->size);
 }

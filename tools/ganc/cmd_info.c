@@ -1,5 +1,6 @@
 /* ganc info FILE.safetensors: metadata, then one line per tensor. */
 #include <stdio.h>
+#include <string.h>
 #include "cli.h"
 
 int cmd_info(int argc, char **argv) {
@@ -32,6 +33,18 @@ int cmd_info(int argc, char **argv) {
         bytes += t->nbytes;
     }
     printf("%zu elements, %zu bytes of data\n", total, bytes);
+    const char *kind = ganc_st_meta(st, "kind");
+    ganc_lapgan_cfg_t lc;
+    if (kind && !strcmp(kind, "lapgan") && !ganc_lapgan_cfg_from_file(st, &lc)) {
+        const int L = ganc_lapgan_levels(&lc);
+        printf("LAPGAN pyramid, %d levels (level 0 = finest; d = binomial blur + decimate, u = bilinear x2)%s:\n", L,
+               lc.n_classes ? ", class-conditional" : "");
+        printf("  level %d   8x8: MLP GAN, z %d -> G %d-%d ReLU; D maxout %dx%d\n", L - 1, lc.coarse.nz,
+               lc.coarse.g_hidden, lc.coarse.g_hidden, lc.coarse.d_units, lc.coarse.d_pieces);
+        for (int k = L - 2; k >= 0; k--)
+            printf("  level %d %3dx%-3d: G(noise, u(I_%d)) -> h_%d, conv 7x7 %d, 7x7 %d, 5x5 %d; D conv 5x5 %d, 5x5/2 %d\n",
+                   k, lc.size >> k, lc.size >> k, k + 1, k, lc.g_width, lc.g_width, lc.nc, lc.d_width, lc.d_width);
+    }
     ganc_st_free(st);
     return 0;
 }

@@ -7,7 +7,7 @@
 
 typedef struct {
     const char *out, *zpath, *dtype, *bn;
-    int n, batch, cols, threads, cls, by_class, sheet, is_npy, is_png, f32, bn_batch, n_seen, gcols;
+    int n, batch, cols, threads, cls, by_class, sheet, is_npy, is_png, f32, bn_batch, n_seen, gcols, pyramid;
     uint64_t seed;
 } sample_opts_t;
 
@@ -25,6 +25,9 @@ static int check_sample_opts(sample_opts_t *o) {
                       : o->sheet && (!o->is_png || o->zpath || o->by_class)
                           ? "--sheet writes a .png and takes neither --z nor --grid-by-class"
                       : o->by_class && o->n_seen && o->n > 1000 ? "--grid-by-class: at most 1000 columns (--n)"
+                      : o->pyramid && (!o->is_png || o->by_class || o->sheet || o->zpath)
+                          ? "--pyramid writes a .png and takes none of --grid-by-class, --sheet, --z"
+                      : o->pyramid && o->n_seen && o->n > 64 ? "--pyramid: at most 64 rows (--n)"
                                                                  : NULL;
     if (why) fprintf(stderr, "ganc sample: %s\n", why);
     return why ? 2 : 0;
@@ -109,10 +112,96 @@ static int write_samples(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, floa
     return rc;
 }
 
+/* ---- LAPGAN: coarse-to-fine sampling */
+
+/* nearest-neighbour upscale of one (c,s,s) image to (c,size,size); scale: multiply and clamp to [-1,1] */
+static void put_scaled(const float *x, int c, int s, int size, float gain, float *out) {
+    const int f = size / s;
+    for (int k = 0; k < c; k++)
+        for (int y = 0; y < size; y++)
+            for (int xx = 0; xx < size; xx++) {
+                float v = gain * x[((size_t)k * s + y / f) * s + xx / f];
+                out[((size_t)k * size + y) * size + xx] = v < -1 ? -1 : v > 1 ? 1 : v;
+            }
+}
+
+/* the paper's coarse-to-fine figure: one row per sample: I_K, then per finer level l_k, h_k (its contrast stretched
+   to the row's largest |h_k|), I_k; every image scaled up to the model's size */
+static int pyramid_figure(const sample_opts_t *o, ganc_lapgan_t *m, const int *labels, ganc_rng_t *rng) {
+    const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(m);
+    const int L = ganc_lapgan_levels(c), n = o->n, cols = 1 + 3 * (L - 1), S = c->size, nc = c->nc;
+    const size_t img = (size_t)nc * S * S;
+    float *lv[3][GANC_LAPGAN_MAX_LEVELS] = {{0}}, *fig = malloc(sizeof(float) * img * cols * n);
+    int rc = fig ? 0 : ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int k = 0; !rc && k < L; k++)
+        for (int j = 0; !rc && j < 3; j++)
+            if (!(lv[j][k] = malloc(sizeof(float) * n * nc * (S >> k) * (S >> k)))) rc = ganc_fail(GANC_ENOMEM, "out of memory");
+    if (!rc) rc = ganc_lapgan_sample(m, n, labels, rng, NULL, lv[0], lv[1], lv[2]);
+    for (int i = 0; !rc && i < n; i++) {
+        float *row = fig + img * cols * i;
+        const size_t pk = (size_t)nc * 64; /* the 8x8 level */
+        put_scaled(lv[0][L - 1] + pk * i, nc, 8, S, 1.0f, row);
+        for (int k = L - 2, col = 1; k >= 0; k--, col += 3) {
+            const int s = S >> k;
+            const size_t per = (size_t)nc * s * s;
+            const float *h = lv[2][k] + per * i;
+            float mx = 1e-6f;
+            for (size_t j = 0; j < per; j++) mx = fabsf(h[j]) > mx ? fabsf(h[j]) : mx;
+            put_scaled(lv[1][k] + per * i, nc, s, S, 1.0f, row + img * col);
+            put_scaled(h, nc, s, S, 1.0f / mx, row + img * (col + 1));
+            put_scaled(lv[0][k] + per * i, nc, s, S, 1.0f, row + img * (col + 2));
+        }
+    }
+    if (!rc) rc = ganc_grid_png(o->out, fig, n * cols, nc, S, S, cols);
+    for (int k = 0; k < L; k++)
+        for (int j = 0; j < 3; j++) free(lv[j][k]);
+    free(fig);
+    return rc;
+}
+
+static int sample_lapgan(sample_opts_t *o, ganc_lapgan_t *m, const char *gpath) {
+    const ganc_lapgan_cfg_t *lc = ganc_lapgan_cfg(m);
+    ganc_gan_cfg_t view = ganc_gan_default_cfg(); /* what the shared option checks and the writer read */
+    view.size = lc->size; view.nc = lc->nc; view.n_classes = lc->n_classes; view.nz = lc->coarse.nz;
+    if (o->zpath || o->sheet || o->bn_batch) {
+        fprintf(stderr, "ganc sample: --z, --sheet and --bn batch apply to dcgan/gan generators; %s is a lapgan "
+                        "(no BatchNorm; its noise has one plane per level)\n", gpath);
+        return 2;
+    }
+    int rc = check_model_opts(o, &view, gpath);
+    if (rc) return rc;
+    if (o->pyramid && !o->n_seen) o->n = 8;
+    const size_t img = (size_t)lc->nc * lc->size * lc->size;
+    float *x = malloc(sizeof(float) * img * o->n);
+    int *labels = lc->n_classes ? malloc(sizeof(int) * o->n) : NULL;
+    rc = 1;
+    if (!x || (lc->n_classes && !labels)) { fprintf(stderr, "ganc sample: out of memory for %d images\n", o->n); goto done; }
+    ganc_rng_t rng;
+    ganc_rng_seed(&rng, o->seed);
+    for (int i = 0; labels && i < o->n; i++) labels[i] = o->cls >= 0 ? o->cls : i % lc->n_classes;
+    if (o->pyramid) rc = pyramid_figure(o, m, labels, &rng);
+    else if (o->by_class) /* one row per class; the same stream (so the same noise) for every row */
+        for (int r = (rc = 0); !rc && r < lc->n_classes; r++) {
+            ganc_rng_seed(&rng, o->seed);
+            for (int j = 0; j < o->gcols; j++) labels[j] = r;
+            rc = ganc_lapgan_sample(m, o->gcols, labels, &rng, x + img * o->gcols * r, NULL, NULL, NULL);
+        }
+    else rc = ganc_lapgan_sample(m, o->n, labels, &rng, x, NULL, NULL, NULL);
+    if (!rc && !o->pyramid) rc = write_samples(o, &view, x);
+    if (rc) fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
+    else if (o->pyramid) printf("wrote the coarse-to-fine figure of %d samples (%d levels) to %s\n", o->n,
+                                ganc_lapgan_levels(lc), o->out);
+    else printf("wrote %d images (%dx%dx%d, lapgan) to %s\n", o->n, lc->nc, lc->size, lc->size, o->out);
+    rc = rc ? 1 : 0;
+done:
+    free(x); free(labels);
+    return rc;
+}
+
 int cmd_sample(int argc, char **argv) {
     static const command_t cmd = {
         "sample", "sample RUN|G.safetensors --out FILE.npy|FILE.png [options]",
-        "Generate images with a trained generator (dcgan, gan, cgan). RUN is a training folder (its G.safetensors\n"
+        "Generate images with a trained generator (dcgan, gan, cgan, lapgan). RUN is a training folder (its G.safetensors\n"
         "is used) or a G.safetensors file, from ganc or saved from PyTorch (architecture from metadata, else from\n"
         "tensor shapes). .npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png\n"
         "writes a grid. A conditional model draws class --class K, or, without it, image i is of class i mod classes.",
@@ -135,6 +224,8 @@ int cmd_sample(int argc, char **argv) {
          0, NULL, 0, 0, 0},
         {"grid-by-class", F_BOOL, &o.by_class, NULL, "conditional model: one row per class, one noise vector per column "
                                                      "(--n columns, default 10)", 0, NULL, 0, 0, 0},
+        {"pyramid", F_BOOL, &o.pyramid, NULL, "lapgan: a .png of the coarse-to-fine steps of --n samples (default 8): per "
+                                               "row the 8x8 image, then l_k, h_k (contrast-stretched), I_k per level", 0, NULL, 0, 0, 0},
         {"threads", F_INT, &o.threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
@@ -155,6 +246,15 @@ int cmd_sample(int argc, char **argv) {
     float *z = NULL, *x = NULL;
     ganc_rng_t rng;
     ganc_rng_seed(&rng, o.seed);
+    int is_lap;
+    ganc_lapgan_t *lap = open_lapgan(pos[0], o.batch, &is_lap, gpath, sizeof gpath);
+    if (is_lap) {
+        if (!lap) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
+        rc = sample_lapgan(&o, lap, gpath);
+        ganc_lapgan_free(lap);
+        return rc;
+    }
+    if (o.pyramid) { fprintf(stderr, "ganc sample: --pyramid applies to lapgan models; %s is not one\n", gpath); return 2; }
     ganc_net_t *g = open_generator(pos[0], o.batch, &cfg, &io, gpath, sizeof gpath);
     if (!g) { fprintf(stderr, "ganc sample: %s\n", ganc_errmsg()); return 1; }
     if ((rc = check_model_opts(&o, &cfg, gpath))) goto done;

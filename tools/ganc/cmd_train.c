@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "train.h"
 
-static const train_family_t *const families[] = {&family_gan};
+static const train_family_t *const families[] = {&family_gan, &family_lapgan};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 #define MAX_FLAGS 64
 
@@ -178,7 +178,7 @@ done:
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan|gan|cgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "train", "train dcgan|gan|cgan|lapgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
         "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
         "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
         "OUT/samples.png and OUT/loss.svg. Models:\n"
@@ -186,6 +186,9 @@ int cmd_train(int argc, char **argv) {
         "         --conditional feeds the label to G and D (Mirza & Osindero 2014)\n"
         "  gan    the MLP GAN of Goodfellow et al. 2014: ReLU G, maxout+dropout D (--g-hidden, --d-units, ...)\n"
         "  cgan   the same MLP GAN conditioned on the label (one-hot into G and D)\n"
+        "  lapgan LAPGAN (Denton et al. 2015): an 8x8 MLP GAN, then one conditional conv GAN per octave that adds\n"
+        "         the band-pass detail to the upsampled coarser image (--size 16|32|64|128); --conditional: CC-LAPGAN.\n"
+        "         All levels train in each step; files hold level{k}.G.* / level{k}.D.* (level 0 = finest)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
@@ -211,7 +214,7 @@ int cmd_train(int argc, char **argv) {
     const train_family_t *fam = npos == 1 ? family_of(pos[0]) : NULL;
     if (prc) rc = prc == 1 ? 0 : 2;
     else if (!o.resume && !fam) {
-        fprintf(stderr, "ganc train: expected the model name dcgan, gan or cgan%s%s (see ganc train --help)\n",
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan or lapgan%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         rc = 2;
     } else {

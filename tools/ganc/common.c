@@ -42,6 +42,35 @@ ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, 
     return open_net(src, 1, 0, max_batch, cfg, io, gpath, gcap);
 }
 
+ganc_lapgan_t *open_lapgan(const char *src, int max_batch, int *is_lap, char *gpath, size_t gcap) {
+    if (is_dir(src)) snprintf(gpath, gcap, "%s/G.safetensors", src);
+    else snprintf(gpath, gcap, "%s", src);
+    ganc_st_t *st;
+    *is_lap = 0;
+    if (ganc_st_open(&st, gpath)) return NULL;
+    const char *kind = ganc_st_meta(st, "kind"), *net = ganc_st_meta(st, "net");
+    ganc_lapgan_cfg_t cfg;
+    ganc_lapgan_t *m = NULL;
+    if ((*is_lap = kind && !strcmp(kind, "lapgan"))) {
+        if (net && strcmp(net, "G")) ganc_fail(GANC_EMISMATCH, "%s holds a discriminator, not a generator", gpath);
+        else if (!ganc_lapgan_cfg_from_file(st, &cfg) && (m = ganc_lapgan_new(&cfg, max_batch)) &&
+                 ganc_lapgan_load(m, st)) {
+            ganc_lapgan_free(m);
+            m = NULL;
+        }
+    }
+    ganc_st_free(st);
+    return m;
+}
+
+int lapgan_sample_cycle(ganc_lapgan_t *m, int n, uint64_t seed, int *labels, float *out) {
+    const int C = ganc_lapgan_cfg(m)->n_classes;
+    for (int i = 0; C && labels && i < n; i++) labels[i] = i % C;
+    ganc_rng_t r;
+    ganc_rng_seed(&r, seed);
+    return ganc_lapgan_sample(m, n, C ? labels : NULL, &r, out, NULL, NULL, NULL);
+}
+
 /* 3x5 digits, rows top to bottom, 3 bits each (MSB = left) */
 static const unsigned char font[10][5] = {{7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7},
                                           {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1},

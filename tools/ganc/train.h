@@ -1,5 +1,5 @@
 /* `ganc train`: one generic training loop (train_loop.c) for every model family, and a small adapter per family
-   (train_gan.c: dcgan, gan, cgan). The loop owns what every family needs alike: the run folder, stop rules
+   (train_gan.c: dcgan, gan, cgan; train_lapgan.c: lapgan). The loop owns what every family needs alike: the run folder, stop rules
    (--iters/--epochs/--time, Ctrl-C), the progress line, log.csv and loss.svg, checkpoints and exact resume,
    --on-nan restore, sample grids and --eval-every. A family builds its networks on the library's trainer, runs one
    iteration, declares its log columns, draws its progress grid and writes its weight files. */
@@ -24,7 +24,7 @@ typedef struct log_col_s log_col_t;
 
 typedef struct train_family {
     const char *models;         /* the model names it trains, space-separated ("dcgan gan cgan") */
-    const log_col_t *cols;
+    const log_col_t *cols;      /* its log columns, or NULL: ask the model (columns) */
     int ncols;
     size_t opts_size;           /* its own settings (flags from add_flags) */
     void (*defaults)(void *fo);
@@ -42,7 +42,8 @@ typedef struct train_family {
     ganc_trainer_t *(*trainer)(void *m);
     /* one iteration: draw its batches from ld, update, fill vals (ncols) */
     int (*step)(void *m, ganc_loader_t *ld, float *vals);
-    void (*progress_text)(const float *vals, int tty, char *buf, size_t cap);
+    void (*progress_text)(void *m, const float *vals, int tty, char *buf, size_t cap);
+    const log_col_t *(*columns)(void *m, int *n); /* when cols is NULL: the model's columns (at most MAX_LOG_COLS) */
     /* architecture metadata (for the state and the weight files) and the weight files themselves */
     int (*meta)(void *m, ganc_meta_t *meta);
     int (*write_weights)(void *m, const char *dir, const ganc_meta_t *meta);
@@ -52,7 +53,7 @@ typedef struct train_family {
     const char *(*summary)(void *m, char *buf, size_t cap); /* "dcgan 1x32x32 (G 1234, D 5678 parameters)" */
 } train_family_t;
 
-extern const train_family_t family_gan;
+extern const train_family_t family_gan, family_lapgan;
 
 /* runs the loop; returns the exit code */
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds,

@@ -36,21 +36,21 @@ static void gan_defaults(void *p) {
 static int gan_add_flags(void *p, flag_t *f) {
     gan_opts_t *g = p;
     const flag_t fl[] = {
-        {"size", F_INT, &g->net.size, NULL, "image size: 32 (4 blocks) or 64 (5 blocks, pytorch/examples)", 0, NULL, 1, 4, 128},
+        {"size", F_INT, &g->net.size, NULL, "image size: dcgan 32 (4 blocks) or 64 (5 blocks, pytorch/examples); gan/cgan 4..128; lapgan 16, 32, 64 or 128", 0, NULL, 1, 4, 128},
         {"channels", F_INT, &g->net.nc, NULL, "image channels, 1 or 3 (default: 1 for IDX data, 3 for folders)", 0, NULL, 1, 0, 64},
-        {"nz", F_INT, &g->net.nz, NULL, "latent size", 0, NULL, 1, 1, 4096},
+        {"nz", F_INT, &g->net.nz, NULL, "latent size (lapgan: of its 8x8 level)", 0, NULL, 1, 1, 4096},
         {"ngf", F_INT, &g->net.ngf, NULL, "generator width", 0, NULL, 1, 1, 1024},
         {"ndf", F_INT, &g->net.ndf, NULL, "discriminator width", 0, NULL, 1, 1, 1024},
-        {"conditional", F_BOOL, &g->conditional, NULL, "dcgan: condition G and D on the label", 0, NULL, 1, 0, 0},
+        {"conditional", F_BOOL, &g->conditional, NULL, "dcgan: condition G and D on the label; lapgan: CC-LAPGAN", 0, NULL, 1, 0, 0},
         {"loss", F_STR, &g->loss, "L", "G loss: ns (maximise log D(G(z))) or minimax (minimise log(1-D(G(z))))", 0,
          "loss", 1, 0, 0},
         {"d-steps", F_INT, &g->d_steps, "K", "discriminator updates per generator update (the 2014 paper's k)", 0,
          "d_steps", 1, 1, 100},
-        {"g-hidden", F_INT, &g->net.g_hidden, NULL, "gan/cgan: width of G's two ReLU layers", 0, NULL, 1, 1, 16384},
-        {"d-units", F_INT, &g->net.d_units, NULL, "gan/cgan: maxout units in each of D's two hidden layers", 0, NULL, 1, 1, 16384},
-        {"d-pieces", F_INT, &g->net.d_pieces, NULL, "gan/cgan: pieces per maxout unit", 0, NULL, 1, 1, 16},
-        {"d-dropout", F_FLOAT, &g->net.d_dropout, NULL, "gan/cgan: dropout after D's hidden layers", 0, NULL, 1, 0, 0.99},
-        {"d-in-dropout", F_FLOAT, &g->net.d_in_dropout, NULL, "gan/cgan: dropout on D's input image", 0, NULL, 1, 0, 0.99},
+        {"g-hidden", F_INT, &g->net.g_hidden, NULL, "gan/cgan, lapgan's 8x8 level: width of G's two ReLU layers", 0, NULL, 1, 1, 16384},
+        {"d-units", F_INT, &g->net.d_units, NULL, "gan/cgan, lapgan's 8x8 level: maxout units in each of D's two hidden layers", 0, NULL, 1, 1, 16384},
+        {"d-pieces", F_INT, &g->net.d_pieces, NULL, "gan/cgan, lapgan's 8x8 level: pieces per maxout unit", 0, NULL, 1, 1, 16},
+        {"d-dropout", F_FLOAT, &g->net.d_dropout, NULL, "gan/cgan, lapgan's 8x8 level: dropout after D's hidden layers", 0, NULL, 1, 0, 0.99},
+        {"d-in-dropout", F_FLOAT, &g->net.d_in_dropout, NULL, "gan/cgan, lapgan's 8x8 level: dropout on D's input image", 0, NULL, 1, 0, 0.99},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
@@ -202,7 +202,8 @@ static int gan_step(void *p, ganc_loader_t *ld, float *v) {
     return rc;
 }
 
-static void gan_progress(const float *v, int tty, char *buf, size_t cap) {
+static void gan_progress(void *m, const float *v, int tty, char *buf, size_t cap) {
+    (void)m;
     if (tty) snprintf(buf, cap, "D %.3f G %.3f | D(x) %.2f D(G(z)) %.2f/%.2f", v[0], v[1], v[2], v[3], v[4]);
     else snprintf(buf, cap, "loss_D %.4f  loss_G %.4f  D(x) %.3f  D(G(z)) %.3f/%.3f", v[0], v[1], v[2], v[3], v[4]);
 }
@@ -251,5 +252,5 @@ static const char *gan_summary(void *p, char *buf, size_t cap) {
 const train_family_t family_gan = {
     "dcgan gan cgan", gan_cols, (int)(sizeof gan_cols / sizeof gan_cols[0]), sizeof(gan_opts_t), gan_defaults,
     gan_add_flags, gan_configure, gan_channels, gan_size, gan_create, gan_destroy, gan_trainer, gan_step,
-    gan_progress, gan_meta, gan_write_weights, gan_grid, gan_fid, gan_summary,
+    gan_progress, NULL, gan_meta, gan_write_weights, gan_grid, gan_fid, gan_summary,
 };

@@ -22,6 +22,8 @@ typedef struct {
     const flag_t *flags;
     int nflags;
     ganc_trainer_t *tr;
+    const log_col_t *cols; /* the family's or the model's log columns */
+    int ncols;
     ganc_loader_t ld;
     char state_path[4096], log_path[4096];
     FILE *log;
@@ -63,7 +65,7 @@ static int open_log(loop_t *L) {
     else {
         char hdr[1024] = "step,epoch,seconds,img_per_s";
         size_t o = strlen(hdr);
-        for (int k = 0; k < L->fam->ncols; k++) o += (size_t)snprintf(hdr + o, sizeof hdr - o, ",%s", L->fam->cols[k].name);
+        for (int k = 0; k < L->ncols; k++) o += (size_t)snprintf(hdr + o, sizeof hdr - o, ",%s", L->cols[k].name);
         snprintf(hdr + o, sizeof hdr - o, ",fid\n");
         if (ganc_write_file_atomic(L->log_path, hdr, strlen(hdr))) return -1;
     }
@@ -141,7 +143,7 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
     if (!L->rank0) return;
     if (logrow) {
         fprintf(L->log, "%lld,%lld,%.3f,%.2f", (long long)done, (long long)L->ld.epoch, tn - L->t_start, L->rate);
-        for (int k = 0; k < L->fam->ncols; k++) fprintf(L->log, ",%.6f", L->vals[k]);
+        for (int k = 0; k < L->ncols; k++) fprintf(L->log, ",%.6f", L->vals[k]);
         if (!isnan(fid)) fprintf(L->log, ",%.4f\n", fid);
         else fprintf(L->log, ",\n");
         fflush(L->log);
@@ -149,7 +151,7 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
             printf("step %lld: FID %.3f (%d samples vs %s)\n", (long long)done, fid, o->eval_n, o->eval_real);
     }
     char stats[256];
-    L->fam->progress_text(L->vals, pg->tty, stats, sizeof stats);
+    L->fam->progress_text(L->m, L->vals, pg->tty, stats, sizeof stats);
     progress_update(pg, done, L->rate, eta, stats, logrow);
 }
 
@@ -256,7 +258,7 @@ static void finish(loop_t *L) {
     char svg[4096];
     double el = now_s() - L->t_start;
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
-        write_loss_svg(L->log_path, svg, L->fam->cols, L->fam->ncols))
+        write_loss_svg(L->log_path, svg, L->cols, L->ncols))
         fprintf(stderr, "warning: loss plot: %s\n", ganc_errmsg());
     printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{G,D,state}.safetensors, samples.png, "
            "log.csv, loss.svg\n",
@@ -269,6 +271,8 @@ int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_
               int nflags) {
     loop_t L = {.fam = fam, .m = model, .o = o, .ds = ds, .flags = flags, .nflags = nflags, .tr = fam->trainer(model),
                 .rank0 = ganc_dist_rank() == 0};
+    L.cols = fam->cols ? fam->cols : fam->columns(model, &L.ncols);
+    if (fam->cols) L.ncols = fam->ncols;
     int64_t epoch, pos;
     ganc_trainer_data_pos(L.tr, &epoch, &pos);
     if (ganc_loader_init(&L.ld, ds, o->seed, epoch, pos)) {
