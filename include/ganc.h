@@ -460,7 +460,9 @@ int ganc_dist_max(int v); /* max over ranks: every rank agrees on a flag */
    size 64: G = ConvT(nz,8g,4,1,0) BN ReLU, ConvT(8g,4g,4,2,1) BN ReLU, ConvT(4g,2g) BN ReLU, ConvT(2g,g) BN ReLU,
             ConvT(g,nc,4,2,1) Tanh;  D = Conv(nc,d,4,2,1) LReLU(0.2), Conv(d,2d) BN LReLU, Conv(2d,4d) BN LReLU,
             Conv(4d,8d) BN LReLU, Conv(8d,1,4,1,0)  [the final Sigmoid is folded into the loss]
-   size 32: one block fewer on each side (G starts at 4g, D ends at 4d). No biases, BN eps 1e-5 momentum 0.1.
+   size 32: one block fewer on each side (G starts at 4g, D ends at 4d); 16 and 8 (LAPGAN's coarsest level) one and
+   two fewer again (size 8: G = ConvT(nz,g,4,1,0) BN ReLU, ConvT(g,nc,4,2,1) Tanh; D = Conv(nc,d,4,2,1) LReLU,
+   Conv(d,1,4,1,0)). No biases, BN eps 1e-5 momentum 0.1.
    Initialisation N(0,0.02) (BN gamma N(1,0.02)).
 
    GANC_ARCH_MLP (Goodfellow et al. 2014, the MNIST networks of the paper's code): a Sequential called `model`:
@@ -476,7 +478,7 @@ int ganc_dist_max(int v); /* max over ranks: every rank agrees on a flag */
    every other name and shape is that of the unconditional model. */
 enum { GANC_ARCH_DCGAN = 0, GANC_ARCH_MLP = 1 };
 typedef struct {
-    int size, nz, ngf, ndf, nc; /* image size (32/64 for DCGAN, 8..64 for MLP), latent size, widths, channels */
+    int size, nz, ngf, ndf, nc; /* image size (8/16/32/64 for DCGAN, 4..128 for MLP), latent size, widths, channels */
     int arch;                   /* GANC_ARCH_DCGAN or GANC_ARCH_MLP */
     int n_classes;              /* 0: unconditional; 2..1000: conditional on a one-hot label */
     int g_hidden, d_units, d_pieces; /* MLP only */
@@ -555,8 +557,9 @@ int ganc_gan_sample(ganc_net_t *g, const ganc_gan_io_t *io, const ganc_gan_cfg_t
    K = levels-1 the coarsest (8x8); I_{k+1} = d(I_k) and l_k = u(I_{k+1}) with d = ganc_pyr_down (binomial
    [1 3 3 1]/8, mirrored edges, decimate by 2) and u = ganc_pyr_up (bilinear x2, PyTorch's align_corners=False), and
    the band-pass residual h_k = I_k - l_k.
-   Level K: the 2014 MLP GAN of GANC_ARCH_MLP at 8x8 (cfg.coarse: nz, g_hidden, d_units, d_pieces, dropouts), its
-   networks named as that model's.
+   Level K: a GAN of gan.c at 8x8, cfg.coarse.arch: GANC_ARCH_DCGAN (default: the two-block DCGAN of size 8, nz,
+   ngf, ndf) or GANC_ARCH_MLP (the paper's choice: the 2014 MLP GAN, nz, g_hidden, d_units, d_pieces, dropouts),
+   its networks named as that model's.
    Level k < K, s = size >> k: a conditional GAN on l_k (the paper's networks; convolutions with bias, padding that
    keeps the size, a Sequential called `main`):
      G: cat(l_k, noise plane (1,s,s)) [, class plane] -> Conv(.,gw,7) ReLU, Conv(gw,gw,7) ReLU, Conv(gw,nc,5) -> h_k
@@ -571,9 +574,9 @@ typedef struct {
     int size, nc, n_classes; /* size: 16, 32, 64 or 128 (a power-of-two multiple of 8) */
     int g_width, d_width;    /* finer levels' widths (paper: 64) */
     float d_dropout;         /* finer levels' D dropout */
-    ganc_gan_cfg_t coarse;   /* the 8x8 MLP GAN (its size, nc, n_classes and arch are set from the fields above) */
+    ganc_gan_cfg_t coarse;   /* the 8x8 GAN: arch (DCGAN or MLP) and its sizes (size, nc, n_classes come from above) */
 } ganc_lapgan_cfg_t;
-ganc_lapgan_cfg_t ganc_lapgan_default_cfg(void); /* size 32, nc 1, widths 64, dropout 0.5, coarse = the MLP GAN */
+ganc_lapgan_cfg_t ganc_lapgan_default_cfg(void); /* size 32, nc 1, widths 64, dropout 0.5, coarse DCGAN nz 100, 64 */
 int ganc_lapgan_check_cfg(const ganc_lapgan_cfg_t *c);
 int ganc_lapgan_levels(const ganc_lapgan_cfg_t *c); /* K+1: 3 for size 32, 4 for 64 */
 /* A level's networks. io: in = noise (G; the z vector at level K, the noise plane above) or h (D; the 8x8 image at
@@ -595,24 +598,28 @@ int ganc_lapgan_load(ganc_lapgan_t *m, const ganc_st_t *st); /* every "level{k}.
 const ganc_lapgan_cfg_t *ganc_lapgan_cfg(const ganc_lapgan_t *m);
 /* n samples coarse to fine into out (n,nc,size,size): I_K = G_K(z, y), then I_k = l_k + G_k(noise, l_k, y) with
    l_k = u(I_{k+1}). labels (n) for CC-LAPGAN or NULL to draw them uniformly; from rng, per sample: its label (when
-   drawn), z, then each finer level's noise plane, coarse to fine (so the batch size does not change the result). img/lo/hi, when not NULL, receive every level's I_k, l_k and h_k as in
-   ganc_lapgan_pyramid (the coarse-to-fine figure). Outputs are not clamped. */
+   drawn), z, then each finer level's noise plane, coarse to fine (so the batch size does not change the result).
+   img/lo/hi, when not NULL, receive every level's I_k, l_k and h_k as in ganc_lapgan_pyramid (the coarse-to-fine
+   figure). Outputs are not clamped. */
 int ganc_lapgan_sample(ganc_lapgan_t *m, int n, const int *labels, ganc_rng_t *rng, float *out, float *const *img,
                        float *const *lo, float *const *hi);
 /* Training: every level is its own GAN trained on the real pyramids (level K on I_K, level k on (l_k, h_k)); one
    step updates every level once, coarse to fine, on the same real batch (D then G, non-saturating loss; the fake
    batch of a level uses the real batch's l_k and labels). Networks "level{k}.G"/"level{k}.D" (Adam each), streams
-   "rng" (noise) and "level{k}.rngD" (D's dropout). */
+   "rng" (noise) and "level{k}.rngD" (D's dropout). coarse_steps > 1: the cheap 8x8 level gets that many updates per
+   step, each on its own real batch (the step's first batch is the one every level shares). */
 typedef struct {
     ganc_lapgan_cfg_t net;
     int batch;
     float lr, beta1, beta2;
     uint64_t seed;
+    int coarse_steps; /* 0 or 1: one update of every level per step */
 } ganc_lapgan_train_cfg_t;
 typedef struct ganc_lapgan_trainer ganc_lapgan_trainer_t;
 ganc_lapgan_trainer_t *ganc_lapgan_trainer_new(const ganc_lapgan_train_cfg_t *cfg);
 void ganc_lapgan_trainer_free(ganc_lapgan_trainer_t *t);
-/* st: one entry per level (index k); counts one step */
+/* real: coarse_steps batches (batch x coarse_steps images, and as many labels when class-conditional); st: one entry
+   per level (index k); counts one step */
 int ganc_lapgan_train_step(ganc_lapgan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st);
 ganc_trainer_t *ganc_lapgan_trainer_core(ganc_lapgan_trainer_t *t);
 ganc_lapgan_t *ganc_lapgan_trainer_model(ganc_lapgan_trainer_t *t); /* its generators (owned by the trainer) */

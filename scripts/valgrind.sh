@@ -57,6 +57,13 @@ check 0 arith "$w/run" --a 1,2 --b 3 --c 4 --sheet-n 8 --out "$w/arith.png"
 check 0 show-filters "$w/run" --layer 0 --out "$w/f0.png"
 check 0 show-filters "$w/run" --layer 1 --data "idx:$w/d.idx" --n 8 --out "$w/f1.png"
 check 0 probe "$w/run" --train "idx:$w/d.idx,$w/l.idx" --test "idx:$w/d.idx,$w/l.idx" --labels-per-class 2 --max-iter 5
+L=(train lapgan --data "idx:$w/d.idx,$w/l.idx" --size 16 --level-g-width 4 --level-d-width 4 --nz 8 --ngf 4 --ndf 4 --batch 8 --threads 2 --sample-every 0)
+check 0 "${L[@]}" --iters 2 --conditional --out "$w/lap"
+check 0 train --resume "$w/lap" --iters 3
+check 0 sample "$w/lap" --pyramid --n 3 --out "$w/pyr.png"
+check 0 sample "$w/lap" --grid-by-class --n 2 --out "$w/lapc.png"
+check 0 info "$w/lap/G.safetensors"
+check 2 "${L[@]}" --size 24 --out "$w/lap2"
 check 2 sample "$w/run" --class 1 --out "$w/x.npy"
 check 2 train dcgan --bogus
 check 2 sample "$w/run" --out "$w/x.txt"

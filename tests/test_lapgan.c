@@ -16,9 +16,10 @@
 enum { B = 4, ITERS = 2, SEED = 5, NZ = 8, S = 16, C = 3 };
 
 static ganc_lapgan_train_cfg_t fixture_cfg(void) {
-    ganc_lapgan_train_cfg_t tc = {ganc_lapgan_default_cfg(), B, 1e-3f, 0.5f, 0.999f, SEED};
+    ganc_lapgan_train_cfg_t tc = {ganc_lapgan_default_cfg(), B, 1e-3f, 0.5f, 0.999f, SEED, 1};
     ganc_lapgan_cfg_t *c = &tc.net;
     c->size = S; c->nc = 1; c->n_classes = C; c->g_width = 8; c->d_width = 8; c->d_dropout = 0;
+    c->coarse.arch = GANC_ARCH_MLP;
     c->coarse.nz = NZ; c->coarse.g_hidden = 16; c->coarse.d_units = 6; c->coarse.d_pieces = 3;
     c->coarse.d_dropout = 0; c->coarse.d_in_dropout = 0;
     return tc;
@@ -216,7 +217,14 @@ static void check_shapes(void) {
             expect_shape(d, "main.2.weight", 4, (int64_t[]){64, 64, 5, 5});
             expect_shape(d, "main.6.weight", 2, (int64_t[]){1, 64 * (s / 2) * (s / 2)});
         } else {
-            CHECK(gi.l < 0 && di.l < 0 && ganc_net_numel(g, gi.in) == 100, "the 8x8 level is the MLP GAN");
+            CHECK(gi.l < 0 && di.l < 0 && ganc_net_numel(g, gi.in) == 100, "the 8x8 level takes z");
+            expect_shape(g, "main.0.weight", 4, (int64_t[]){100 + 10, 64, 4, 4}); /* the 2-block DCGAN */
+            expect_shape(g, "main.3.weight", 4, (int64_t[]){64, 3, 4, 4});
+            expect_shape(d, "main.0.weight", 4, (int64_t[]){64, 3 + 10, 4, 4});
+            expect_shape(d, "main.2.weight", 4, (int64_t[]){1, 64, 4, 4});
+            ganc_net_free(g);
+            c.coarse.arch = GANC_ARCH_MLP; /* the paper's */
+            g = ganc_lapgan_level_g(&c, k, 2, &gi);
             expect_shape(g, "model.0.weight", 2, (int64_t[]){1200, 100 + 10});
             expect_shape(g, "model.4.weight", 2, (int64_t[]){3 * 64, 1200});
         }
@@ -235,6 +243,7 @@ static void check_resume(void) {
     ganc_lapgan_train_cfg_t tc = fixture_cfg();
     tc.net.d_dropout = 0.3f;
     tc.net.coarse.d_dropout = 0.5f; /* dropout streams must resume too */
+    tc.coarse_steps = 2;            /* each step takes both batches of make_data */
     float real[ITERS * B * S * S];
     int lab[ITERS * B];
     make_data(real, lab);
@@ -242,7 +251,7 @@ static void check_resume(void) {
     ganc_lapgan_trainer_t *a = ganc_lapgan_trainer_new(&tc), *b = ganc_lapgan_trainer_new(&tc), *c2 = ganc_lapgan_trainer_new(&tc);
     CHECK(a && b && c2, "trainers");
     if (!a || !b || !c2) return;
-    for (int s = 0; s < 3; s++) CHECK_OK(ganc_lapgan_train_step(a, real + (size_t)(s % 2) * B * S * S, lab + s % 2 * B, st));
+    for (int s = 0; s < 3; s++) CHECK_OK(ganc_lapgan_train_step(a, real, lab, st));
     CHECK_OK(ganc_lapgan_train_step(b, real, lab, st));
     const char *path = tu_tmp("lap_state.safetensors");
     ganc_stw_t *w = ganc_stw_new();
@@ -253,7 +262,7 @@ static void check_resume(void) {
     CHECK_OK(ganc_st_open(&st_file, path));
     if (st_file) CHECK_OK(ganc_trainer_state_load(ganc_lapgan_trainer_core(c2), st_file));
     ganc_st_free(st_file);
-    for (int s = 1; s < 3; s++) CHECK_OK(ganc_lapgan_train_step(c2, real + (size_t)(s % 2) * B * S * S, lab + s % 2 * B, st));
+    for (int s = 1; s < 3; s++) CHECK_OK(ganc_lapgan_train_step(c2, real, lab, st));
     ganc_trainer_t *ta = ganc_lapgan_trainer_core(a), *tb = ganc_lapgan_trainer_core(c2);
     int same = ganc_trainer_step(ta) == 3 && ganc_trainer_step(tb) == 3;
     for (int i = 0; same && i < ganc_trainer_nnets(ta); i++)

@@ -20,8 +20,8 @@ ganc_gan_cfg_t ganc_gan_default_mlp_cfg(void) {
 int ganc_gan_check_cfg(const ganc_gan_cfg_t *c) {
     if (c->arch != GANC_ARCH_DCGAN && c->arch != GANC_ARCH_MLP)
         return ganc_fail(GANC_EINVAL, "gan: unknown architecture %d", c->arch);
-    if (c->arch == GANC_ARCH_DCGAN && c->size != 32 && c->size != 64)
-        return ganc_fail(GANC_EINVAL, "dcgan: size must be 32 or 64, got %d", c->size);
+    if (c->arch == GANC_ARCH_DCGAN && c->size != 8 && c->size != 16 && c->size != 32 && c->size != 64)
+        return ganc_fail(GANC_EINVAL, "dcgan: size must be 8, 16, 32 or 64, got %d", c->size);
     if (c->arch == GANC_ARCH_MLP && (c->size < 4 || c->size > 128))
         return ganc_fail(GANC_EINVAL, "gan: size must be 4..128, got %d", c->size);
     if (c->nz < 1 || c->nz > 4096) return ganc_fail(GANC_EINVAL, "gan: nz must be 1..4096, got %d", c->nz);
@@ -44,7 +44,7 @@ void ganc_one_hot(const int *labels, int n, int classes, float *y) {
     for (int i = 0; i < n; i++) y[(size_t)i * classes + labels[i]] = 1.0f;
 }
 
-static int nblocks(const ganc_gan_cfg_t *c) { return c->size == 64 ? 5 : 4; }
+static int nblocks(const ganc_gan_cfg_t *c) { return c->size == 64 ? 5 : c->size == 32 ? 4 : c->size == 16 ? 3 : 2; }
 
 #define NAME(fmt, ...) (snprintf(name, sizeof name, fmt, __VA_ARGS__), name)
 
@@ -74,7 +74,7 @@ ganc_net_t *ganc_gan_generator(const ganc_gan_cfg_t *c, int max_batch, ganc_gan_
         return finish(g, h, max_batch, io);
     }
     const int nb = nblocks(c);
-    int mult = 1 << (nb - 2); /* 8 for size 64, 4 for size 32 */
+    int mult = 1 << (nb - 2); /* 8 for size 64, 4 for size 32, ..., 1 for size 8 */
     h = io->in = ganc_net_input(g, "z", 3, (int[]){c->nz, 1, 1});
     if (c->n_classes) h = ganc_net_concat(g, "cond", h, io->y = ganc_net_input(g, "y", 1, (int[]){c->n_classes}));
     for (int b = 0; b < nb; b++) {

@@ -9,7 +9,7 @@
 #include "ganc.h"
 
 ganc_lapgan_cfg_t ganc_lapgan_default_cfg(void) {
-    ganc_lapgan_cfg_t c = {32, 1, 0, 64, 64, 0.5f, ganc_gan_default_mlp_cfg()};
+    ganc_lapgan_cfg_t c = {32, 1, 0, 64, 64, 0.5f, ganc_gan_default_cfg()}; /* coarse: DCGAN, nz 100, 64 wide */
     return c;
 }
 
@@ -19,10 +19,9 @@ int ganc_lapgan_levels(const ganc_lapgan_cfg_t *c) {
     return L;
 }
 
-/* the coarsest level's MLP GAN configuration */
+/* the coarsest level's GAN configuration */
 static ganc_gan_cfg_t coarse_cfg(const ganc_lapgan_cfg_t *c) {
     ganc_gan_cfg_t g = c->coarse;
-    g.arch = GANC_ARCH_MLP;
     g.size = 8;
     g.nc = c->nc;
     g.n_classes = c->n_classes;
@@ -57,7 +56,7 @@ static ganc_net_t *built(ganc_net_t *n, int out, int max_batch, ganc_lapgan_io_t
     return n;
 }
 
-/* level K: the MLP GAN's networks, their io mapped */
+/* level K: gan.c's networks, their io mapped */
 static ganc_net_t *coarse_net(const ganc_lapgan_cfg_t *c, int is_g, int max_batch, ganc_lapgan_io_t *io) {
     ganc_gan_cfg_t g = coarse_cfg(c);
     ganc_gan_io_t gio;
@@ -151,7 +150,10 @@ static const struct {
     {"level_g_width", 0, offsetof(ganc_lapgan_cfg_t, g_width), 1, 1024},
     {"level_d_width", 0, offsetof(ganc_lapgan_cfg_t, d_width), 1, 1024},
     {"level_d_dropout", 1, offsetof(ganc_lapgan_cfg_t, d_dropout), 0, 1},
+    {"coarse_arch", 0, offsetof(ganc_lapgan_cfg_t, coarse.arch), 0, 1},
     {"nz", 0, offsetof(ganc_lapgan_cfg_t, coarse.nz), 1, 4096},
+    {"ngf", 0, offsetof(ganc_lapgan_cfg_t, coarse.ngf), 1, 1024},
+    {"ndf", 0, offsetof(ganc_lapgan_cfg_t, coarse.ndf), 1, 1024},
     {"g_hidden", 0, offsetof(ganc_lapgan_cfg_t, coarse.g_hidden), 1, 16384},
     {"d_units", 0, offsetof(ganc_lapgan_cfg_t, coarse.d_units), 1, 16384},
     {"d_pieces", 0, offsetof(ganc_lapgan_cfg_t, coarse.d_pieces), 1, 16},
@@ -370,8 +372,13 @@ static int add_level(ganc_lapgan_trainer_t *t, int k) {
     ganc_net_t *g = ganc_lapgan_level_g(&cfg->net, k, cfg->batch, &t->model->io[k]);
     ganc_net_t *d = g ? ganc_lapgan_level_d(&cfg->net, k, cfg->batch, &t->dio[k]) : NULL;
     if (!g || !d || ganc_net_share_scratch(g, d)) { ganc_net_free(g); ganc_net_free(d); return GANC_EINVAL; }
-    ganc_net_init_default(g, base + 1);
-    ganc_net_init_default(d, base + 2);
+    if (k == t->levels - 1 && cfg->net.coarse.arch == GANC_ARCH_DCGAN) { /* DCGAN's N(0,0.02) */
+        ganc_net_init_dcgan(g, base + 1);
+        ganc_net_init_dcgan(d, base + 2);
+    } else {
+        ganc_net_init_default(g, base + 1);
+        ganc_net_init_default(d, base + 2);
+    }
     ganc_net_seed(d, cfg->seed * 16 + 12 + (uint64_t)k);
     ganc_optim_cfg_t oc = ganc_adam_cfg(cfg->lr, cfg->beta1, cfg->beta2);
     char name[32];
@@ -387,8 +394,8 @@ static int add_level(ganc_lapgan_trainer_t *t, int k) {
 }
 
 ganc_lapgan_trainer_t *ganc_lapgan_trainer_new(const ganc_lapgan_train_cfg_t *cfg) {
-    if (cfg->batch < 1 || cfg->batch > 65536 || !(cfg->lr > 0)) {
-        ganc_fail(GANC_EINVAL, "lapgan: batch must be 1..65536 and lr > 0");
+    if (cfg->batch < 1 || cfg->batch > 65536 || !(cfg->lr > 0) || cfg->coarse_steps < 0 || cfg->coarse_steps > 64) {
+        ganc_fail(GANC_EINVAL, "lapgan: batch must be 1..65536, lr > 0, coarse steps 0..64");
         return NULL;
     }
     ganc_lapgan_trainer_t *t = calloc(1, sizeof *t);
@@ -466,14 +473,19 @@ static int level_step(ganc_lapgan_trainer_t *t, int k, ganc_gan_stats_t *st) {
 
 int ganc_lapgan_train_step(ganc_lapgan_trainer_t *t, const float *real, const int *labels, ganc_gan_stats_t *st) {
     const ganc_lapgan_cfg_t *c = &t->cfg.net;
-    const int B = t->cfg.batch, C = c->n_classes;
+    const int B = t->cfg.batch, C = c->n_classes, K = t->levels - 1;
+    const int cs = t->cfg.coarse_steps > 1 ? t->cfg.coarse_steps : 1;
+    const size_t img = (size_t)c->nc * c->size * c->size;
     if (C && !labels) return ganc_fail(GANC_EINVAL, "lapgan: a class-conditional model needs the batch's labels");
-    for (int i = 0; C && i < B; i++)
+    for (int i = 0; C && i < B * cs; i++)
         if (labels[i] < 0 || labels[i] >= C)
             return ganc_fail(GANC_EINVAL, "lapgan: label %d out of range [0,%d)", labels[i], C);
-    if (C) ganc_one_hot(labels, B, C, t->yb);
-    int rc = ganc_lapgan_pyramid(c, real, B, t->img, t->lo, t->hi);
-    for (int k = t->levels - 1; !rc && k >= 0; k--) rc = level_step(t, k, &st[k]);
+    int rc = 0;
+    for (int j = cs - 1; !rc && j >= 0; j--) { /* the extra coarse updates first, then every level on batch 0 */
+        if (C) ganc_one_hot(labels + j * B, B, C, t->yb);
+        rc = ganc_lapgan_pyramid(c, real + img * B * j, B, t->img, j ? NULL : t->lo, j ? NULL : t->hi);
+        for (int k = K; !rc && k >= (j ? K : 0); k--) rc = level_step(t, k, &st[k]);
+    }
     if (!rc) ganc_trainer_count_step(t->tr);
     return rc;
 }

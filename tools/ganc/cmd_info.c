@@ -39,8 +39,12 @@ int cmd_info(int argc, char **argv) {
         const int L = ganc_lapgan_levels(&lc);
         printf("LAPGAN pyramid, %d levels (level 0 = finest; d = binomial blur + decimate, u = bilinear x2)%s:\n", L,
                lc.n_classes ? ", class-conditional" : "");
-        printf("  level %d   8x8: MLP GAN, z %d -> G %d-%d ReLU; D maxout %dx%d\n", L - 1, lc.coarse.nz,
-               lc.coarse.g_hidden, lc.coarse.g_hidden, lc.coarse.d_units, lc.coarse.d_pieces);
+        if (lc.coarse.arch == GANC_ARCH_MLP)
+            printf("  level %d   8x8: MLP GAN, z %d -> G %d-%d ReLU; D maxout %dx%d\n", L - 1, lc.coarse.nz,
+                   lc.coarse.g_hidden, lc.coarse.g_hidden, lc.coarse.d_units, lc.coarse.d_pieces);
+        else
+            printf("  level %d   8x8: DCGAN, z %d -> G convT 4x4 %d, 4x4/2; D conv 4x4/2 %d, 4x4\n", L - 1,
+                   lc.coarse.nz, lc.coarse.ngf, lc.coarse.ndf);
         for (int k = L - 2; k >= 0; k--)
             printf("  level %d %3dx%-3d: G(noise, u(I_%d)) -> h_%d, conv 7x7 %d, 7x7 %d, 5x5 %d; D conv 5x5 %d, 5x5/2 %d\n",
                    k, lc.size >> k, lc.size >> k, k + 1, k, lc.g_width, lc.g_width, lc.nc, lc.d_width, lc.d_width);

@@ -8,13 +8,14 @@
 
 typedef struct {
     ganc_lapgan_cfg_t net;
-    int conditional;
+    int conditional, coarse_steps;
+    const char *coarse; /* dcgan | mlp */
 } lap_opts_t;
 
 typedef struct {
     ganc_lapgan_trainer_t *t;
     ganc_lapgan_cfg_t cfg; /* with the class count */
-    int batch, levels, nfix, gcols, ncols;
+    int batch, levels, nfix, gcols, ncols, coarse_steps;
     float *xb, *grid;
     int *lb, *fixed_lab;
     uint64_t seed;
@@ -27,6 +28,9 @@ static void lap_defaults(void *p) {
     g->net = ganc_lapgan_default_cfg();
     g->net.nc = 0; /* from the data source unless given */
     g->conditional = 0;
+    g->coarse = "dcgan";
+    g->coarse_steps = 4;
+    g->net.g_width = g->net.d_width = 32; /* the paper's 64 is 3x slower here: --level-g-width 64 --level-d-width 64 */
 }
 
 /* the flags it shares with the GAN family (size, channels, conditional, the MLP's) take the same value in both */
@@ -38,11 +42,17 @@ static int lap_add_flags(void *p, flag_t *f) {
         {"channels", F_INT, &g->net.nc, NULL, "", 0, NULL, 1, 0, 64},
         {"conditional", F_BOOL, &g->conditional, NULL, "", 0, NULL, 1, 0, 0},
         {"nz", F_INT, &m->nz, NULL, "", 0, NULL, 1, 1, 4096},
+        {"ngf", F_INT, &m->ngf, NULL, "", 0, NULL, 1, 1, 1024},
+        {"ndf", F_INT, &m->ndf, NULL, "", 0, NULL, 1, 1, 1024},
+        {"coarse", F_STR, &g->coarse, "ARCH", "lapgan: the 8x8 level, dcgan (2-block DCGAN: --nz --ngf --ndf) or mlp (the "
+                                              "paper's MLP GAN: --g-hidden --d-units ...)", 0, NULL, 1, 0, 0},
         {"g-hidden", F_INT, &m->g_hidden, NULL, "", 0, NULL, 1, 1, 16384},
         {"d-units", F_INT, &m->d_units, NULL, "", 0, NULL, 1, 1, 16384},
         {"d-pieces", F_INT, &m->d_pieces, NULL, "", 0, NULL, 1, 1, 16},
         {"d-dropout", F_FLOAT, &m->d_dropout, NULL, "", 0, NULL, 1, 0, 0.99},
         {"d-in-dropout", F_FLOAT, &m->d_in_dropout, NULL, "", 0, NULL, 1, 0, 0.99},
+        {"coarse-steps", F_INT, &g->coarse_steps, "K", "lapgan: updates of the cheap 8x8 level per step, each on its "
+                                                       "own real batch", 0, "coarse_steps", 0, 1, 64},
         {"level-g-width", F_INT, &g->net.g_width, NULL, "lapgan: feature maps of the finer levels' G (paper: 64)", 0,
          NULL, 1, 1, 1024},
         {"level-d-width", F_INT, &g->net.d_width, NULL, "lapgan: feature maps of the finer levels' D (paper: 64)", 0,
@@ -62,14 +72,20 @@ static int lap_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
             return 1;
         }
         g->conditional = g->net.n_classes > 0;
+        g->coarse = g->net.coarse.arch == GANC_ARCH_MLP ? "mlp" : "dcgan";
     }
+    if (strcmp(g->coarse, "dcgan") && strcmp(g->coarse, "mlp")) {
+        fprintf(stderr, "ganc train: --coarse is dcgan or mlp\n");
+        return 2;
+    }
+    g->net.coarse.arch = strcmp(g->coarse, "mlp") ? GANC_ARCH_DCGAN : GANC_ARCH_MLP;
     if (ganc_dist_size() > 1) {
         fprintf(stderr, "ganc train: lapgan does not train data-parallel yet (run it without mpirun)\n");
         return 2;
     }
     if (!o->out) o->out = g->conditional ? "runs/cclapgan" : "runs/lapgan";
     if (g->net.nc == 0) g->net.nc = (!strncmp(o->data, "fashion-mnist", 13) || !strncmp(o->data, "idx:", 4)) ? 1 : 3;
-    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 1200; /* ~10 minutes on 2 cores at size 32 */
+    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 500; /* ~9 minutes on 2 cores at size 32 */
     ganc_lapgan_cfg_t c = g->net;
     if (g->conditional && !c.n_classes) c.n_classes = 2; /* checked now; the real count comes from the data */
     if (ganc_lapgan_check_cfg(&c)) {
@@ -132,10 +148,11 @@ static void *lap_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     m->cfg = g->net;
     m->batch = o->batch;
     m->seed = o->seed;
+    m->coarse_steps = g->coarse_steps;
     if (g->conditional && !(m->cfg.n_classes = data_classes(g, o, ds))) { *rc = 2; lap_destroy(m); return NULL; }
     m->levels = ganc_lapgan_levels(&m->cfg);
     make_columns(m);
-    ganc_lapgan_train_cfg_t tc = {m->cfg, o->batch, o->lr, o->beta1, o->beta2, o->seed};
+    ganc_lapgan_train_cfg_t tc = {m->cfg, o->batch, o->lr, o->beta1, o->beta2, o->seed, g->coarse_steps};
     if (!(m->t = ganc_lapgan_trainer_new(&tc))) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
         lap_destroy(m);
@@ -145,8 +162,8 @@ static void *lap_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     m->gcols = C ? 10 : 8;
     m->nfix = C ? m->gcols * (C < 16 ? C : 16) : 64;
     const size_t img = (size_t)m->cfg.nc * m->cfg.size * m->cfg.size;
-    m->xb = malloc(sizeof(float) * img * o->batch);
-    m->lb = malloc(sizeof(int) * o->batch);
+    m->xb = malloc(sizeof(float) * img * o->batch * m->coarse_steps);
+    m->lb = malloc(sizeof(int) * o->batch * m->coarse_steps);
     m->grid = malloc(sizeof(float) * img * m->nfix);
     m->fixed_lab = malloc(sizeof(int) * m->nfix);
     if (!m->xb || !m->lb || !m->grid || !m->fixed_lab) {
@@ -170,7 +187,7 @@ static int lap_step(void *p, ganc_loader_t *ld, float *v) {
     lap_model_t *m = p;
     ganc_gan_stats_t st[GANC_LAPGAN_MAX_LEVELS] = {{0}};
     const int C = m->cfg.n_classes;
-    ganc_loader_next(ld, m->batch, m->xb, C ? m->lb : NULL);
+    ganc_loader_next(ld, m->batch * m->coarse_steps, m->xb, C ? m->lb : NULL);
     int rc = ganc_lapgan_train_step(m->t, m->xb, C ? m->lb : NULL, st), n = 0;
     for (int k = m->levels - 1; k >= 0; k--) {
         v[n++] = st[k].loss_d;
