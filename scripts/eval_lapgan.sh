@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/lapgan-eval}
 te=${2:-600}
-G=build/ganc
+G=${GANC:-build/ganc}
 mkdir -p "$out"
 run() { echo "+ $*"; "$@"; }
 secs() { tail -1 "$1/log.csv" | cut -d, -f3; }
