@@ -343,6 +343,14 @@ int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t 
 
 /* NumPy .npy v1/v2/v3. Write uint8 or float32 C-order arrays; read float32/float64/uint8 (converted to float). */
 int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data);
+/* The same, streamed: the header for the whole shape, then the elements appended in C order, a chunk at a time
+   (memory stays that of a chunk); close commits (temp file, fsync, rename) only when exactly every element was
+   appended, abort removes the temp file. open returns NULL with the reason in ganc_errmsg(). */
+typedef struct ganc_npyw ganc_npyw_t;
+ganc_npyw_t *ganc_npyw_open(const char *path, int dtype, int ndim, const int64_t *shape);
+int ganc_npyw_append(ganc_npyw_t *w, const void *data, size_t numel);
+int ganc_npyw_close(ganc_npyw_t *w);
+void ganc_npyw_abort(ganc_npyw_t *w);
 int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **data);
 int ganc_npy_parse_f32(const char *name, const unsigned char *buf, size_t len, int *ndim, int64_t shape[8],
                        float **data);
@@ -364,8 +372,8 @@ void ganc_image_free(ganc_image_t *img);
 int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, int cols);
 
 /* ---------------------------------------------------------------- datasets
-   A dataset is decoded once into memory as float32 NCHW in [-1,1] at the model's resolution (and labels when the
-   source has them). Sources:
+   A dataset is decoded once into memory as float32 NCHW in [-1,1] (or as bytes: GANC_DS_U8) at the model's
+   resolution (and labels when the source has them). Sources:
      "fashion-mnist" / "fashion-mnist:train" / "fashion-mnist:test"  Debian's dataset-fashion-mnist IDX files
      "idx:IMAGES[,LABELS]"                                           any MNIST-layout IDX pair, raw or .gz
      a folder                                                         every .png/.jpg/.jpeg in it (sorted by name)
@@ -374,12 +382,19 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
    RGB to grey with BT.601 weights, channels=3 repeats grey; alpha is composited onto a white background. */
 typedef struct {
     int n, c, h, w;
-    float *x;       /* n*c*h*w */
+    float *x;       /* n*c*h*w, or NULL when held compactly (GANC_DS_U8) */
+    unsigned char *u8; /* GANC_DS_U8: n*c*h*w bytes, pixel value lut[byte] */
+    float lut[256];
     int *labels;    /* n, or NULL */
     int nclasses;   /* 0 when unlabelled */
     int skipped;    /* undecodable files skipped (folder sources) */
 } ganc_dataset_t;
-enum { GANC_SKIP_BAD = 1 }; /* folder sources: skip files that cannot be decoded (else the first one is an error) */
+/* GANC_SKIP_BAD: folder sources skip files that cannot be decoded (else the first one is an error).
+   GANC_DS_U8: hold the images as bytes (a quarter of the memory; what the training loader reads, converting a batch
+   at a time): byte q = round((x+1)*127.5), value lut[q] = what the conversion gives a constant image of grey level
+   q. For IDX sources (Fashion-MNIST) the bytes are the file's and the values identical to the float path; resized
+   sources lose at most half a grey level (1/255). */
+enum { GANC_SKIP_BAD = 1, GANC_DS_U8 = 2 };
 int ganc_dataset_load(ganc_dataset_t *ds, const char *source, int size, int channels, int flags);
 void ganc_dataset_free(ganc_dataset_t *ds);
 /* The .png/.jpg/.jpeg files of a folder (hidden files skipped), as "dir/name" paths sorted by name: the order a

@@ -53,6 +53,17 @@ static void resume_and_determinism(void) {
     CHECK_OK(ganc_npy_read_f32(tmp("s.npy"), &nd, sh, &x));
     CHECK(x && nd == 4 && sh[0] == 10 && sh[1] == 1 && sh[2] == 32 && sh[3] == 32, "sample npy shape");
     free(x);
+    /* .npy output is streamed --batch images at a time: any chunking gives the same samples (up to GEMM blocking) */
+    snprintf(args, sizeof args, "sample %s --n 250 --batch 7 --dtype float32 --out %s", tmp("full"), tmp("c7.npy"));
+    CHECK(run(args, err, sizeof err) == 0, "sample --batch 7: %s", err);
+    snprintf(args, sizeof args, "sample %s --n 250 --batch 250 --dtype float32 --out %s", tmp("full"), tmp("c250.npy"));
+    CHECK(run(args, err, sizeof err) == 0, "sample --batch 250: %s", err);
+    float *y = NULL;
+    x = NULL;
+    CHECK_OK(ganc_npy_read_f32(tmp("c7.npy"), &nd, sh, &x));
+    CHECK_OK(ganc_npy_read_f32(tmp("c250.npy"), &nd, sh, &y));
+    CHECK(x && y && sh[0] == 250 && tu_max_abs(x, y, (size_t)250 * 1024) < 1e-5, "streamed chunks of 7 == one chunk");
+    free(x); free(y);
     snprintf(args, sizeof args, "sample %s/G.safetensors --n 10 --bn batch --out %s", tmp("full"), tmp("g.png"));
     CHECK(run(args, err, sizeof err) == 0, "sample grid: %s", err);
     snprintf(args, sizeof args, "info %s/G.safetensors", tmp("full"));
@@ -167,6 +178,16 @@ static void interrupt_and_time(void) {
     snprintf(args, sizeof args, TU_TRAIN_ARGS " --iters 1000000 --time 1s --out %s", tmp("img.idx"), tmp("timed"));
     rc = run(args, err, sizeof err);
     CHECK(rc == 0 && access(tmp("timed/state.safetensors"), R_OK) == 0, "--time 1s: rc %d", rc);
+    /* --time without --iters: the progress lines (not a terminal) name the step log.csv has */
+    snprintf(args, sizeof args, TU_TRAIN_ARGS " --time 2s --out %s", tmp("img.idx"), tmp("timed2"));
+    rc = run(args, err, sizeof err);
+    f = fopen(tmp("stdout.txt"), "r");
+    char line[512];
+    long long first = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (first < 0 && sscanf(line, "step %lld ", &first) != 1) first = -1;
+    if (f) fclose(f);
+    CHECK(rc == 0 && first == 2, "--time run: the first progress line is step 2 (log every 2), got %lld", first);
 }
 
 /* ganc eval end to end: every metric runs, --json is one object, bad requests fail with one line */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include "testutil.h"
 
@@ -170,6 +171,26 @@ static void npy_tests(void) {
     size_t len;
     CHECK_OK(ganc_read_file(tmp("a.npy"), 1 << 20, &raw, &len));
     CHECK((len - 24 * 4) % 64 == 0 && raw[len - 24 * 4 - 1] == '\n', "npy header is padded to 64 bytes");
+    /* the streamed writer: the same bytes as the whole-array one; a wrong element count never leaves a file */
+    ganc_npyw_t *w = ganc_npyw_open(tmp("s.npy"), GANC_F32, 4, (int64_t[]){2, 3, 2, 2});
+    CHECK(w != NULL, "npyw open: %s", ganc_errmsg());
+    if (w) {
+        CHECK_OK(ganc_npyw_append(w, a, 5));
+        CHECK_OK(ganc_npyw_append(w, a + 5, 0));
+        CHECK_OK(ganc_npyw_append(w, a + 5, 19));
+        CHECK(ganc_npyw_append(w, a, 1) == GANC_EINVAL, "npyw refuses elements past the shape");
+        CHECK_OK(ganc_npyw_close(w));
+    }
+    CHECK(tu_same_file(tmp("a.npy"), tmp("s.npy")), "streamed .npy == whole-array .npy");
+    w = ganc_npyw_open(tmp("short.npy"), GANC_U8, 1, (int64_t[]){6});
+    if (w) {
+        ganc_npyw_append(w, u, 5);
+        CHECK(ganc_npyw_close(w) == GANC_EINVAL && strstr(ganc_errmsg(), "5 of 6"), "npyw short: %s", ganc_errmsg());
+    }
+    CHECK(access(tmp("short.npy"), F_OK) != 0, "a short .npy is not committed");
+    char tmpname[600];
+    snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", tmp("short.npy"), (long)getpid());
+    CHECK(access(tmpname, F_OK) != 0, "nor is its temp file left");
     /* bad files */
     const struct { const char *what, *bytes; size_t n; const char *msg; } bad[] = {
         {"bad magic", "NUMPY\x01\x00", 6, "bad magic"},
@@ -294,6 +315,48 @@ static void image_tests(void) {
     ganc_image_free(&img);
 }
 
+/* GANC_DS_U8: the loader's batches are the float path's, bit for bit, for IDX sources; within half a grey level
+   for resized folder images; a quarter of the memory */
+static void compact_dataset_tests(void) {
+    tu_make_idx(tmp("d.idx"), 50);
+    char src[700];
+    snprintf(src, sizeof src, "idx:%s", tmp("d.idx"));
+    for (int ch = 1; ch <= 3; ch += 2) {
+        ganc_dataset_t f, q;
+        CHECK_OK(ganc_dataset_load(&f, src, 32, ch, 0));
+        CHECK_OK(ganc_dataset_load(&q, src, 32, ch, GANC_DS_U8));
+        CHECK(f.x && !f.u8 && q.u8 && !q.x && q.n == 50, "storage: float / bytes");
+        ganc_loader_t lf, lq;
+        CHECK_OK(ganc_loader_init(&lf, &f, 3, 0, 0));
+        CHECK_OK(ganc_loader_init(&lq, &q, 3, 0, 0));
+        float *xf = malloc(sizeof(float) * 20 * ch * 1024), *xq = malloc(sizeof(float) * 20 * ch * 1024);
+        int same = 1;
+        for (int b = 0; b < 4; b++) {
+            ganc_loader_next(&lf, 20, xf, NULL);
+            ganc_loader_next(&lq, 20, xq, NULL);
+            same &= !memcmp(xf, xq, sizeof(float) * 20 * ch * 1024);
+        }
+        CHECK(same, "IDX, %d channel(s): byte storage gives the float path's batches bit for bit", ch);
+        free(xf); free(xq);
+        ganc_loader_free(&lf); ganc_loader_free(&lq);
+        ganc_dataset_free(&f); ganc_dataset_free(&q);
+    }
+    /* a folder: resized (21x17 JPEG to 8x8, RGB) */
+    mkdir(tmp("imgs"), 0700);
+    char cmd[1200], d[600];
+    snprintf(d, sizeof d, "%s", tmp("imgs"));
+    int o = snprintf(cmd, sizeof cmd, "cp %s %s/a.jpg && ", tu_fixture("img_rgb.jpg"), d);
+    snprintf(cmd + o, sizeof cmd - o, "cp %s %s/b.png", tu_fixture("img_rgba.png"), d);
+    CHECK(system(cmd) == 0, "copy fixture images");
+    ganc_dataset_t f, q;
+    CHECK_OK(ganc_dataset_load(&f, d, 8, 3, 0));
+    CHECK_OK(ganc_dataset_load(&q, d, 8, 3, GANC_DS_U8));
+    double e = 0;
+    for (size_t i = 0; f.x && q.u8 && i < (size_t)f.n * 3 * 64; i++) e = fmax(e, fabs(f.x[i] - q.lut[q.u8[i]]));
+    CHECK(f.n == 2 && q.n == 2 && e <= 1.0 / 255 + 1e-6, "folder: bytes within half a grey level (%.5f)", e);
+    ganc_dataset_free(&f); ganc_dataset_free(&q);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/ganc_test_io_XXXXXX");
     if (!mkdtemp(dir)) return 2;
@@ -301,6 +364,7 @@ int main(void) {
     npy_tests();
     idx_tests();
     image_tests();
+    compact_dataset_tests();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

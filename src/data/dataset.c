@@ -12,6 +12,7 @@
 
 void ganc_dataset_free(ganc_dataset_t *ds) {
     free(ds->x);
+    free(ds->u8);
     free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }
@@ -66,7 +67,45 @@ int ganc_image_to_tensor(const ganc_image_t *img, int size, int channels, float 
     return GANC_OK;
 }
 
-static int load_idx_pair(ganc_dataset_t *ds, const char *images, const char *labels, int size, int channels) {
+/* ---- storage: float, or bytes through a table (GANC_DS_U8) */
+
+/* the table: the value the conversion gives a constant 28x28 grey image of level q (at size 32, the IDX path) */
+static int make_lut(ganc_dataset_t *ds, int channels) {
+    unsigned char px[28 * 28];
+    float out[3 * 32 * 32];
+    for (int q = 0; q < 256; q++) {
+        memset(px, q, sizeof px);
+        ganc_image_t img = {28, 28, 1, px};
+        int rc = ganc_image_to_tensor(&img, 32, channels, out);
+        if (rc) return rc;
+        ds->lut[q] = out[16 * 32 + 16];
+    }
+    return GANC_OK;
+}
+
+static int alloc_store(ganc_dataset_t *ds, size_t numel, int flags, int channels) {
+    if (!(flags & GANC_DS_U8)) return (ds->x = malloc(sizeof(float) * numel)) ? GANC_OK : GANC_ENOMEM;
+    int rc = make_lut(ds, channels);
+    if (rc) return rc;
+    return (ds->u8 = malloc(numel)) ? GANC_OK : GANC_ENOMEM;
+}
+
+/* image i of the dataset from a decoded image */
+static int store_image(ganc_dataset_t *ds, const ganc_image_t *img, int size, int channels, size_t i) {
+    const size_t per = (size_t)channels * size * size;
+    if (ds->x) return ganc_image_to_tensor(img, size, channels, ds->x + per * i);
+    float *t = malloc(sizeof(float) * per);
+    int rc = t ? ganc_image_to_tensor(img, size, channels, t) : ganc_fail(GANC_ENOMEM, "out of memory converting an image");
+    for (size_t j = 0; !rc && j < per; j++) {
+        float q = (t[j] + 1.0f) * 127.5f + 0.5f;
+        ds->u8[per * i + j] = q <= 0.0f ? 0 : q >= 255.0f ? 255 : (unsigned char)q;
+    }
+    free(t);
+    return rc;
+}
+
+static int load_idx_pair(ganc_dataset_t *ds, const char *images, const char *labels, int size, int channels,
+                         int flags) {
     int nd;
     int64_t d[4];
     unsigned char *px = NULL, *lb = NULL;
@@ -89,9 +128,9 @@ static int load_idx_pair(ganc_dataset_t *ds, const char *images, const char *lab
     }
     const int n = (int)d[0], rows = (int)d[1], cols = (int)d[2];
     ds->n = n; ds->c = channels; ds->h = ds->w = size;
-    ds->x = malloc(sizeof(float) * (size_t)n * channels * size * size);
+    int arc = alloc_store(ds, (size_t)n * channels * size * size, flags, channels);
     ds->labels = lb ? malloc(sizeof(int) * n) : NULL;
-    if (!ds->x || (lb && !ds->labels)) {
+    if (arc || (lb && !ds->labels)) {
         free(px); free(lb); ganc_dataset_free(ds);
         return ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", images, n);
     }
@@ -99,7 +138,7 @@ static int load_idx_pair(ganc_dataset_t *ds, const char *images, const char *lab
 #pragma omp parallel for schedule(static) reduction(+ : bad)
     for (int i = 0; i < n; i++) {
         ganc_image_t img = {cols, rows, 1, px + (size_t)i * rows * cols};
-        if (ganc_image_to_tensor(&img, size, channels, ds->x + (size_t)i * channels * size * size)) bad++;
+        if (store_image(ds, &img, size, channels, (size_t)i)) bad++;
     }
     if (lb) {
         int mx = 0;
@@ -159,16 +198,16 @@ static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channe
     int lrc = ganc_list_images(dir, &names, &n);
     if (lrc) return lrc;
     const size_t per = (size_t)channels * size * size;
-    ds->x = malloc(sizeof(float) * per * n);
+    int arc = alloc_store(ds, per * n, flags, channels);
     char (*errs)[300] = calloc((size_t)n, 300);
     int *ok = calloc((size_t)n, sizeof(int));
     int rc = GANC_OK;
-    if (!ds->x || !errs || !ok) { rc = ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", dir, n); goto out; }
+    if (arc || !errs || !ok) { rc = ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", dir, n); goto out; }
 #pragma omp parallel for schedule(dynamic, 4)
     for (int i = 0; i < n; i++) {
         ganc_image_t img;
         if (ganc_image_load(names[i], &img) == GANC_OK) {
-            ok[i] = ganc_image_to_tensor(&img, size, channels, ds->x + per * i) == GANC_OK;
+            ok[i] = store_image(ds, &img, size, channels, (size_t)i) == GANC_OK;
             ganc_image_free(&img);
         }
         if (!ok[i]) snprintf(errs[i], 300, "%s", ganc_errmsg()); /* thread-local message */
@@ -183,7 +222,8 @@ static int load_folder(ganc_dataset_t *ds, const char *dir, int size, int channe
             ds->skipped++;
             continue;
         }
-        if (m != i) memmove(ds->x + per * m, ds->x + per * i, per * sizeof(float));
+        if (m != i && ds->x) memmove(ds->x + per * m, ds->x + per * i, per * sizeof(float));
+        if (m != i && ds->u8) memmove(ds->u8 + per * m, ds->u8 + per * i, per);
         m++;
     }
     if (m == 0) { rc = ganc_fail(GANC_EFORMAT, "%s: none of the %d images could be decoded", dir, n); goto out; }
@@ -208,14 +248,14 @@ int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channel
         if (stat(im, &st) != 0)
             return ganc_fail(GANC_EIO, "%s not found: install Debian's dataset-fashion-mnist "
                                        "(scripts/setup.sh does, or: apt-get install dataset-fashion-mnist)", im);
-        return load_idx_pair(ds, im, lb, size, channels);
+        return load_idx_pair(ds, im, lb, size, channels, flags);
     }
     if (!strncmp(src, "idx:", 4)) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s", src + 4);
         char *comma = strchr(buf, ',');
         if (comma) *comma = 0;
-        return load_idx_pair(ds, buf, comma ? comma + 1 : NULL, size, channels);
+        return load_idx_pair(ds, buf, comma ? comma + 1 : NULL, size, channels, flags);
     }
     struct stat st;
     if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) return load_folder(ds, src, size, channels, flags);
@@ -253,7 +293,9 @@ void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels) {
     const size_t per = (size_t)ds->c * ds->h * ds->w;
     for (int b = 0; b < batch; b++) {
         int i = l->perm[(l->pos + b) % ds->n]; /* batch > n wraps within the epoch */
-        memcpy(x + per * b, ds->x + per * i, per * sizeof(float));
+        if (ds->x) memcpy(x + per * b, ds->x + per * i, per * sizeof(float));
+        else
+            for (size_t j = 0; j < per; j++) x[per * b + j] = ds->lut[ds->u8[per * i + j]];
         if (labels) labels[b] = ds->labels ? ds->labels[i] : 0;
     }
     l->pos += batch;

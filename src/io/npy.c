@@ -9,13 +9,23 @@
 #define NPY_MAX_HEADER (1u << 20)
 #define NPY_MAX_FILE ((size_t)16 << 30)
 
-int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data) {
+struct ganc_npyw {
+    afile_t a;
+    size_t numel, done, esize;
+};
+
+ganc_npyw_t *ganc_npyw_open(const char *path, int dtype, int ndim, const int64_t *shape) {
     const char *descr = dtype == GANC_U8 ? "|u1" : dtype == GANC_F32 ? "<f4" : NULL;
-    if (!descr) return ganc_fail(GANC_EINVAL, "%s: .npy writer supports uint8 and float32 only", path);
+    if (!descr) { ganc_fail(GANC_EINVAL, "%s: .npy writer supports uint8 and float32 only", path); return NULL; }
+    if (ndim < 1 || ndim > 8) { ganc_fail(GANC_EINVAL, "%s: .npy writer: %d dimensions", path, ndim); return NULL; }
     char h[512];
     int o = snprintf(h, sizeof h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     size_t numel = 1;
     for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0 || (shape[d] > 0 && numel > SIZE_MAX / 8 / (size_t)shape[d])) {
+            ganc_fail(GANC_EINVAL, "%s: .npy writer: bad shape", path);
+            return NULL;
+        }
         o += snprintf(h + o, sizeof h - o, "%lld,%s", (long long)shape[d], d + 1 < ndim ? " " : "");
         numel *= (size_t)shape[d];
     }
@@ -26,15 +36,49 @@ int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, 
     int hl = o + pad + 1;
     pre[8] = (unsigned char)(hl & 255);
     pre[9] = (unsigned char)(hl >> 8);
-    afile_t a;
-    int rc = afile_open(&a, path);
-    if (rc) return rc;
-    afile_write(&a, pre, 10);
-    afile_write(&a, h, (size_t)o);
-    for (int i = 0; i < pad; i++) afile_write(&a, " ", 1);
-    afile_write(&a, "\n", 1);
-    afile_write(&a, data, numel * ganc_dtype_size(dtype));
-    return afile_commit(&a);
+    ganc_npyw_t *w = calloc(1, sizeof *w);
+    if (!w) { ganc_fail(GANC_ENOMEM, "out of memory"); return NULL; }
+    if (afile_open(&w->a, path)) { free(w); return NULL; }
+    w->numel = numel;
+    w->esize = ganc_dtype_size(dtype);
+    afile_write(&w->a, pre, 10);
+    afile_write(&w->a, h, (size_t)o);
+    for (int i = 0; i < pad; i++) afile_write(&w->a, " ", 1);
+    afile_write(&w->a, "\n", 1);
+    return w;
+}
+
+int ganc_npyw_append(ganc_npyw_t *w, const void *data, size_t numel) {
+    if (numel > w->numel - w->done)
+        return ganc_fail(GANC_EINVAL, "%s: .npy writer: %zu elements past the %zu of the shape", w->a.path,
+                         w->done + numel - w->numel, w->numel);
+    afile_write(&w->a, data, numel * w->esize);
+    w->done += numel;
+    return GANC_OK;
+}
+
+void ganc_npyw_abort(ganc_npyw_t *w) {
+    if (!w) return;
+    afile_abort(&w->a);
+    free(w);
+}
+
+int ganc_npyw_close(ganc_npyw_t *w) {
+    if (w->done != w->numel) {
+        int rc = ganc_fail(GANC_EINVAL, "%s: .npy writer: %zu of %zu elements written", w->a.path, w->done, w->numel);
+        ganc_npyw_abort(w);
+        return rc;
+    }
+    int rc = afile_commit(&w->a);
+    free(w);
+    return rc;
+}
+
+int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data) {
+    ganc_npyw_t *w = ganc_npyw_open(path, dtype, ndim, shape);
+    if (!w) return GANC_EINVAL;
+    int rc = ganc_npyw_append(w, data, w->numel);
+    return rc ? (ganc_npyw_abort(w), rc) : ganc_npyw_close(w);
 }
 
 /* find 'key': in the dict and return a pointer just after the colon and spaces */

@@ -91,25 +91,62 @@ static int make_inputs(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, ganc_r
     return 0;
 }
 
-static int write_samples(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, float *x) {
-    const size_t img = (size_t)cfg->nc * cfg->size * cfg->size;
-    const int n = o->n;
-    if (o->is_png) {
-        int c = o->by_class ? o->gcols : o->cols ? o->cols : (int)ceil(sqrt((double)n));
-        for (int i = 0; o->sheet && i < n; i++) draw_id(x + img * i, cfg->nc, cfg->size, cfg->size, i);
-        return ganc_grid_png(o->out, x, n, cfg->nc, cfg->size, cfg->size, c);
-    }
-    int64_t shape[4] = {n, cfg->nc, cfg->size, cfg->size};
-    if (o->f32) return ganc_npy_write(o->out, GANC_F32, 4, shape, x);
-    unsigned char *u = malloc(img * n);
-    if (!u) return ganc_fail(GANC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < img * n; i++) {
+/* images i..i+b-1 of the output into x (a model's sampler behind it) */
+typedef struct {
+    int (*fn)(void *ctx, int i, int b, float *x);
+    void *ctx;
+} gen_t;
+
+static void to_u8(const float *x, size_t n, unsigned char *u) {
+    for (size_t i = 0; i < n; i++) {
         float s = (x[i] + 1.0f) * 127.5f + 0.5f;
         u[i] = s <= 0.0f ? 0 : s >= 255.0f ? 255 : (unsigned char)s;
     }
-    int rc = ganc_npy_write(o->out, GANC_U8, 4, shape, u);
-    free(u);
+}
+
+/* .npy: streamed a chunk of --batch images at a time, so memory is one chunk whatever --n (the chunks draw the
+   noise a whole-array call would); .png: the grid, generated whole (bounded by the PNG side limit) */
+static int write_samples(const sample_opts_t *o, const ganc_gan_cfg_t *cfg, const gen_t *gen) {
+    const size_t img = (size_t)cfg->nc * cfg->size * cfg->size;
+    const int n = o->n, chunk = o->is_png ? n : o->batch < n ? o->batch : n;
+    float *x = malloc(sizeof(float) * img * chunk);
+    unsigned char *u = o->is_png || o->f32 ? NULL : malloc(img * chunk);
+    if (!x || (!o->is_png && !o->f32 && !u)) { free(x); free(u); return ganc_fail(GANC_ENOMEM, "out of memory for %d images", chunk); }
+    int rc = 0;
+    if (o->is_png) {
+        rc = gen->fn(gen->ctx, 0, n, x);
+        int c = o->by_class ? o->gcols : o->cols ? o->cols : (int)ceil(sqrt((double)n));
+        for (int i = 0; !rc && o->sheet && i < n; i++) draw_id(x + img * i, cfg->nc, cfg->size, cfg->size, i);
+        if (!rc) rc = ganc_grid_png(o->out, x, n, cfg->nc, cfg->size, cfg->size, c);
+    } else {
+        int64_t shape[4] = {n, cfg->nc, cfg->size, cfg->size};
+        ganc_npyw_t *w = ganc_npyw_open(o->out, o->f32 ? GANC_F32 : GANC_U8, 4, shape);
+        rc = w ? 0 : GANC_EIO;
+        for (int i = 0; !rc && i < n; i += chunk) {
+            const int b = n - i < chunk ? n - i : chunk;
+            if (!(rc = gen->fn(gen->ctx, i, b, x)) && !o->f32) to_u8(x, img * b, u);
+            if (!rc) rc = ganc_npyw_append(w, o->f32 ? (const void *)x : u, img * b);
+        }
+        if (w) rc = rc ? (ganc_npyw_abort(w), rc) : ganc_npyw_close(w);
+    }
+    free(x); free(u);
     return rc;
+}
+
+typedef struct {
+    ganc_net_t *g;
+    const ganc_gan_io_t *io;
+    const ganc_gan_cfg_t *cfg;
+    const float *z;
+    const int *labels;
+    ganc_rng_t *rng;
+    int bn_batch;
+} gan_ctx_t;
+
+static int gan_gen(void *p, int i, int b, float *x) {
+    gan_ctx_t *c = p;
+    return ganc_gan_sample(c->g, c->io, c->cfg, b, c->z ? c->z + (size_t)i * c->cfg->nz : NULL,
+                           c->labels ? c->labels + i : NULL, c->rng, c->bn_batch, x);
 }
 
 /* ---- LAPGAN: coarse-to-fine sampling */
@@ -159,6 +196,28 @@ static int pyramid_figure(const sample_opts_t *o, ganc_lapgan_t *m, const int *l
     return rc;
 }
 
+typedef struct {
+    ganc_lapgan_t *m;
+    int *labels, gcols, by_class;
+    uint64_t seed;
+    ganc_rng_t rng;
+} lap_ctx_t;
+
+/* by class: one row per class, the stream re-seeded for every row (so the same noise down each column) */
+static int lap_gen(void *p, int i, int b, float *x) {
+    lap_ctx_t *c = p;
+    const ganc_lapgan_cfg_t *lc = ganc_lapgan_cfg(c->m);
+    const size_t img = (size_t)lc->nc * lc->size * lc->size;
+    if (!c->by_class) return ganc_lapgan_sample(c->m, b, c->labels ? c->labels + i : NULL, &c->rng, x, NULL, NULL, NULL);
+    int rc = 0;
+    for (int r = 0; !rc && r < lc->n_classes; r++) {
+        ganc_rng_seed(&c->rng, c->seed);
+        for (int j = 0; j < c->gcols; j++) c->labels[j] = r;
+        rc = ganc_lapgan_sample(c->m, c->gcols, c->labels, &c->rng, x + img * c->gcols * r, NULL, NULL, NULL);
+    }
+    return rc;
+}
+
 static int sample_lapgan(sample_opts_t *o, ganc_lapgan_t *m, const char *gpath) {
     const ganc_lapgan_cfg_t *lc = ganc_lapgan_cfg(m);
     ganc_gan_cfg_t view = ganc_gan_default_cfg(); /* what the shared option checks and the writer read */
@@ -171,31 +230,19 @@ static int sample_lapgan(sample_opts_t *o, ganc_lapgan_t *m, const char *gpath) 
     int rc = check_model_opts(o, &view, gpath);
     if (rc) return rc;
     if (o->pyramid && !o->n_seen) o->n = 8;
-    const size_t img = (size_t)lc->nc * lc->size * lc->size;
-    float *x = malloc(sizeof(float) * img * o->n);
     int *labels = lc->n_classes ? malloc(sizeof(int) * o->n) : NULL;
-    rc = 1;
-    if (!x || (lc->n_classes && !labels)) { fprintf(stderr, "ganc sample: out of memory for %d images\n", o->n); goto done; }
-    ganc_rng_t rng;
-    ganc_rng_seed(&rng, o->seed);
+    if (lc->n_classes && !labels) { fprintf(stderr, "ganc sample: out of memory for %d images\n", o->n); return 1; }
+    lap_ctx_t ctx = {m, labels, o->gcols, o->by_class, o->seed, {{0}, 0, 0}};
+    ganc_rng_seed(&ctx.rng, o->seed);
     for (int i = 0; labels && i < o->n; i++) labels[i] = o->cls >= 0 ? o->cls : i % lc->n_classes;
-    if (o->pyramid) rc = pyramid_figure(o, m, labels, &rng);
-    else if (o->by_class) /* one row per class; the same stream (so the same noise) for every row */
-        for (int r = (rc = 0); !rc && r < lc->n_classes; r++) {
-            ganc_rng_seed(&rng, o->seed);
-            for (int j = 0; j < o->gcols; j++) labels[j] = r;
-            rc = ganc_lapgan_sample(m, o->gcols, labels, &rng, x + img * o->gcols * r, NULL, NULL, NULL);
-        }
-    else rc = ganc_lapgan_sample(m, o->n, labels, &rng, x, NULL, NULL, NULL);
-    if (!rc && !o->pyramid) rc = write_samples(o, &view, x);
+    const gen_t gen = {lap_gen, &ctx};
+    rc = o->pyramid ? pyramid_figure(o, m, labels, &ctx.rng) : write_samples(o, &view, &gen);
     if (rc) fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
     else if (o->pyramid) printf("wrote the coarse-to-fine figure of %d samples (%d levels) to %s\n", o->n,
                                 ganc_lapgan_levels(lc), o->out);
     else printf("wrote %d images (%dx%dx%d, lapgan) to %s\n", o->n, lc->nc, lc->size, lc->size, o->out);
-    rc = rc ? 1 : 0;
-done:
-    free(x); free(labels);
-    return rc;
+    free(labels);
+    return rc ? 1 : 0;
 }
 
 int cmd_sample(int argc, char **argv) {
@@ -243,7 +290,7 @@ int cmd_sample(int argc, char **argv) {
     ganc_gan_cfg_t cfg;
     ganc_gan_io_t io;
     int rc = 1, *labels = NULL;
-    float *z = NULL, *x = NULL;
+    float *z = NULL;
     ganc_rng_t rng;
     ganc_rng_seed(&rng, o.seed);
     int is_lap;
@@ -260,18 +307,20 @@ int cmd_sample(int argc, char **argv) {
     if ((rc = check_model_opts(&o, &cfg, gpath))) goto done;
     rc = 1;
     if (o.zpath && !(z = read_z(&o, &cfg))) goto done;
-    if (!(x = malloc(sizeof(float) * cfg.nc * cfg.size * cfg.size * o.n)) || make_inputs(&o, &cfg, &rng, &z, &labels)) {
+    if (make_inputs(&o, &cfg, &rng, &z, &labels)) {
         fprintf(stderr, "ganc sample: out of memory for %d images\n", o.n);
         goto done;
     }
-    if (ganc_gan_sample(g, &io, &cfg, o.n, z, labels, &rng, o.bn_batch, x) || write_samples(&o, &cfg, x)) {
+    gan_ctx_t ctx = {g, &io, &cfg, z, labels, &rng, o.bn_batch};
+    const gen_t gen = {gan_gen, &ctx};
+    if (write_samples(&o, &cfg, &gen)) {
         fprintf(stderr, "ganc sample: %s\n", ganc_errmsg());
         goto done;
     }
     printf("wrote %d images (%dx%dx%d, BatchNorm %s) to %s\n", o.n, cfg.nc, cfg.size, cfg.size, o.bn, o.out);
     rc = 0;
 done:
-    free(z); free(x); free(labels);
+    free(z); free(labels);
     ganc_net_free(g);
     return rc;
 }

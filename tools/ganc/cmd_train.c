@@ -119,7 +119,7 @@ static int load_data(const train_family_t *fam, const void *fo, const run_opts_t
     const int size = fam->size(fo), ch = fam->default_channels(fo, o);
     printf("loading %s at %dx%d, %d channel%s ...\n", o->data, size, size, ch, ch > 1 ? "s" : "");
     fflush(stdout);
-    if (ganc_dataset_load(ds, o->data, size, ch, o->skip_bad ? GANC_SKIP_BAD : 0)) {
+    if (ganc_dataset_load(ds, o->data, size, ch, GANC_DS_U8 | (o->skip_bad ? GANC_SKIP_BAD : 0))) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
         return 1;
     }

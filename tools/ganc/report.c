@@ -48,8 +48,9 @@ void progress_update(progress_t *p, int64_t step, double img_s, double eta_s, co
         printf("%.0f img/s %s<%s | %s", img_s, el, eta, stats);
         fflush(stdout);
     } else if (force) {
-        printf("step %lld%s%lld  %.0f img/s  elapsed %s  eta %s  %s\n", (long long)step, p->total > 0 ? "/" : "",
-               (long long)(p->total > 0 ? p->total : 0), img_s, el, eta, stats);
+        char tot[32] = ""; /* "/N", or nothing when the run has no step target (--time) */
+        if (p->total > 0) snprintf(tot, sizeof tot, "/%lld", (long long)p->total);
+        printf("step %lld%s  %.0f img/s  elapsed %s  eta %s  %s\n", (long long)step, tot, img_s, el, eta, stats);
         fflush(stdout);
     }
 }
