@@ -23,20 +23,22 @@ printf "| %-16s | %10s | %13s | %6s | %12s | %10s | %12s | %15s |\n" model "ganc
        "ganc GFLOP/s" "% of sgemm" "ganc RSS MB" "PyTorch RSS MB"
 printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" ------------------ ------------ --------------- -------- -------------- \
        ------------ -------------- -----------------
-for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample"; do
+for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan"; do
   set -- $spec
   size=$1 nc=$2 n=$3 mode=$4
   g_ms=() t_ms=() g_rss=0 t_rss=0 gflop=0
   for ((r = 0; r < rounds; r++)); do
     read -r ms rss gf < <($B "$size" "$nc" "$n" "$threads" "$mode")
+    tpy=bench/torch_dcgan.py; [ "$mode" = lapgan ] && tpy=bench/torch_lapgan.py
     g_ms+=("$ms"); gflop=$gf; ((rss > g_rss)) && g_rss=$rss
     if ((have_torch)); then
-      read -r ms rss < <($PY bench/torch_dcgan.py "$size" "$nc" "$n" "$threads" "$mode")
+      read -r ms rss < <($PY $tpy "$size" "$nc" "$n" "$threads" "$mode")
       t_ms+=("$ms"); rss=${rss%.*}; ((rss > t_rss)) && t_rss=$rss
     fi
   done
   gm=$(printf "%s\n" "${g_ms[@]}" | median)
   if [ "$mode" = sample ]; then imgs=$n; label="G sample ${size}x${size}x$nc"; else imgs=64; label="DCGAN ${size}x${size}x$nc"; fi
+  [ "$mode" = lapgan ] && label="LAPGAN ${size}x${size}x$nc"
   g_ips=$(awk -v m="$gm" -v i="$imgs" 'BEGIN {printf "%.1f", i / (m / 1000)}')
   g_gfs=$(awk -v m="$gm" -v f="$gflop" 'BEGIN {printf "%.1f", f / (m / 1000)}')
   pct=$(awk -v g="$g_gfs" -v p="$peak" 'BEGIN {printf "%.0f%%", 100 * g / p}')

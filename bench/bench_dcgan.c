@@ -1,5 +1,5 @@
 /* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
-   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample|sgemm]
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample|sgemm|lapgan]
    prints: ms_per_iter peak_rss_mb gflop_per_iter   (sample: ITERS images, total ms; sgemm: a 2048^3 product)
    FLOPs count what ganc computes: D forward 3x (real, fake, fake for G), D backward 2x with weight gradients and
    without the input layer's data gradient, once data-only through to its input; G forward and backward (no z grad). */
@@ -18,6 +18,47 @@ static double now(void) {
 static int cmpd(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* one LAPGAN training step (every level once, coarse_steps 1), `ganc train lapgan`'s default networks */
+static int bench_lapgan(int size, int nc, int iters) {
+    ganc_lapgan_train_cfg_t tc = {ganc_lapgan_default_cfg(), 64, 2e-4f, 0.5f, 0.999f, 1, 1};
+    tc.net.size = size;
+    tc.net.nc = nc;
+    tc.net.g_width = tc.net.d_width = 32;
+    ganc_lapgan_trainer_t *t = ganc_lapgan_trainer_new(&tc);
+    if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    size_t n = (size_t)64 * nc * size * size;
+    float *real = malloc(sizeof(float) * n);
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 2);
+    ganc_rng_fill_uniform(&r, real, n, -1, 1);
+    ganc_gan_stats_t st[GANC_LAPGAN_MAX_LEVELS];
+    for (int i = 0; i < 2; i++) ganc_lapgan_train_step(t, real, NULL, st);
+    double *ms = malloc(sizeof(double) * iters);
+    for (int i = 0; i < iters; i++) {
+        double a = now();
+        ganc_lapgan_train_step(t, real, NULL, st);
+        ms[i] = (now() - a) * 1000;
+    }
+    qsort(ms, iters, sizeof *ms, cmpd);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    ganc_trainer_t *tr = ganc_lapgan_trainer_core(t);
+    double flops = 0;
+    for (int k = 0; k < ganc_lapgan_levels(&tc.net); k++) { /* as for DCGAN below, per level */
+        char gn[32], dn[32];
+        snprintf(gn, sizeof gn, "level%d.G", k);
+        snprintf(dn, sizeof dn, "level%d.D", k);
+        double gf, gd, gdi, gw, df, dd, ddi, dw;
+        ganc_net_flops(ganc_trainer_net(tr, ganc_trainer_find(tr, gn)), &gf, &gd, &gdi, &gw);
+        ganc_net_flops(ganc_trainer_net(tr, ganc_trainer_find(tr, dn)), &df, &dd, &ddi, &dw);
+        flops += 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
+    }
+    printf("%.1f %.0f %.3f\n", ms[iters / 2], ru.ru_maxrss / 1024.0, flops * 1e-9);
+    free(ms); free(real);
+    ganc_lapgan_trainer_free(t);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -64,6 +105,7 @@ int main(int argc, char **argv) {
         printf("%.1f %.0f %.3f\n", t * 1000, ru.ru_maxrss / 1024.0, f * iters * 1e-9);
         return 0;
     }
+    if (argc > 5 && !strcmp(argv[5], "lapgan")) return bench_lapgan(size, nc, iters);
     ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
