@@ -145,6 +145,11 @@ CASES = {
     "lstm_t1": (1, True, [(1, 3)], Wrap(lstm_fn, rnn=nn.LSTM(3, 5, batch_first=True)), 0, False),
     "graph": (2, True, [(2, 6, 6), (3,)], Graph(), 0, False),
 }
+# Cases added later, each from its own generator, so adding one leaves every other fixture's bytes as they were.
+LATE_CASES = {
+    # more than 4 output channels: the im2col + GEMM path (conv_a..conv_7x1 have <= 4: the direct path)
+    "conv_d": (2, True, [(5, 6, 7)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(5, 6, 3, 1, 1, bias=True)), 0, False),
+}
 
 
 def layer_fixture(key, spec, gen):
@@ -253,6 +258,8 @@ def main():
     for key, spec in CASES.items():
         layer_fixture(key, spec, gen)
     optim_fixture(gen)
+    for i, (key, spec) in enumerate(LATE_CASES.items()):
+        layer_fixture(key, spec, torch.Generator().manual_seed(5000 + i))
     try:
         import gen_dcgan_fixtures  # noqa: F401  (DCGAN weight/sample fixtures, when present)
         gen_dcgan_fixtures.main(OUT, save_st, load_st)

@@ -5,6 +5,7 @@ static int b_linear(ganc_net_t *n, const int *in) { return ganc_net_linear(n, "l
 static int b_conv_a(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 4, 3, 3, 2, 1, 1); }
 static int b_conv_b(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 3, 4, 2, 1, 0, 0); }
 static int b_conv_c(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 2, 4, 4, 2, 1, 0); }
+static int b_conv_d(ganc_net_t *n, const int *in) { return ganc_net_conv2d(n, "c", in[0], 6, 3, 3, 1, 1, 1); }
 static int b_conv_1x7(ganc_net_t *n, const int *in) { return ganc_net_conv2d_hw(n, "c", in[0], 3, 1, 7, 1, 0, 3, 0); }
 static int b_conv_7x1(ganc_net_t *n, const int *in) { return ganc_net_conv2d_hw(n, "c", in[0], 2, 7, 1, 2, 3, 0, 1); }
 static int b_convt_a(ganc_net_t *n, const int *in) {
@@ -79,6 +80,7 @@ const fd_case_t layer_cases[] = {
     {"conv_a", "conv2d k3 s2 p1 bias", 2, GANC_TRAIN, 1, {3}, {{3, 7, 9}}, b_conv_a, 1, 1e-2f, 0, NULL},
     {"conv_b", "conv2d k4x2 s1 p0 batch1", 1, GANC_TRAIN, 1, {3}, {{2, 5, 5}}, b_conv_b, 1, 1e-2f, 0, NULL},
     {"conv_c", "conv2d k4 s2 p1 odd", 3, GANC_TRAIN, 1, {3}, {{3, 9, 7}}, b_conv_c, 1, 1e-2f, 0, NULL},
+    {"conv_d", "conv2d k3 s1 p1 bias, 6 outputs (GEMM path)", 2, GANC_TRAIN, 1, {3}, {{5, 6, 7}}, b_conv_d, 1, 1e-2f, 0, NULL},
     {"conv_1x7", "conv2d k1x7 p(0,3)", 2, GANC_TRAIN, 1, {3}, {{2, 5, 8}}, b_conv_1x7, 1, 1e-2f, 0, NULL},
     {"conv_7x1", "conv2d k7x1 s2 p(3,0) bias", 2, GANC_TRAIN, 1, {3}, {{3, 9, 4}}, b_conv_7x1, 1, 1e-2f, 0, NULL},
     {"convt_a", "conv_transpose2d k4 s2 p1 bias", 2, GANC_TRAIN, 1, {3}, {{3, 4, 5}}, b_convt_a, 1, 1e-2f, 0, NULL},

@@ -3,15 +3,6 @@
 #include <string.h>
 #include "nn/nn.h"
 
-/* ow in [lo,hi) maps to an input column ow*s - p + j inside [0,W) */
-static inline void valid_range(int W, int OW, int s, int p, int j, int *lo, int *hi) {
-    int a = p - j, b = W + p - j; /* need a <= ow*s < b */
-    int l = a <= 0 ? 0 : (a + s - 1) / s, h = b <= 0 ? 0 : (b + s - 1) / s;
-    *lo = l;
-    *hi = h < OW ? h : OW;
-    if (*hi < *lo) *hi = *lo;
-}
-
 void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
             float *col) {
     const int rows = C * KH * KW;
@@ -19,7 +10,7 @@ void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, i
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         int c = r / (KH * KW), i = (r / KW) % KH, j = r % KW, lo, hi;
-        valid_range(W, OW, s, pw, j, &lo, &hi);
+        conv_valid_range(W, OW, s, pw, j, &lo, &hi);
         float *dst = col + (size_t)r * NP;
         for (int n = 0; n < N; n++) {
             const float *xc = x + ((size_t)n * C + c) * H * W;
@@ -47,7 +38,7 @@ void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s,
         for (int i = 0; i < KH; i++)
             for (int j = 0; j < KW; j++) {
                 int lo, hi;
-                valid_range(W, OW, s, pw, j, &lo, &hi);
+                conv_valid_range(W, OW, s, pw, j, &lo, &hi);
                 const float *src = col + ((size_t)(c * KH + i) * KW + j) * NP;
                 for (int n = 0; n < N; n++) {
                     float *xc = x + ((size_t)n * C + c) * H * W;

@@ -11,6 +11,14 @@
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc);
 
+/* ow in [lo,hi) maps to an input column ow*s - p + j inside [0,W) */
+static inline void conv_valid_range(int W, int OW, int s, int p, int j, int *lo, int *hi) {
+    int a = p - j, b = W + p - j; /* need a <= ow*s < b */
+    int l = a <= 0 ? 0 : (a + s - 1) / s, h = b <= 0 ? 0 : (b + s - 1) / s;
+    *lo = l;
+    *hi = h < OW ? h : OW;
+    if (*hi < *lo) *hi = *lo;
+}
 /* Batched im2col: col[(c*KH+i)*KW+j][n*OH*OW + oh*OW + ow] = x[n][c][oh*s-ph+i][ow*s-pw+j] (0 outside). */
 void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
             float *col);
