@@ -20,6 +20,40 @@ static int cmpd(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* a batch of 64 uniform images, and the median time of `iters` steps after `warm` untimed ones */
+static float *real_batch(int nc, int size) {
+    size_t n = (size_t)64 * nc * size * size;
+    float *real = malloc(sizeof(float) * n);
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 2);
+    if (real) ganc_rng_fill_uniform(&r, real, n, -1, 1);
+    return real;
+}
+static double median_ms(void (*step)(void *), void *ctx, int warm, int iters) {
+    for (int i = 0; i < warm; i++) step(ctx);
+    double *ms = malloc(sizeof(double) * iters), med;
+    for (int i = 0; i < iters; i++) {
+        double a = now();
+        step(ctx);
+        ms[i] = (now() - a) * 1000;
+    }
+    qsort(ms, iters, sizeof *ms, cmpd);
+    med = ms[iters / 2];
+    free(ms);
+    return med;
+}
+typedef struct { void *t; const float *real; } step_ctx_t;
+static void lapgan_step(void *p) {
+    step_ctx_t *c = p;
+    ganc_gan_stats_t st[GANC_LAPGAN_MAX_LEVELS];
+    ganc_lapgan_train_step(c->t, c->real, NULL, st);
+}
+static void dcgan_step(void *p) {
+    step_ctx_t *c = p;
+    ganc_gan_stats_t st;
+    ganc_gan_train_step(c->t, c->real, NULL, &st);
+}
+
 /* one LAPGAN training step (every level once, coarse_steps 1), `ganc train lapgan`'s default networks */
 static int bench_lapgan(int size, int nc, int iters) {
     ganc_lapgan_train_cfg_t tc = {ganc_lapgan_default_cfg(), 64, 2e-4f, 0.5f, 0.999f, 1, 1};
@@ -28,20 +62,9 @@ static int bench_lapgan(int size, int nc, int iters) {
     tc.net.g_width = tc.net.d_width = 32;
     ganc_lapgan_trainer_t *t = ganc_lapgan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
-    size_t n = (size_t)64 * nc * size * size;
-    float *real = malloc(sizeof(float) * n);
-    ganc_rng_t r;
-    ganc_rng_seed(&r, 2);
-    ganc_rng_fill_uniform(&r, real, n, -1, 1);
-    ganc_gan_stats_t st[GANC_LAPGAN_MAX_LEVELS];
-    for (int i = 0; i < 2; i++) ganc_lapgan_train_step(t, real, NULL, st);
-    double *ms = malloc(sizeof(double) * iters);
-    for (int i = 0; i < iters; i++) {
-        double a = now();
-        ganc_lapgan_train_step(t, real, NULL, st);
-        ms[i] = (now() - a) * 1000;
-    }
-    qsort(ms, iters, sizeof *ms, cmpd);
+    float *real = real_batch(nc, size);
+    step_ctx_t ctx = {t, real};
+    const double med = median_ms(lapgan_step, &ctx, 2, iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     ganc_trainer_t *tr = ganc_lapgan_trainer_core(t);
@@ -55,8 +78,8 @@ static int bench_lapgan(int size, int nc, int iters) {
         ganc_net_flops(ganc_trainer_net(tr, ganc_trainer_find(tr, dn)), &df, &dd, &ddi, &dw);
         flops += 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
     }
-    printf("%.1f %.0f %.3f\n", ms[iters / 2], ru.ru_maxrss / 1024.0, flops * 1e-9);
-    free(ms); free(real);
+    printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0, flops * 1e-9);
+    free(real);
     ganc_lapgan_trainer_free(t);
     return 0;
 }
@@ -109,25 +132,14 @@ int main(int argc, char **argv) {
     ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
-    size_t n = (size_t)64 * nc * size * size;
-    float *real = malloc(sizeof(float) * n);
-    ganc_rng_t r;
-    ganc_rng_seed(&r, 2);
-    ganc_rng_fill_uniform(&r, real, n, -1, 1);
-    ganc_gan_stats_t st;
-    for (int i = 0; i < 3; i++) ganc_gan_train_step(t, real, NULL, &st);
-    double *ms = malloc(sizeof(double) * iters);
-    for (int i = 0; i < iters; i++) {
-        double a = now();
-        ganc_gan_train_step(t, real, NULL, &st);
-        ms[i] = (now() - a) * 1000;
-    }
-    qsort(ms, iters, sizeof *ms, cmpd);
+    float *real = real_batch(nc, size);
+    step_ctx_t ctx = {t, real};
+    const double med = median_ms(dcgan_step, &ctx, 3, iters);
     getrusage(RUSAGE_SELF, &ru);
     double gf, gd, gdi, gw, df, dd, ddi, dw;
     ganc_net_flops(ganc_gan_g(t), &gf, &gd, &gdi, &gw);
     ganc_net_flops(ganc_gan_d(t), &df, &dd, &ddi, &dw);
     double flops = 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
-    printf("%.1f %.0f %.3f\n", ms[iters / 2], ru.ru_maxrss / 1024.0, flops * 1e-9);
+    printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0, flops * 1e-9);
     return 0;
 }

@@ -59,6 +59,12 @@ extern const train_family_t family_gan, family_lapgan;
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds,
               const flag_t *flags, int nflags);
 
+/* the class count of a conditional run from the data's labels (have: the run's own count when resuming, else 0):
+   0 with a printed message when unusable (*rc = 2 for data without usable labels) */
+int train_data_classes(const run_opts_t *o, const ganc_dataset_t *ds, int have, int *rc);
+/* 1 for IDX sources (Fashion-MNIST), 3 otherwise */
+int train_default_channels(const char *data);
+
 /* run-folder helpers (rundir.c) */
 int mkdir_p(const char *path);
 /* dir/name into buf; an error when it does not fit */

@@ -84,7 +84,7 @@ static int gan_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         fprintf(stderr, "ganc train: --d-steps must be 1..100\n");
         return 2;
     }
-    if (g->net.nc == 0) g->net.nc = (!strncmp(o->data, "fashion-mnist", 13) || !strncmp(o->data, "idx:", 4)) ? 1 : 3;
+    if (g->net.nc == 0) g->net.nc = train_default_channels(o->data);
     if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = dcgan ? 1500 : 10000; /* minutes on 2 cores */
     ganc_gan_cfg_t c = g->net;
     if (g->conditional && !c.n_classes) c.n_classes = 2; /* checked now; the real count comes from the data */
@@ -104,23 +104,6 @@ static void gan_destroy(void *p) {
     ganc_gan_trainer_free(m->t);
     free(m->xb); free(m->fixed_z); free(m->grid); free(m->lb); free(m->fixed_lab);
     free(m);
-}
-
-/* the class count of a conditional run from the data's labels: 0 with a printed message when unusable */
-static int data_classes(const gan_opts_t *g, const run_opts_t *o, const ganc_dataset_t *ds, int *rc) {
-    int maxl = -1;
-    for (int i = 0; ds->labels && i < ds->n; i++) maxl = ds->labels[i] > maxl ? ds->labels[i] : maxl;
-    if (!ds->labels || maxl < 1 || maxl >= 1000) {
-        fprintf(stderr, "ganc train: a conditional model needs labelled data with 2..1000 classes; %s has %s\n",
-                o->data, ds->labels ? "labels out of that range" : "no labels (use fashion-mnist or idx:IMAGES,LABELS)");
-        *rc = 2;
-        return 0;
-    }
-    if (g->net.n_classes && g->net.n_classes != maxl + 1) {
-        fprintf(stderr, "ganc train: the run has %d classes, the data %d\n", g->net.n_classes, maxl + 1);
-        return 0;
-    }
-    return maxl + 1;
 }
 
 /* fixed noise for the progress grids, reproducible from the seed. Conditional: one row per class (up to 16 rows),
@@ -158,7 +141,10 @@ static void *gan_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     m->shard = ganc_dist_rank();
     m->sync_bn = o->sync_bn;
     snprintf(m->model, sizeof m->model, "%s", o->model);
-    if (g->conditional && !(m->cfg.n_classes = data_classes(g, o, ds, rc))) { gan_destroy(m); return NULL; }
+    if (g->conditional && !(m->cfg.n_classes = train_data_classes(o, ds, g->net.n_classes, rc))) {
+        gan_destroy(m);
+        return NULL;
+    }
     ganc_gan_train_cfg_t tc = {m->cfg, m->batch, o->lr, o->beta1, o->beta2, o->seed,
                                strcmp(g->loss, "minimax") ? GANC_LOSS_NS : GANC_LOSS_MINIMAX, m->shard, ranks};
     if (!(m->t = ganc_gan_trainer_new(&tc))) {

@@ -84,7 +84,7 @@ static int lap_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         return 2;
     }
     if (!o->out) o->out = g->conditional ? "runs/cclapgan" : "runs/lapgan";
-    if (g->net.nc == 0) g->net.nc = (!strncmp(o->data, "fashion-mnist", 13) || !strncmp(o->data, "idx:", 4)) ? 1 : 3;
+    if (g->net.nc == 0) g->net.nc = train_default_channels(o->data);
     if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 500; /* ~9 minutes on 2 cores at size 32 */
     ganc_lapgan_cfg_t c = g->net;
     if (g->conditional && !c.n_classes) c.n_classes = 2; /* checked now; the real count comes from the data */
@@ -125,21 +125,6 @@ static void make_columns(lap_model_t *m) {
     m->ncols = n;
 }
 
-static int data_classes(const lap_opts_t *g, const run_opts_t *o, const ganc_dataset_t *ds) {
-    int maxl = -1;
-    for (int i = 0; ds->labels && i < ds->n; i++) maxl = ds->labels[i] > maxl ? ds->labels[i] : maxl;
-    if (!ds->labels || maxl < 1 || maxl >= 1000) {
-        fprintf(stderr, "ganc train: CC-LAPGAN needs labelled data with 2..1000 classes; %s has %s\n", o->data,
-                ds->labels ? "labels out of that range" : "no labels (use fashion-mnist or idx:IMAGES,LABELS)");
-        return 0;
-    }
-    if (g->net.n_classes && g->net.n_classes != maxl + 1) {
-        fprintf(stderr, "ganc train: the run has %d classes, the data %d\n", g->net.n_classes, maxl + 1);
-        return 0;
-    }
-    return maxl + 1;
-}
-
 static void *lap_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, int *rc) {
     lap_opts_t *g = p;
     lap_model_t *m = calloc(1, sizeof *m);
@@ -149,7 +134,10 @@ static void *lap_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     m->batch = o->batch;
     m->seed = o->seed;
     m->coarse_steps = g->coarse_steps;
-    if (g->conditional && !(m->cfg.n_classes = data_classes(g, o, ds))) { *rc = 2; lap_destroy(m); return NULL; }
+    if (g->conditional && !(m->cfg.n_classes = train_data_classes(o, ds, g->net.n_classes, rc))) {
+        lap_destroy(m);
+        return NULL;
+    }
     m->levels = ganc_lapgan_levels(&m->cfg);
     make_columns(m);
     ganc_lapgan_train_cfg_t tc = {m->cfg, o->batch, o->lr, o->beta1, o->beta2, o->seed, g->coarse_steps};

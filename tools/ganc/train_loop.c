@@ -267,6 +267,26 @@ static void finish(loop_t *L) {
     if (L->stopped_by) printf("resume with: ganc train --resume %s --iters N\n", L->o->out);
 }
 
+int train_data_classes(const run_opts_t *o, const ganc_dataset_t *ds, int have, int *rc) {
+    int maxl = -1;
+    for (int i = 0; ds->labels && i < ds->n; i++) maxl = ds->labels[i] > maxl ? ds->labels[i] : maxl;
+    if (!ds->labels || maxl < 1 || maxl >= 1000) {
+        fprintf(stderr, "ganc train: a conditional model needs labelled data with 2..1000 classes; %s has %s\n",
+                o->data, ds->labels ? "labels out of that range" : "no labels (use fashion-mnist or idx:IMAGES,LABELS)");
+        *rc = 2;
+        return 0;
+    }
+    if (have && have != maxl + 1) {
+        fprintf(stderr, "ganc train: the run has %d classes, the data %d\n", have, maxl + 1);
+        return 0;
+    }
+    return maxl + 1;
+}
+
+int train_default_channels(const char *data) {
+    return !strncmp(data, "fashion-mnist", 13) || !strncmp(data, "idx:", 4) ? 1 : 3;
+}
+
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds, const flag_t *flags,
               int nflags) {
     loop_t L = {.fam = fam, .m = model, .o = o, .ds = ds, .flags = flags, .nflags = nflags, .tr = fam->trainer(model),
