@@ -12,7 +12,7 @@ te=${2:-600}
 G=${GANC:-build/ganc}
 mkdir -p "$out"
 run() { echo "+ $*"; "$@"; }
-secs() { tail -1 "$1/log.csv" | cut -d, -f3; }
+secs() { tail -1 "$1/log.csv" | cut -d, -f3; } # the last row is the last step
 run $G train lapgan --sample-every 100 --out "$out/lapgan" --force
 t=$(secs "$out/lapgan" | cut -d. -f1)
 run $G train lapgan --conditional --sample-every 100 --out "$out/cclapgan" --force

@@ -135,11 +135,12 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
     double left = o->time_limit - (tn - L->t_start);
     double eta = L->target == INT64_MAX ? left : (double)(L->target - done) * o->batch / L->rate;
     if (o->time_limit > 0 && left < eta) eta = left;
-    double fid = NAN;
-    if (L->fref && (done % o->eval_every == 0 || done == L->target)) fid = L->fam->fid(L->m, L->fref, o->seed * 3 + 5);
-    int logrow = done % o->log_every == 0 || done == L->target || !isnan(fid);
     if (o->time_limit > 0 && tn - L->t_start >= o->time_limit) L->stopped_by = -1;
     if (g_stop) L->stopped_by = (int)g_stop;
+    double fid = NAN;
+    if (L->fref && (done % o->eval_every == 0 || done == L->target)) fid = L->fam->fid(L->m, L->fref, o->seed * 3 + 5);
+    /* the last step of a run that stops (target, --time, a signal) always has its row */
+    int logrow = done % o->log_every == 0 || done == L->target || !isnan(fid) || L->stopped_by;
     if (!L->rank0) return;
     if (logrow) {
         fprintf(L->log, "%lld,%lld,%.3f,%.2f", (long long)done, (long long)L->ld.epoch, tn - L->t_start, L->rate);
