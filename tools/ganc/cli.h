@@ -61,8 +61,6 @@ ganc_net_t *open_generator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, 
    (and NULL) when the file is not a lapgan model or cannot be opened (open_generator then says why); *is_lap = 1 and
    NULL with ganc_errmsg() set when it is one that does not load. */
 ganc_lapgan_t *open_lapgan(const char *src, int max_batch, int *is_lap, char *gpath, size_t gcap);
-/* LAPGAN's n samples for eval-style use: classes 0,1,2,... in turn when class-conditional (labels may be NULL) */
-int lapgan_sample_cycle(ganc_lapgan_t *m, int n, uint64_t seed, int *labels, float *out);
 
 /* An unconditional DCGAN discriminator from a run folder (its D.safetensors) or a file, weights loaded. */
 ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cfg_t *cfg, ganc_gan_io_t *io,

@@ -40,24 +40,56 @@ static int npy_is_u8(const char *path) {
     return 0;
 }
 
-/* a LAPGAN's samples as a source (classes in turn when class-conditional); frees m */
-static int lapgan_source(ganc_lapgan_t *m, const char *gpath, int nmax, uint64_t seed, int raw, src_t *s) {
-    const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(m);
-    const size_t per = (size_t)c->nc * c->size * c->size;
+/* a trained model's nmax samples as a source: a conditional model is asked for every class in turn (the labels are
+   kept for class accuracy); sample(ctx, n, labels, rng, out) draws them */
+typedef int (*sampler_fn)(void *ctx, int n, const int *labels, ganc_rng_t *rng, float *out);
+static int model_source(sampler_fn sample, void *ctx, int nc, int size, int classes, int nmax, uint64_t seed, int raw,
+                        src_t *s) {
+    const size_t per = (size_t)nc * size * size;
     float *imgs = malloc(sizeof(float) * per * nmax);
     s->x = raw ? NULL : malloc(sizeof(float) * (size_t)nmax * 1024);
-    if (c->n_classes) s->labels = malloc(sizeof(int) * nmax);
-    int rc = imgs && (s->x || raw) && (s->labels || !c->n_classes) ? lapgan_sample_cycle(m, nmax, seed, s->labels, imgs)
-                                                                   : ganc_fail(GANC_ENOMEM, "out of memory");
-    for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, c->nc, c->size, c->size, s->x + (size_t)i * 1024);
-    if (raw) { s->x = imgs; s->c = c->nc; s->h = s->w = c->size; }
+    if (classes) s->labels = malloc(sizeof(int) * nmax);
+    for (int i = 0; s->labels && i < nmax; i++) s->labels[i] = i % classes;
+    ganc_rng_t r;
+    ganc_rng_seed(&r, seed);
+    int rc = imgs && (s->x || raw) && (s->labels || !classes) ? sample(ctx, nmax, s->labels, &r, imgs) : -1;
+    for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, nc, size, size, s->x + (size_t)i * 1024);
+    if (raw) { s->x = imgs; s->c = nc; s->h = s->w = size; }
     else free(imgs);
-    snprintf(s->desc, sizeof s->desc, "%.400s (lapgan, %d samples, seed %llu%s)", gpath, nmax, (unsigned long long)seed,
-             c->n_classes ? ", classes 0,1,2,... in turn" : "");
-    ganc_lapgan_free(m);
-    if (rc) { src_free(s); return ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath); }
+    if (rc) { src_free(s); return -1; }
     s->n = nmax;
     return 0;
+}
+
+typedef struct { ganc_net_t *g; ganc_gan_io_t io; ganc_gan_cfg_t cfg; } gan_src_t;
+static int gan_sampler(void *p, int n, const int *labels, ganc_rng_t *rng, float *out) {
+    gan_src_t *c = p;
+    return ganc_gan_sample(c->g, &c->io, &c->cfg, n, NULL, labels, rng, 0, out);
+}
+static int lapgan_sampler(void *m, int n, const int *labels, ganc_rng_t *rng, float *out) {
+    return ganc_lapgan_sample(m, n, labels, rng, out, NULL, NULL, NULL);
+}
+
+/* samples of the model in spec (its G file at gpath), BatchNorm in eval mode, noise from the seed */
+static int sample_source(const char *spec, char *gpath, size_t cap, int nmax, uint64_t seed, int raw, src_t *s) {
+    int is_lap, rc;
+    ganc_lapgan_t *lap = open_lapgan(spec, 250, &is_lap, gpath, cap);
+    if (is_lap) {
+        if (!lap) return -1;
+        const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(lap);
+        rc = model_source(lapgan_sampler, lap, c->nc, c->size, c->n_classes, nmax, seed, raw, s);
+        snprintf(s->desc, sizeof s->desc, "%.400s (lapgan, %d samples, seed %llu%s)", gpath, nmax,
+                 (unsigned long long)seed, c->n_classes ? ", classes 0,1,2,... in turn" : "");
+        ganc_lapgan_free(lap);
+    } else {
+        gan_src_t g;
+        if (!(g.g = open_generator(spec, 250, &g.cfg, &g.io, gpath, cap))) return -1;
+        rc = model_source(gan_sampler, &g, g.cfg.nc, g.cfg.size, g.cfg.n_classes, nmax, seed, raw, s);
+        snprintf(s->desc, sizeof s->desc, "%.400s (%d samples, seed %llu, BatchNorm eval%s)", gpath, nmax,
+                 (unsigned long long)seed, g.cfg.n_classes ? ", classes 0,1,2,... in turn" : "");
+        ganc_net_free(g.g);
+    }
+    return rc ? ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath) : 0;
 }
 
 /* raw = 0: every image made (1,32,32) for ganc's classifier. raw = size > 0: images kept as the source has them
@@ -106,35 +138,7 @@ int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
         snprintf(gpath, sizeof gpath, "%s/G.safetensors", spec);
         model = stat(gpath, &st) == 0;
     }
-    int is_lap = 0;
-    ganc_lapgan_t *lap = model ? open_lapgan(spec, 250, &is_lap, gpath, sizeof gpath) : NULL;
-    if (is_lap) return lap ? lapgan_source(lap, gpath, nmax, seed, raw, s) : -1;
-    if (model) { /* sample a trained generator: BatchNorm in eval mode, noise from the seed */
-        ganc_gan_cfg_t cfg;
-        ganc_gan_io_t io;
-        ganc_net_t *g = open_generator(spec, 250, &cfg, &io, gpath, sizeof gpath);
-        if (!g) return -1;
-        size_t per = (size_t)cfg.nc * cfg.size * cfg.size;
-        float *imgs = malloc(sizeof(float) * per * nmax);
-        s->x = raw ? NULL : malloc(sizeof(float) * (size_t)nmax * 1024);
-        if (raw) { s->c = cfg.nc; s->h = s->w = cfg.size; }
-        /* a conditional model is asked for every class in turn (the labels are kept for class accuracy) */
-        if (cfg.n_classes) s->labels = malloc(sizeof(int) * nmax);
-        for (int i = 0; s->labels && i < nmax; i++) s->labels[i] = i % cfg.n_classes;
-        ganc_rng_t r;
-        ganc_rng_seed(&r, seed);
-        int rc = imgs && (s->x || raw) && (s->labels || !cfg.n_classes)
-                     ? ganc_gan_sample(g, &io, &cfg, nmax, NULL, s->labels, &r, 0, imgs) : -1;
-        for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, cfg.nc, cfg.size, cfg.size, s->x + (size_t)i * 1024);
-        if (raw) s->x = imgs;
-        else free(imgs);
-        ganc_net_free(g);
-        if (rc) { src_free(s); return ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath); }
-        s->n = nmax;
-        snprintf(s->desc, sizeof s->desc, "%.400s (%d samples, seed %llu, BatchNorm eval%s)", gpath, nmax,
-                 (unsigned long long)seed, cfg.n_classes ? ", classes 0,1,2,... in turn" : "");
-        return 0;
-    }
+    if (model) return sample_source(spec, gpath, sizeof gpath, nmax, seed, raw, s);
     ganc_dataset_t ds;
     int ch = !raw || !strncmp(spec, "fashion-mnist", 13) || !strncmp(spec, "idx:", 4) ? 1 : 3;
     if (ganc_dataset_load(&ds, spec, raw ? raw : 32, ch, 0)) return -1;

@@ -63,14 +63,6 @@ ganc_lapgan_t *open_lapgan(const char *src, int max_batch, int *is_lap, char *gp
     return m;
 }
 
-int lapgan_sample_cycle(ganc_lapgan_t *m, int n, uint64_t seed, int *labels, float *out) {
-    const int C = ganc_lapgan_cfg(m)->n_classes;
-    for (int i = 0; C && labels && i < n; i++) labels[i] = i % C;
-    ganc_rng_t r;
-    ganc_rng_seed(&r, seed);
-    return ganc_lapgan_sample(m, n, C ? labels : NULL, &r, out, NULL, NULL, NULL);
-}
-
 /* 3x5 digits, rows top to bottom, 3 bits each (MSB = left) */
 static const unsigned char font[10][5] = {{7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7},
                                           {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1},
