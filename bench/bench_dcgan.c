@@ -1,5 +1,7 @@
 /* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
-   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample|sgemm|lapgan]
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [train|sample|sgemm|lapgan] [BATCH] [DEVICE]
+   (BATCH: of a DCGAN training iteration, default 64; DEVICE: cpu or cuda; a GPU step ends synchronised, because the
+   trainer reads the losses and checks the weights, so the host clock times the GPU's work)
    prints: ms_per_iter peak_rss_mb gflop_per_iter   (sample: ITERS images, total ms; sgemm: a 2048^3 product)
    FLOPs count what ganc computes: D forward 3x (real, fake, fake for G), D backward 2x with weight gradients and
    without the input layer's data gradient, once data-only through to its input; G forward and backward (no z grad). */
@@ -20,9 +22,9 @@ static int cmpd(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* a batch of 64 uniform images, and the median time of `iters` steps after `warm` untimed ones */
-static float *real_batch(int nc, int size) {
-    size_t n = (size_t)64 * nc * size * size;
+/* a batch of uniform images, and the median time of `iters` steps after `warm` untimed ones */
+static float *real_batch(int nc, int size, int batch) {
+    size_t n = (size_t)batch * nc * size * size;
     float *real = malloc(sizeof(float) * n);
     ganc_rng_t r;
     ganc_rng_seed(&r, 2);
@@ -62,7 +64,7 @@ static int bench_lapgan(int size, int nc, int iters) {
     tc.net.g_width = tc.net.d_width = 32;
     ganc_lapgan_trainer_t *t = ganc_lapgan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
-    float *real = real_batch(nc, size);
+    float *real = real_batch(nc, size, 64);
     step_ctx_t ctx = {t, real};
     const double med = median_ms(lapgan_step, &ctx, 2, iters);
     struct rusage ru;
@@ -87,8 +89,10 @@ static int bench_lapgan(int size, int nc, int iters) {
 int main(int argc, char **argv) {
     if (argc < 5) { fprintf(stderr, "usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample]\n"); return 2; }
     int size = atoi(argv[1]), nc = atoi(argv[2]), iters = atoi(argv[3]), threads = atoi(argv[4]);
-    int sample = argc > 5 && !strcmp(argv[5], "sample");
+    int sample = argc > 5 && !strcmp(argv[5], "sample"), batch = argc > 6 ? atoi(argv[6]) : 64;
     ganc_set_threads(threads);
+    if (argc > 7 && ganc_set_device(argv[7])) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    if (batch < 1) { fprintf(stderr, "bad batch %s\n", argv[6]); return 2; }
     if (argc > 5 && !strcmp(argv[5], "sgemm")) { /* the same partitioned sgemm the layers use, via a Linear layer */
         const int n = 2048;
         ganc_net_t *net = ganc_net_new("sgemm");
@@ -129,17 +133,17 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc > 5 && !strcmp(argv[5], "lapgan")) return bench_lapgan(size, nc, iters);
-    ganc_gan_train_cfg_t tc = {cfg, 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
+    ganc_gan_train_cfg_t tc = {cfg, batch, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
-    float *real = real_batch(nc, size);
+    float *real = real_batch(nc, size, batch);
     step_ctx_t ctx = {t, real};
     const double med = median_ms(dcgan_step, &ctx, 3, iters);
     getrusage(RUSAGE_SELF, &ru);
     double gf, gd, gdi, gw, df, dd, ddi, dw;
     ganc_net_flops(ganc_gan_g(t), &gf, &gd, &gdi, &gw);
     ganc_net_flops(ganc_gan_d(t), &df, &dd, &ddi, &dw);
-    double flops = 64.0 * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
+    double flops = (double)batch * (3 * df + 2 * (dw + dd) + (dd + ddi) + gf + gd + gw);
     printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0, flops * 1e-9);
     return 0;
 }

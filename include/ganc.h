@@ -104,6 +104,14 @@ enum {
     GANC_NO_INPUT_GRADS = 2, /* gradients w.r.t. input nodes may be skipped (they are left unspecified) */
 };
 
+/* DEVICES. "cpu" (the default) or "cuda": a build configured with -DGANC_CUDA=ON on a machine with an NVIDIA GPU.
+   Networks created after the call live on that device (their optimizers and scratch too); everything else, the
+   files included, is the same on both. On "cuda" every pointer the library hands out (ganc_net_data, _grad, _params,
+   ganc_net_tensor) stays valid for the host: the accessors wait for the GPU first. Returns GANC_OK, or GANC_EINVAL
+   with the reason (an unknown name, a build without CUDA, no GPU) and the device unchanged. Not thread-safe. */
+int ganc_set_device(const char *name);
+const char *ganc_device(void); /* "cpu" or "cuda" */
+const char *ganc_device_describe(void); /* "cpu", or the GPU: name, compute capability, SMs, memory */
 ganc_net_t *ganc_net_new(const char *name);
 void ganc_net_free(ganc_net_t *net);
 
@@ -170,6 +178,7 @@ int ganc_net_backward(ganc_net_t *net, int flags);
 void ganc_net_zero_grad(ganc_net_t *net);
 /* 1 when every parameter gradient is finite. */
 int ganc_net_grads_finite(const ganc_net_t *net);
+int ganc_net_params_finite(const ganc_net_t *net); /* 1 when no parameter is NaN or Inf */
 /* Floating-point operations per sample (2 per multiply-add, matrix layers only: Linear, Conv2d, ConvTranspose2d,
    LSTM; pointwise work is not counted): forward; backward w.r.t. activations, split into layers reading an input
    node (skipped with GANC_NO_INPUT_GRADS) and the rest; backward w.r.t. weights. */

@@ -254,6 +254,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     ganc_set_threads(2);
+    tu_device_from_env("test_gan");
     for (int i = 0; i < 3; i++) {
         gcase_t c = make_case(i);
         check_case(&c);

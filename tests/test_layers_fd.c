@@ -102,6 +102,7 @@ static void shape_errors(void) {
 
 int main(void) {
     ganc_set_threads(2);
+    tu_device_from_env("test_layers_fd");
     for (int i = 0; i < n_layer_cases; i++) run_case(&layer_cases[i]);
     float t[24];
     int labels[6] = {0, 3, 1, 2, 3, 0};

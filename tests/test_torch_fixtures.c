@@ -100,6 +100,7 @@ static void dropout_train(void) {
 
 int main(void) {
     ganc_set_threads(2);
+    tu_device_from_env("test_torch_fixtures");
     for (int i = 0; i < n_layer_cases; i++) run(&layer_cases[i]);
     dropout_train();
     printf("largest relative error against PyTorch: %.3g (%s)\n", worst, worst_what);

@@ -216,3 +216,13 @@ int64_t tu_state_step(const char *dir) {
     ganc_st_free(st);
     return s;
 }
+
+void tu_device_from_env(const char *test) {
+    const char *d = getenv("GANC_TEST_DEVICE");
+    if (!d || !*d) return;
+    if (ganc_set_device(d)) {
+        printf("%s: skipped: %s\n", test, ganc_errmsg());
+        exit(77);
+    }
+    printf("%s: on %s\n", test, ganc_device_describe());
+}

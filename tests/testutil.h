@@ -45,6 +45,10 @@ void tu_make_idx(const char *path, int n);         /* n 28x28 images of blobs, I
 /* small, fast DCGAN training arguments on the idx file given by %s */
 #define TU_TRAIN_ARGS "train dcgan --data idx:%s --ngf 8 --ndf 8 --nz 16 --batch 16 --threads 2 --sample-every 0 --log-every 2"
 
+/* GANC_TEST_DEVICE=cuda runs the test's networks on that device; where it does not exist the test exits 77, which
+   ctest reports as skipped */
+void tu_device_from_env(const char *test);
+
 /* path to a fixture file: $GANC_FIXTURES/name or fixtures/name */
 const char *tu_fixture(const char *name);
 #endif

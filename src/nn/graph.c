@@ -19,7 +19,7 @@ ganc_net_t *ganc_net_new(const char *name) {
     ganc_net_t *n = calloc(1, sizeof *n);
     if (!n) return NULL;
     snprintf(n->name, sizeof n->name, "%s", name ? name : "net");
-    n->be = &ganc_backend_cpu;
+    n->be = ganc_backend_default();
     ganc_rng_seed(&n->rng, 0);
     return n;
 }
@@ -31,7 +31,7 @@ void ganc_net_free(ganc_net_t *net) {
     const ganc_backend_t *be = net->be;
     free(net->nodes); free(net->ts);
     be->release(net->params); be->release(net->grads); be->release(net->bufs); be->release(net->acts);
-    be->release(net->counters); be->release(net->auxmem);
+    free(net->counters); be->release(net->auxmem);
     scratch_free(be, net->scr);
     free(net);
 }
@@ -415,7 +415,7 @@ int ganc_net_build(ganc_net_t *net, int max_batch) {
     net->params = be->alloc((net->nparam + 1) * sizeof(float));
     net->grads = be->alloc((net->nparam + 1) * sizeof(float));
     net->bufs = be->alloc((net->nbuf + 1) * sizeof(float));
-    net->counters = be->alloc(((size_t)net->ncounters + 1) * sizeof(int64_t));
+    net->counters = calloc((size_t)net->ncounters + 1, sizeof(int64_t)); /* host only: counted by the host */
     net->acts = be->alloc(sz.acts * sizeof(float));
     net->auxmem = be->alloc(sz.aux);
     net->scr = calloc(1, sizeof(scratch_t));
@@ -468,6 +468,7 @@ int ganc_net_share_scratch(ganc_net_t *a, ganc_net_t *b) {
 
 static void init_tensors(ganc_net_t *net, uint64_t seed, int dcgan) {
     ganc_rng_t r;
+    net->be->sync();
     ganc_rng_seed(&r, seed);
     for (int i = 0; i < net->nnodes; i++) net->be->ops[net->nodes[i].kind].init(net, &net->nodes[i], &r, dcgan);
 }
@@ -517,7 +518,7 @@ static void zero_act_grads(ganc_net_t *net) { /* pooled buffers are cleared when
     if (net->grads_clean) return;
     for (int i = 0; i < net->nnodes; i++)
         if (!net->nodes[i].inplace && !net->nodes[i].pooled)
-            memset(net->nodes[i].dout, 0, sizeof(float) * net->nodes[i].numel * net->batch);
+            net->be->zero(net->nodes[i].dout, net->nodes[i].numel * net->batch);
     net->grads_clean = 1;
 }
 
@@ -538,14 +539,17 @@ static float *own_grad(ganc_net_t *net, int id) {
     return n->dout;
 }
 
-float *ganc_net_grad(ganc_net_t *net, int id) { return own_grad(net, id); }
+float *ganc_net_grad(ganc_net_t *net, int id) {
+    float *g = own_grad(net, id);
+    net->be->sync();
+    return g;
+}
 
 int ganc_net_add_grad(ganc_net_t *net, int id, const float *g, float scale) {
     if (net->batch < 1) return ganc_fail(GANC_EINVAL, "%s: add_grad before forward", net->name);
     float *d = own_grad(net, id);
     if (!d) return GANC_EINVAL;
-    const size_t n = net->nodes[id].numel * (size_t)net->batch;
-    for (size_t i = 0; i < n; i++) d[i] += scale * g[i];
+    net->be->axpy(d, g, scale, net->nodes[id].numel * (size_t)net->batch);
     return GANC_OK;
 }
 
@@ -555,7 +559,7 @@ int ganc_net_set_input(ganc_net_t *net, int id, const float *x, int n) {
     if (n < 1 || n > net->max_batch)
         return ganc_fail(GANC_EINVAL, "%s: %d samples for input %s, at most %d", net->name, n, net->nodes[id].name,
                          net->max_batch);
-    memcpy(net->nodes[id].out, x, sizeof(float) * net->nodes[id].numel * n);
+    net->be->copy(net->nodes[id].out, x, net->nodes[id].numel * n);
     return GANC_OK;
 }
 
@@ -578,7 +582,7 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         node_t *n = &net->nodes[i];
         for (int k = 0; k < n->nzr; k++) {
             const node_t *z = &net->nodes[n->zr[k]];
-            memset(z->dout, 0, sizeof(float) * z->numel * N);
+            net->be->zero(z->dout, z->numel * N);
         }
         if (n->kind == L_INPUT) continue;
         const node_t *a = &net->nodes[n->in[0]];
@@ -604,20 +608,21 @@ void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double
     *fwd = f; *bwd_data = d; *bwd_data_input = di; *bwd_weights = w;
 }
 
-int ganc_net_grads_finite(const ganc_net_t *net) {
-    /* x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow) */
-    float acc = 0.0f;
-    for (size_t i = 0; i < net->nparam; i++) acc += net->grads[i] * 0.0f;
-    return acc == 0.0f;
-}
+int ganc_net_grads_finite(const ganc_net_t *net) { return net->be->finite(net->grads, net->nparam); }
+int ganc_net_params_finite(const ganc_net_t *net) { return net->be->finite(net->params, net->nparam); }
 
 void ganc_net_zero_grad(ganc_net_t *net) {
-    if (net->built) memset(net->grads, 0, sizeof(float) * net->nparam);
+    if (net->built) net->be->zero(net->grads, net->nparam);
 }
 
 /* ---- accessors */
 
-float *ganc_net_data(ganc_net_t *net, int id) { return node_of(net, id) && net->built ? net->nodes[id].out : NULL; }
+/* Pointers handed to the caller are read or written by the host: device work queued on them finishes first. */
+float *ganc_net_data(ganc_net_t *net, int id) {
+    if (!node_of(net, id) || !net->built) return NULL;
+    net->be->sync();
+    return net->nodes[id].out;
+}
 int ganc_net_ndim(const ganc_net_t *net, int id) { return net->nodes[id].ndim; }
 const int *ganc_net_shape(const ganc_net_t *net, int id) { return net->nodes[id].shape; }
 size_t ganc_net_numel(const ganc_net_t *net, int id) { return net->nodes[id].numel; }
@@ -631,13 +636,14 @@ const char *ganc_net_node_kind(const ganc_net_t *net, int node) {
 }
 int ganc_net_max_batch(const ganc_net_t *net) { return net->max_batch; }
 const char *ganc_net_name(const ganc_net_t *net) { return net->name; }
-float *ganc_net_params(ganc_net_t *net) { return net->params; }
-float *ganc_net_param_grads(ganc_net_t *net) { return net->grads; }
+float *ganc_net_params(ganc_net_t *net) { net->be->sync(); return net->params; }
+float *ganc_net_param_grads(ganc_net_t *net) { net->be->sync(); return net->grads; }
 size_t ganc_net_nparams(const ganc_net_t *net) { return net->nparam; }
 int ganc_net_ntensors(const ganc_net_t *net) { return net->nts; }
 
 int ganc_net_tensor(const ganc_net_t *net, int i, ganc_tensor_info_t *o) {
     if (i < 0 || i >= net->nts || !net->built) return GANC_EINVAL;
+    net->be->sync();
     const tensor_t *t = &net->ts[i];
     memset(o, 0, sizeof *o);
     o->name = t->name;

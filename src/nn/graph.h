@@ -94,15 +94,33 @@ typedef struct {
     int flags;
 } layer_ops_t;
 
-/* A backend: its op table and how it allocates the blocks a network owns. The CPU one is the default; another
-   (CUDA) can be selected per network before ganc_net_build without touching model code. */
+/* A backend: its op table, how it allocates the blocks a network owns, and the few whole-block operations that the
+   executor, the optimizer and the trainer run between layers. The CPU one is the default; the CUDA one (a build with
+   -DGANC_CUDA=ON) keeps every block in memory that the GPU and the host both address (CUDA managed memory) and runs
+   the ops and these operations on the GPU, so a host pointer to a block stays valid: host code must call sync() before
+   it reads or writes one (the public accessors do). Chosen per network when it is created (ganc_set_device). */
 typedef struct {
     const char *name;
     const layer_ops_t *ops; /* L_COUNT entries */
     void *(*alloc)(size_t bytes); /* zeroed */
     void (*release)(void *p);
+    void (*sync)(void);                                         /* wait until queued device work is done */
+    void (*zero)(float *p, size_t n);                           /* p[0..n) = 0 */
+    void (*copy)(float *dst, const float *src, size_t n);       /* src: this backend's memory or plain host memory */
+    void (*axpy)(float *y, const float *x, float a, size_t n);  /* y += a x; x as for copy */
+    int (*finite)(const float *x, size_t n);                    /* 1 when no NaN or Inf */
+    void (*optim)(const ganc_optim_cfg_t *c, int64_t step, float *p, const float *g, float *m, float *v, size_t n);
+    size_t col_limit; /* floats of an im2col matrix per convolution call (COL_LIMIT on the CPU) */
 } ganc_backend_t;
 extern const ganc_backend_t ganc_backend_cpu;
+/* the backend that networks created now get (ganc_set_device) */
+const ganc_backend_t *ganc_backend_default(void);
+/* The CUDA backend, or NULL with the reason in *why when this build or this machine has none (backend_cuda.cu). */
+const ganc_backend_t *ganc_backend_cuda(const char **why);
+const char *ganc_cuda_describe(void); /* the GPU's name and size, once the backend exists */
+/* the CPU Adam/AdamW/SGD update (optim.c), the CPU backend's optim entry */
+void ganc_optim_update_cpu(const ganc_optim_cfg_t *c, int64_t step, float *p, const float *g, float *m, float *v,
+                           size_t n);
 
 /* Scratch shareable between networks that never run at the same time (G and D): im2col matrices and the pool of
    intermediate gradient buffers (only live during a backward pass). */

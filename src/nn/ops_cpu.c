@@ -468,4 +468,33 @@ static const layer_ops_t cpu_ops[] = {
 _Static_assert(sizeof cpu_ops / sizeof cpu_ops[0] == L_COUNT, "the CPU op table must cover every layer kind");
 
 static void *cpu_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
-const ganc_backend_t ganc_backend_cpu = {"cpu", cpu_ops, cpu_alloc, free};
+static void cpu_sync(void) {}
+static void cpu_zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+static void cpu_copy(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof(float)); }
+static void cpu_axpy(float *y, const float *x, float a, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+static int cpu_finite(const float *x, size_t n) {
+    float acc = 0.0f; /* x * 0 is 0 for finite x and NaN for NaN/Inf, so one sum tells (and cannot overflow) */
+    for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;
+    return acc == 0.0f;
+}
+const ganc_backend_t ganc_backend_cpu = {"cpu",    cpu_ops,  cpu_alloc,  free,  cpu_sync,
+                                         cpu_zero, cpu_copy, cpu_axpy, cpu_finite, ganc_optim_update_cpu,
+                                         COL_LIMIT};
+
+/* ---- device selection */
+static const ganc_backend_t *current = &ganc_backend_cpu;
+const ganc_backend_t *ganc_backend_default(void) { return current; }
+const char *ganc_device(void) { return current->name; }
+const char *ganc_device_describe(void) { return current == &ganc_backend_cpu ? "cpu" : ganc_cuda_describe(); }
+int ganc_set_device(const char *name) {
+    if (name && !strcmp(name, "cpu")) { current = &ganc_backend_cpu; return GANC_OK; }
+    if (!name || strcmp(name, "cuda"))
+        return ganc_fail(GANC_EINVAL, "device '%s': expected cpu or cuda", name ? name : "(null)");
+    const char *why = NULL;
+    const ganc_backend_t *be = ganc_backend_cuda(&why);
+    if (!be) return ganc_fail(GANC_EINVAL, "device cuda: %s", why);
+    current = be;
+    return GANC_OK;
+}

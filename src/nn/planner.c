@@ -103,7 +103,7 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
         sz->aux += v + align64(n->aux_fix);
         n->chunk = max_batch;
         if (n->col_per) {
-            size_t c = COL_LIMIT / n->col_per;
+            size_t c = net->be->col_limit / n->col_per;
             n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
         }
         if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;

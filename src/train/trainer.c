@@ -111,7 +111,7 @@ int ganc_trainer_update(ganc_trainer_t *t, int i, float loss) {
         return ganc_fail(GANC_ENONFINITE, "step %lld: network %s: non-finite %s (%s loss %g); parameters not updated",
                          (long long)t->step + 1, n->name, isfinite(loss) ? "gradient" : "loss", n->name, loss);
     ganc_optim_step(n->opt);
-    if (!all_finite(ganc_net_params(n->net), ganc_net_nparams(n->net)))
+    if (!ganc_net_params_finite(n->net))
         return ganc_fail(GANC_ENONFINITE, "step %lld: network %s: the optimizer step made parameters non-finite "
                          "(learning rate too large?); reload the last checkpoint", (long long)t->step + 1, n->name);
     return GANC_OK;

@@ -49,6 +49,9 @@ int cmd_study(int argc, char **argv);
 
 /* helpers (common.c) */
 int ends_with(const char *s, const char *suffix);
+/* --device: select it (ganc_set_device); on failure print "ganc CMD: ..." and return 2 */
+int use_device(const char *cmd, const char *device);
+#define DEVICE_HELP "cpu, or cuda (an NVIDIA GPU; a build with -DGANC_CUDA=ON)"
 int is_dir(const char *path);
 /* stamp the number id (white 3x5 digits on a black box) into the top-left corner of a (c,h,w) image in [-1,1] */
 void draw_id(float *x, int c, int h, int w, int id);

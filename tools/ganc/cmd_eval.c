@@ -215,7 +215,7 @@ enum { M_FID, M_KID, M_PR, M_IS, M_ACC, M_PARZEN, M_PSNR, M_SSIM, M_COUNT };
 static const char *const metric_names[M_COUNT] = {"fid", "kid", "pr", "is", "acc", "parzen", "psnr", "ssim"};
 
 typedef struct {
-    const char *real, *fake, *clf, *valid, *incp;
+    const char *real, *fake, *clf, *valid, *incp, *device;
     int insize, n, json, kid_subsets, kid_size, splits, k, pr_n, border, rgb, parzen_valid, threads;
     uint64_t seed;
     float sigma;
@@ -540,7 +540,7 @@ int cmd_eval(int argc, char **argv) {
         "A metric that cannot give a finite number is an error (exit 1); --json prints one object, only when every\n"
         "metric succeeded, and never carries nan or inf.",
         NULL};
-    eval_opts_t o = {.real = "fashion-mnist:test", .valid = "fashion-mnist:train", .insize = 32, .n = 10000,
+    eval_opts_t o = {.device = "cpu", .real = "fashion-mnist:test", .valid = "fashion-mnist:train", .insize = 32, .n = 10000,
                      .kid_subsets = 100, .kid_size = 1000, .splits = 10, .k = 3, .pr_n = 5000, .border = 4,
                      .parzen_valid = 1000, .seed = 1};
     flag_t flags[] = {
@@ -564,6 +564,7 @@ int cmd_eval(int argc, char **argv) {
         {"rgb", F_BOOL, &o.rgb, NULL, "PSNR/SSIM on RGB channels instead of the Y channel", 0, NULL, 0, 0, 0},
         {"json", F_BOOL, &o.json, NULL, "print one JSON object instead of lines", 0, NULL, 0, 0, 0},
         {"threads", F_INT, &o.threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
+        {"device", F_STR, &o.device, "D", DEVICE_HELP, 0, NULL, 0, 0, 0},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];
@@ -576,6 +577,7 @@ int cmd_eval(int argc, char **argv) {
     if ((prc = parse_metrics(pos[0], &o)) || (prc = check_eval_opts(&o))) return prc;
     if (dry_run()) return 0;
     ganc_set_threads(o.threads);
+    if (use_device("eval", o.device)) return 2;
     int rc = 0, feat = 0;
     for (int i = M_FID; i <= M_PARZEN; i++) feat |= o.want[i];
     if (o.want[M_PSNR] || o.want[M_SSIM]) rc = paired_metrics(&o);

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 typedef struct {
-    const char *out, *zpath, *dtype, *bn;
+    const char *out, *zpath, *dtype, *bn, *device;
     int n, batch, cols, threads, cls, by_class, sheet, is_npy, is_png, f32, bn_batch, n_seen, gcols, pyramid;
     uint64_t seed;
 } sample_opts_t;
@@ -253,7 +253,7 @@ int cmd_sample(int argc, char **argv) {
         "tensor shapes). .npy output is (N,C,H,W), uint8 by default or the raw float32 output in [-1,1]; .png\n"
         "writes a grid. A conditional model draws class --class K, or, without it, image i is of class i mod classes.",
         NULL};
-    sample_opts_t o = {.dtype = "uint8", .bn = "eval", .n = 64, .batch = 100, .cls = -1, .seed = 1};
+    sample_opts_t o = {.dtype = "uint8", .bn = "eval", .device = "cpu", .n = 64, .batch = 100, .cls = -1, .seed = 1};
     flag_t flags[] = {
         {"out", F_STR, &o.out, "FILE", "output: .npy array or .png grid", 0, NULL, 0, 0, 0},
         {"n", F_INT, &o.n, NULL, "number of images", 0, NULL, 0, 1, 10000000},
@@ -274,6 +274,7 @@ int cmd_sample(int argc, char **argv) {
         {"pyramid", F_BOOL, &o.pyramid, NULL, "lapgan: a .png of the coarse-to-fine steps of --n samples (default 8): per "
                                                "row the 8x8 image, then l_k, h_k (contrast-stretched), I_k per level", 0, NULL, 0, 0, 0},
         {"threads", F_INT, &o.threads, NULL, "threads (default: all cores)", 0, NULL, 0, 0, 1024},
+        {"device", F_STR, &o.device, "D", DEVICE_HELP, 0, NULL, 0, 0, 0},
     };
     const int nflags = (int)(sizeof flags / sizeof flags[0]);
     char *pos[1];
@@ -286,6 +287,7 @@ int cmd_sample(int argc, char **argv) {
     o.n_seen = flag_seen(flags, nflags, "n");
     if ((prc = check_sample_opts(&o)) || dry_run()) return prc;
     ganc_set_threads(o.threads);
+    if (use_device("sample", o.device)) return 2;
     char gpath[4096];
     ganc_gan_cfg_t cfg;
     ganc_gan_io_t io;

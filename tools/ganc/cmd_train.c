@@ -44,6 +44,7 @@ static int run_flags(run_opts_t *o, flag_t *f) {
         {"seed", F_U64, &o->seed, NULL, "random seed (weights, noise, data order)", 0, "seed", 1, 0, 0},
         {"threads", F_INT, &o->threads, NULL, "threads (default: all cores); results are bit-identical per count", 0,
          NULL, 0, 0, 1024},
+        {"device", F_STR, &o->device, "D", DEVICE_HELP "; a checkpoint resumes on either", 0, NULL, 0, 0, 0},
         {"sample-every", F_INT, &o->sample_every, NULL, "steps between sample grids (0: only at the end)", 0,
          "sample_every", 0, 0, 2000000000},
         {"ckpt-every", F_INT, &o->ckpt_every, NULL, "steps between checkpoints (0: only at the end)", 0, "ckpt_every", 0, 0, 2000000000},
@@ -194,7 +195,7 @@ int cmd_train(int argc, char **argv) {
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
         "--out is never overwritten (--resume it, or --force). Built with GANC_MPI, `mpirun -np N ganc train ...`\n"
         "trains data-parallel: --batch is the global batch (a multiple of N), rank 0 writes the files.", NULL};
-    run_opts_t o = {.model = "dcgan", .data = "fashion-mnist", .batch = 64, .log_every = 25, .sample_every = 250,
+    run_opts_t o = {.device = "cpu", .model = "dcgan", .data = "fashion-mnist", .batch = 64, .log_every = 25, .sample_every = 250,
                     .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1, .on_nan = "stop",
                     .eval_real = "fashion-mnist:test", .eval_n = 2000};
     flag_t flags[MAX_FLAGS];
@@ -226,7 +227,8 @@ int cmd_train(int argc, char **argv) {
             if (ganc_dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) rc = 1;
         }
         ganc_set_threads(o.threads);
-        rc = train_main(fo, &o, flags, nflags);
+        rc = use_device("train", o.device);
+        if (!rc) rc = train_main(fo, &o, flags, nflags);
     }
     for (int i = 0; i < NFAM; i++) free(fo[i]);
     return rc;

@@ -3,6 +3,14 @@
 #include <sys/stat.h>
 #include "cli.h"
 
+int use_device(const char *cmd, const char *device) {
+    if (ganc_set_device(device)) {
+        fprintf(stderr, "ganc %s: --device: %s\n", cmd, ganc_errmsg());
+        return 2;
+    }
+    return 0;
+}
+
 int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);

@@ -10,6 +10,7 @@
 /* the settings every family has (flags in cmd_train.c's table) */
 typedef struct {
     const char *model, *data, *out, *resume, *on_nan, *eval_real;
+    const char *device;
     int batch, iters, epochs, threads, log_every, sample_every, ckpt_every, skip_bad, eval_every, eval_n, force;
     int sync_bn;      /* data-parallel: BatchNorm statistics over the global batch */
     int report_every; /* steps between RUN/report.html refreshes (0: none) */

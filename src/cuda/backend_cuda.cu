@@ -1,0 +1,849 @@
+/* The CUDA backend: the op table of graph.h on an NVIDIA GPU.
+
+   Memory: every block of a network (parameters, gradients, buffers, activations, saved state, scratch, the optimizer's
+   moments) is CUDA managed memory, so the pointers the library hands out stay valid for the host (the accessors call
+   sync() first) and checkpoints are written from the same blocks on both devices. In a training step the host touches
+   only the data batch (copied in by copy()), the latent vectors, the few logits a loss reads and their gradients; the
+   rest never leaves the GPU.
+
+   Compute: matrix products through cuBLAS (FP32; GANC_CUDA_TF32=1 lets cuBLAS use TF32 tensor cores), convolutions as
+   im2col + one GEMM per batch chunk (the CPU path's layout), own kernels for everything else. Every reduction
+   (bias and BatchNorm sums, PReLU weight gradients, broadcast-concat gradients) is a fixed tree in one block, and
+   col2im / pooling backward gather instead of scattering with atomics, so a run repeats bit for bit on one GPU.
+   Four kinds run their CPU kernels on the managed blocks after a sync (dropout: its mask comes from the network's own
+   random stream, as on the CPU; embedding: its index check reports a position; lstm, upsample): correct on the GPU
+   build, but they move their tensors to the host and back each pass. */
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+extern "C" {
+#include "nn/graph.h"
+#include "nn/nn.h"
+}
+
+/* ---- errors: the first CUDA/cuBLAS failure is kept and reported by the next forward */
+static int dev_failed;
+static char dev_msg[256];
+static void ck(cudaError_t e, const char *what) {
+    if (e != cudaSuccess && !dev_failed) {
+        dev_failed = 1;
+        snprintf(dev_msg, sizeof dev_msg, "%s: %s", what, cudaGetErrorString(e));
+    }
+}
+static void ckb(cublasStatus_t s, const char *what) {
+    if (s != CUBLAS_STATUS_SUCCESS && !dev_failed) {
+        dev_failed = 1;
+        snprintf(dev_msg, sizeof dev_msg, "%s: cuBLAS status %d", what, (int)s);
+    }
+}
+static int dev_status(const ganc_net_t *net, const node_t *n) {
+    if (!dev_failed) return GANC_OK;
+    return ganc_fail(GANC_EIO, "%s: %s: CUDA error: %s", net->name, n->name, dev_msg);
+}
+
+static cublasHandle_t blas;
+static int *d_flag;      /* finite(): a device flag */
+static float *d_stage;   /* axpy(): host operands are staged here */
+static size_t n_stage;
+
+#define TPB 256
+static unsigned grid_for(size_t n) {
+    size_t b = (n + TPB - 1) / TPB;
+    return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
+}
+#define LAUNCH(k, n, ...)                                                                                              \
+    do {                                                                                                               \
+        k<<<grid_for(n), TPB>>>(__VA_ARGS__);                                                                          \
+        ck(cudaGetLastError(), #k);                                                                                    \
+    } while (0)
+#define LAUNCH_BLOCKS(k, blocks, ...)                                                                                  \
+    do {                                                                                                               \
+        k<<<(unsigned)(blocks), TPB>>>(__VA_ARGS__);                                                                   \
+        ck(cudaGetLastError(), #k);                                                                                    \
+    } while (0)
+#define LOOP(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)blockDim.x * gridDim.x)
+
+/* one block's sum, in a fixed order for a fixed block size */
+__device__ double block_sum(double v) {
+    __shared__ double sh[TPB];
+    sh[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = TPB / 2; s > 0; s >>= 1) {
+        if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
+        __syncthreads();
+    }
+    double r = sh[0];
+    __syncthreads();
+    return r;
+}
+
+/* ---- whole-block operations */
+__global__ void k_axpy(float *y, const float *x, float a, size_t n) { LOOP(i, n) y[i] += a * x[i]; }
+__global__ void k_finite(const float *x, size_t n, int *bad) {
+    LOOP(i, n) if (!isfinite(x[i])) *bad = 1;
+}
+__global__ void k_adam(float *p, const float *g, float *m, float *v, size_t n, float b1, float b2, float eps,
+                       float step_size, float bc2s, float decay, float l2) {
+    LOOP(i, n) {
+        float pi = p[i] * decay, gi = g[i] + l2 * pi;
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        p[i] = pi - step_size * m[i] / (sqrtf(v[i]) / bc2s + eps);
+    }
+}
+__global__ void k_sgd(float *p, const float *g, float *buf, size_t n, float lr, float wd, float mom, float damp,
+                      int nesterov, int first) {
+    LOOP(i, n) {
+        float d = g[i] + wd * p[i];
+        if (mom != 0.0f) {
+            buf[i] = first ? d : mom * buf[i] + (1.0f - damp) * d;
+            d = nesterov ? d + mom * buf[i] : buf[i];
+        }
+        p[i] -= lr * d;
+    }
+}
+
+static void *cu_alloc(size_t bytes) {
+    void *p = NULL;
+    if (bytes == 0) bytes = 4;
+    if (cudaMallocManaged(&p, bytes, cudaMemAttachGlobal) != cudaSuccess) return NULL;
+    ck(cudaMemset(p, 0, bytes), "cudaMemset");
+    ck(cudaDeviceSynchronize(), "alloc");
+    return p;
+}
+static void cu_release(void *p) {
+    if (p) cudaFree(p);
+}
+static void cu_sync(void) { ck(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+static void cu_zero(float *p, size_t n) {
+    if (n) ck(cudaMemsetAsync(p, 0, n * sizeof(float), 0), "cudaMemsetAsync");
+}
+static void cu_copy(float *dst, const float *src, size_t n) {
+    if (n && dst != src) ck(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDefault, 0), "cudaMemcpyAsync");
+}
+static int host_only(const void *p) {
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) { cudaGetLastError(); return 1; }
+    return a.type == cudaMemoryTypeUnregistered || a.type == cudaMemoryTypeHost;
+}
+static void cu_axpy(float *y, const float *x, float a, size_t n) {
+    if (!n) return;
+    if (host_only(x)) { /* a caller's plain host array: stage it on the device */
+        if (n > n_stage) {
+            cudaFree(d_stage);
+            d_stage = NULL;
+            n_stage = 0;
+            ck(cudaMalloc((void **)&d_stage, n * sizeof(float)), "cudaMalloc");
+            if (!d_stage) return;
+            n_stage = n;
+        }
+        ck(cudaMemcpy(d_stage, x, n * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
+        x = d_stage;
+    }
+    LAUNCH(k_axpy, n, y, x, a, n);
+}
+static int cu_finite(const float *x, size_t n) {
+    int bad = 0;
+    if (!n) return 1;
+    ck(cudaMemsetAsync(d_flag, 0, sizeof(int), 0), "cudaMemsetAsync");
+    LAUNCH(k_finite, n, x, n, d_flag);
+    ck(cudaMemcpy(&bad, d_flag, sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy");
+    return !bad && !dev_failed;
+}
+static void cu_optim(const ganc_optim_cfg_t *cp, int64_t step, float *p, const float *g, float *m, float *v, size_t n) {
+    const ganc_optim_cfg_t c = *cp;
+    if (c.kind == GANC_SGD) {
+        LAUNCH(k_sgd, n, p, g, m, n, c.lr, c.weight_decay, c.momentum, c.dampening, c.nesterov, step == 1);
+        return;
+    }
+    /* the CPU path's scalars, computed the same way */
+    const double bc1 = 1.0 - pow((double)c.beta1, (double)step), bc2 = 1.0 - pow((double)c.beta2, (double)step);
+    const float step_size = (float)(c.lr / bc1), bc2s = (float)sqrt(bc2);
+    const float decay = c.kind == GANC_ADAMW ? 1.0f - c.lr * c.weight_decay : 1.0f;
+    const float l2 = c.kind == GANC_ADAM ? c.weight_decay : 0.0f;
+    LAUNCH(k_adam, n, p, g, m, v, n, c.beta1, c.beta2, c.eps, step_size, bc2s, decay, l2);
+}
+
+/* ---- matrix products: row-major C = alpha op(A) op(B) + beta C, as cuBLAS's column-major C^T = op(B)^T op(A)^T */
+static void gemm_d(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc) {
+    ckb(cublasSgemm(blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,
+                    lda, &beta, C, ldc),
+        "cublasSgemm");
+}
+
+/* ---- convolution pieces (layouts of im2col.c) */
+__global__ void k_im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
+                         int OW, float *col) {
+    const size_t P = (size_t)OH * OW, NP = (size_t)N * P, tot = (size_t)C * KH * KW * NP;
+    LOOP(idx, tot) {
+        const size_t r = idx / NP, q = idx % NP;
+        const int n = (int)(q / P), p = (int)(q % P), oh = p / OW, ow = p % OW;
+        const int c = (int)(r / (KH * KW)), i = (int)(r / KW) % KH, j = (int)(r % KW);
+        const int ih = oh * s - ph + i, iw = ow * s - pw + j;
+        col[idx] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(((size_t)n * C + c) * H + ih) * W + iw] : 0.0f;
+    }
+}
+/* x (+)= the adjoint of im2col, gathered per pixel of x (no two threads write one element) */
+__global__ void k_col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
+                         int OW, float *x, int accumulate) {
+    const size_t P = (size_t)OH * OW, NP = (size_t)N * P, tot = (size_t)N * C * H * W;
+    LOOP(idx, tot) {
+        const int iw = (int)(idx % W), ih = (int)(idx / W % H), c = (int)(idx / ((size_t)W * H) % C);
+        const int n = (int)(idx / ((size_t)W * H * C));
+        float acc = 0.0f;
+        for (int i = 0; i < KH; i++) {
+            const int t = ih + ph - i;
+            if (t < 0 || t % s || t / s >= OH) continue;
+            for (int j = 0; j < KW; j++) {
+                const int u = iw + pw - j;
+                if (u < 0 || u % s || u / s >= OW) continue;
+                acc += col[((size_t)(c * KH + i) * KW + j) * NP + (size_t)n * P + (size_t)(t / s) * OW + u / s];
+            }
+        }
+        x[idx] = accumulate ? x[idx] + acc : acc;
+    }
+}
+__global__ void k_nchw_to_cnp(const float *x, int N, int C, int P, float *y) {
+    const size_t tot = (size_t)N * C * P;
+    LOOP(idx, tot) { /* idx over y (C,N,P) */
+        const size_t q = idx % P, n = idx / P % N, c = idx / ((size_t)P * N);
+        y[idx] = x[(n * C + c) * P + q];
+    }
+}
+__global__ void k_cnp_to_nchw(const float *y, int N, int C, int P, float *x, int accumulate) {
+    const size_t tot = (size_t)N * C * P;
+    LOOP(idx, tot) { /* idx over x (N,C,P) */
+        const size_t q = idx % P, c = idx / P % C, n = idx / ((size_t)P * C);
+        const float v = y[(c * N + n) * P + q];
+        x[idx] = accumulate ? x[idx] + v : v;
+    }
+}
+__global__ void k_add_bias(float *y, const float *b, int C, size_t P, size_t tot) {
+    LOOP(idx, tot) y[idx] += b[idx / P % C];
+}
+/* db[c] += sum over n, q of dy[(n*C + c)*P + q]; one block per channel */
+__global__ void k_bias_grad(const float *dy, float *db, int N, int C, size_t P) {
+    const int c = blockIdx.x;
+    double acc = 0.0;
+    for (size_t k = threadIdx.x; k < (size_t)N * P; k += TPB) acc += dy[((k / P) * C + c) * P + k % P];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) db[c] += (float)acc;
+}
+
+static void im2col_d(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
+                     float *col) {
+    LAUNCH(k_im2col, (size_t)C * KH * KW * N * OH * OW, x, N, C, H, W, KH, KW, s, ph, pw, OH, OW, col);
+}
+static void col2im_d(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
+                     int OW, float *x, int accumulate) {
+    LAUNCH(k_col2im, (size_t)N * C * H * W, col, N, C, H, W, KH, KW, s, ph, pw, OH, OW, x, accumulate);
+}
+static void to_cnp(const float *x, int N, int C, int P, float *y) { LAUNCH(k_nchw_to_cnp, (size_t)N * C * P, x, N, C, P, y); }
+static void from_cnp(const float *y, int N, int C, int P, float *x, int acc) {
+    LAUNCH(k_cnp_to_nchw, (size_t)N * C * P, y, N, C, P, x, acc);
+}
+static void add_bias_d(float *y, const float *b, int N, int C, size_t P) {
+    LAUNCH(k_add_bias, (size_t)N * C * P, y, b, C, P, (size_t)N * C * P);
+}
+static void bias_grad_d(const float *dy, float *db, int N, int C, size_t P) {
+    LAUNCH_BLOCKS(k_bias_grad, C, dy, db, N, C, P);
+}
+
+static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                      float *tmp) {
+    const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
+    im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
+    gemm_d(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP);
+    from_cnp(tmp, g->N, g->OC, P, y, 0);
+    if (b) add_bias_d(y, b, g->N, g->OC, P);
+}
+static void conv_bw_d(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                      float *db, float *col, float *tmp) {
+    const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
+    if (db) bias_grad_d(dy, db, g->N, g->OC, P);
+    if (!dw && !dx) return;
+    to_cnp(dy, g->N, g->OC, P, tmp);
+    if (dw) {
+        im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
+        gemm_d(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK);
+    }
+    if (dx) {
+        gemm_d(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP);
+        col2im_d(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx, 1);
+    }
+}
+static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                       float *tmp) {
+    const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
+    to_cnp(x, g->N, g->C, P, tmp);
+    gemm_d(1, 0, OKK, NP, g->C, 1.0f, w, OKK, tmp, NP, 0.0f, col, NP);
+    col2im_d(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, y, 0);
+    if (b) add_bias_d(y, b, g->N, g->OC, (size_t)g->OH * g->OW);
+}
+static void convt_bw_d(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                       float *db, float *col, float *tmp) {
+    const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
+    if (db) bias_grad_d(dy, db, g->N, g->OC, (size_t)g->OH * g->OW);
+    if (!dw && !dx) return;
+    im2col_d(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col);
+    if (dx) {
+        gemm_d(0, 0, g->C, NP, OKK, 1.0f, w, OKK, col, NP, 0.0f, tmp, NP);
+        from_cnp(tmp, g->N, g->C, P, dx, 1);
+    }
+    if (dw) {
+        to_cnp(x, g->N, g->C, P, tmp);
+        gemm_d(0, 1, g->C, OKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, OKK);
+    }
+}
+
+/* ---- op-table glue */
+#define IN0(n) op_in(net, n, 0)
+#define X0(n) (IN0(n)->out)
+static layer_ops_t cuda_ops[L_COUNT];
+static size_t tot(const node_t *n, int N) { return n->numel * (size_t)N; }
+
+static void geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) {
+    const node_t *in = IN0(n);
+    g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
+    g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
+    g->KH = n->hp.conv.kh; g->KW = n->hp.conv.kw; g->s = n->hp.conv.stride; g->ph = n->hp.conv.ph; g->pw = n->hp.conv.pw;
+}
+static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
+    conv_geom_t g;
+    const size_t xs = IN0(n)->numel, ys = n->numel;
+    for (int b0 = 0; b0 < N; b0 += n->chunk) {
+        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        (transposed ? convt_fw_d : conv_fw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), op_param(net, n, 1),
+                                              n->out + ys * b0, net->scr->col, net->scr->tmp);
+    }
+    return dev_status(net, n);
+}
+static void conv_bw(ganc_net_t *net, node_t *n, int N, int want_pg, float *dx, int transposed) {
+    conv_geom_t g;
+    const size_t xs = IN0(n)->numel, ys = n->numel;
+    for (int b0 = 0; b0 < N; b0 += n->chunk) {
+        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        (transposed ? convt_bw_d : conv_bw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0,
+                                              dx ? dx + xs * b0 : NULL, op_grad(net, n, 0, want_pg),
+                                              op_grad(net, n, 1, want_pg), net->scr->col, net->scr->tmp);
+    }
+}
+static int fw_conv2d(ganc_net_t *net, node_t *n, int N, int flags) { (void)flags; return conv_fw(net, n, N, 0); }
+static void bw_conv2d(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train;
+    conv_bw(net, n, N, want_pg, dx, 0);
+}
+static int fw_convt(ganc_net_t *net, node_t *n, int N, int flags) { (void)flags; return conv_fw(net, n, N, 1); }
+static void bw_convt(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train;
+    conv_bw(net, n, N, want_pg, dx, 1);
+}
+
+/* ---- linear */
+__global__ void k_add_row_bias(float *y, const float *b, int O, size_t tot) { LOOP(i, tot) y[i] += b[i % O]; }
+__global__ void k_col_sums(const float *dy, float *db, int M, int O) { /* db[o] += sum_m dy[m*O + o] */
+    const int o = blockIdx.x;
+    double acc = 0.0;
+    for (int m = threadIdx.x; m < M; m += TPB) acc += dy[(size_t)m * O + o];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) db[o] += (float)acc;
+}
+static int rows_linear(const ganc_net_t *net, const node_t *n, int N) {
+    return (int)(IN0(n)->numel / (size_t)n->hp.linear.in) * N;
+}
+static int fw_linear(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    const int M = rows_linear(net, n, N), IN = n->hp.linear.in, O = n->shape[n->ndim - 1];
+    const float *b = op_param(net, n, 1);
+    gemm_d(0, 1, M, O, IN, 1.0f, X0(n), IN, op_param(net, n, 0), IN, 0.0f, n->out, O);
+    if (b) LAUNCH(k_add_row_bias, (size_t)M * O, n->out, b, O, (size_t)M * O);
+    return dev_status(net, n);
+}
+static void bw_linear(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train;
+    const int M = rows_linear(net, n, N), IN = n->hp.linear.in, O = n->shape[n->ndim - 1];
+    float *dw = op_grad(net, n, 0, want_pg), *db = op_grad(net, n, 1, want_pg);
+    if (dx) gemm_d(0, 0, M, IN, O, 1.0f, n->dout, O, op_param(net, n, 0), IN, 1.0f, dx, IN);
+    if (dw) gemm_d(1, 0, O, IN, M, 1.0f, n->dout, O, X0(n), IN, 1.0f, dw, IN);
+    if (db) LAUNCH_BLOCKS(k_col_sums, O, n->dout, db, M, O);
+}
+
+/* ---- batchnorm (batchnorm.c's arithmetic: sums in double per channel) */
+#define BN_AT(k) ((((k) / S) * C + c) * S + (k) % S) /* element k of channel c's N*S */
+__global__ void k_bn_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+                           float eps, float momentum, float *stats, float *rm, float *rv) {
+    const int c = blockIdx.x;
+    const size_t cnt = (size_t)N * S;
+    double sum = 0.0, sq = 0.0;
+    for (size_t k = threadIdx.x; k < cnt; k += TPB) sum += x[BN_AT(k)];
+    const double mean = block_sum(sum) / (double)cnt;
+    for (size_t k = threadIdx.x; k < cnt; k += TPB) { double d = x[BN_AT(k)] - mean; sq += d * d; }
+    sq = block_sum(sq);
+    const double var = sq / (double)cnt;
+    const float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
+    const float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+    for (size_t k = threadIdx.x; k < cnt; k += TPB) y[BN_AT(k)] = (x[BN_AT(k)] - m) * inv * ga + be;
+    if (threadIdx.x == 0) {
+        stats[c] = m;
+        stats[C + c] = inv;
+        if (rm) {
+            double unb = cnt > 1 ? sq / (double)(cnt - 1) : var;
+            rm[c] = (1.0f - momentum) * rm[c] + momentum * (float)mean;
+            rv[c] = (1.0f - momentum) * rv[c] + momentum * (float)unb;
+        }
+    }
+}
+__global__ void k_bn_eval(const float *x, const float *gamma, const float *beta, float *y, int C, int S, float eps,
+                          const float *rm, const float *rv, size_t tot) {
+    LOOP(i, tot) {
+        const int c = (int)(i / S % C);
+        float inv = 1.0f / sqrtf(rv[c] + eps), ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
+        float sc = ga * inv, sh = be - rm[c] * sc;
+        y[i] = x[i] * sc + sh;
+    }
+}
+/* train: stats = batch mean, 1/std; eval: from the running statistics (m, inv given per channel) */
+__global__ void k_bn_back(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma, float *dbeta,
+                          int N, int C, int S, const float *stats, float eps, const float *rm, const float *rv) {
+    const int c = blockIdx.x;
+    const size_t cnt = (size_t)N * S;
+    const int train = stats != NULL;
+    const float m = train ? stats[c] : rm[c], inv = train ? stats[C + c] : 1.0f / sqrtf(rv[c] + eps);
+    const float ga = gamma ? gamma[c] : 1.0f;
+    double sdy = 0.0, sdyx = 0.0;
+    for (size_t k = threadIdx.x; k < cnt; k += TPB) {
+        const size_t at = BN_AT(k);
+        sdy += dy[at];
+        sdyx += (double)dy[at] * ((x[at] - m) * inv);
+    }
+    sdy = block_sum(sdy);
+    sdyx = block_sum(sdyx);
+    if (threadIdx.x == 0) {
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (dbeta) dbeta[c] += (float)sdy;
+    }
+    if (!dx) return;
+    const float k = ga * inv, a = train ? (float)(sdy / (double)cnt) : 0.0f, bq = train ? (float)(sdyx / (double)cnt) : 0.0f;
+    for (size_t q = threadIdx.x; q < cnt; q += TPB) {
+        const size_t at = BN_AT(q);
+        dx[at] += train ? k * (dy[at] - a - (x[at] - m) * inv * bq) : dy[at] * ga * inv;
+    }
+}
+static void cs_of(const node_t *n, int *C, int *S) {
+    *C = n->shape[0];
+    *S = (int)(n->numel / (size_t)n->shape[0]);
+}
+static int fw_bn(ganc_net_t *net, node_t *n, int N, int flags) {
+    int C, S;
+    cs_of(n, &C, &S);
+    if (net->bn_reduce)
+        return ganc_fail(GANC_EINVAL, "%s: %s: synchronised BatchNorm (MPI) is not supported on the cuda device",
+                         net->name, n->name);
+    if (flags & GANC_TRAIN) {
+        const int upd = flags & GANC_UPDATE_STATS;
+        LAUNCH_BLOCKS(k_bn_train, C, X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
+                      n->hp.bn.momentum, (float *)n->aux, upd ? op_buf(net, n, 2) : NULL, upd ? op_buf(net, n, 3) : NULL);
+        if (upd) net->counters[net->ts[n->counter].off]++;
+    } else {
+        LAUNCH(k_bn_eval, tot(n, N), X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, C, S, n->hp.bn.eps,
+               op_buf(net, n, 2), op_buf(net, n, 3), tot(n, N));
+    }
+    return dev_status(net, n);
+}
+static void bw_bn(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    int C, S;
+    cs_of(n, &C, &S);
+    LAUNCH_BLOCKS(k_bn_back, C, X0(n), op_param(net, n, 0), n->dout, dx, op_grad(net, n, 0, want_pg),
+                  op_grad(net, n, 1, want_pg), N, C, S, train ? (const float *)n->aux : NULL, n->hp.bn.eps,
+                  op_buf(net, n, 2), op_buf(net, n, 3));
+}
+
+/* ---- pointwise activations: backward reads y; in place (dx == dy) the gradient is scaled, else added */
+__device__ float act_f(int kind, float x, float a) {
+    switch (kind) {
+    case L_RELU: return x > 0.0f ? x : 0.0f;
+    case L_LRELU: return x > 0.0f ? x : a * x;
+    case L_TANH: return tanhf(x);
+    default: return x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+    }
+}
+__device__ float act_d(int kind, float y, float g, float a) {
+    switch (kind) {
+    case L_RELU: return y > 0.0f ? g : 0.0f;
+    case L_LRELU: return y > 0.0f ? g : a * g;
+    case L_TANH: return g * (1.0f - y * y);
+    default: return g * y * (1.0f - y);
+    }
+}
+__global__ void k_act_fw(int kind, const float *x, float *y, size_t n, float a) { LOOP(i, n) y[i] = act_f(kind, x[i], a); }
+__global__ void k_act_bw(int kind, const float *y, const float *dy, float *dx, size_t n, float a, int inplace) {
+    LOOP(i, n) {
+        float g = act_d(kind, y[i], dy[i], a);
+        dx[i] = inplace ? g : dx[i] + g;
+    }
+}
+static int fw_act(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_act_fw, tot(n, N), n->kind, X0(n), n->out, tot(n, N), n->kind == L_LRELU ? n->hp.lrelu.slope : 0.0f);
+    return dev_status(net, n);
+}
+static void bw_act(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)net; (void)train; (void)want_pg;
+    LAUNCH(k_act_bw, tot(n, N), n->kind, n->out, n->dout, dx, tot(n, N),
+           n->kind == L_LRELU ? n->hp.lrelu.slope : 0.0f, dx == n->dout);
+}
+
+/* ---- prelu */
+__global__ void k_prelu_fw(const float *x, const float *w, float *y, int C, int S, int nw, size_t tot) {
+    LOOP(i, tot) {
+        const float a = w[nw == 1 ? 0 : (int)(i / S % C)];
+        y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+    }
+}
+__global__ void k_prelu_dx(const float *x, const float *w, const float *dy, float *dx, int C, int S, int nw, size_t tot) {
+    LOOP(i, tot) {
+        const float a = w[nw == 1 ? 0 : (int)(i / S % C)];
+        dx[i] += x[i] > 0.0f ? dy[i] : a * dy[i];
+    }
+}
+/* dw[c] (or dw[0] over all channels) += sum of dy * x where x <= 0; one block per weight */
+__global__ void k_prelu_dw(const float *x, const float *dy, float *dw, int N, int C, int S, int nw) {
+    const int c = blockIdx.x;
+    const size_t cnt = nw == 1 ? (size_t)N * C * S : (size_t)N * S;
+    double acc = 0.0;
+    for (size_t k = threadIdx.x; k < cnt; k += TPB) {
+        const size_t at = nw == 1 ? k : BN_AT(k);
+        if (!(x[at] > 0.0f)) acc += (double)dy[at] * x[at];
+    }
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) dw[c] += (float)acc;
+}
+static int fw_prelu(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    int C, S;
+    cs_of(n, &C, &S);
+    LAUNCH(k_prelu_fw, tot(n, N), X0(n), op_param(net, n, 0), n->out, C, S, n->hp.prelu.np, tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_prelu(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train;
+    int C, S;
+    cs_of(n, &C, &S);
+    float *dw = op_grad(net, n, 0, want_pg);
+    if (dx) LAUNCH(k_prelu_dx, tot(n, N), X0(n), op_param(net, n, 0), n->dout, dx, C, S, n->hp.prelu.np, tot(n, N));
+    if (dw) LAUNCH_BLOCKS(k_prelu_dw, n->hp.prelu.np, X0(n), n->dout, dw, N, C, S, n->hp.prelu.np);
+}
+
+/* ---- maxout, reshape, add */
+__global__ void k_maxout_fw(const float *x, float *y, int *arg, size_t MF, int k) {
+    LOOP(i, MF) {
+        const float *g = x + i * k;
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (g[j] > g[best]) best = j;
+        y[i] = g[best];
+        arg[i] = best;
+    }
+}
+__global__ void k_maxout_bw(const int *arg, const float *dy, float *dx, size_t MF, int k) {
+    LOOP(i, MF) dx[i * k + arg[i]] += dy[i];
+}
+static int fw_maxout(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_maxout_fw, tot(n, N), X0(n), n->out, (int *)n->aux, tot(n, N), n->hp.maxout.pieces);
+    return dev_status(net, n);
+}
+static void bw_maxout(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)net; (void)train; (void)want_pg;
+    LAUNCH(k_maxout_bw, tot(n, N), (const int *)n->aux, n->dout, dx, tot(n, N), n->hp.maxout.pieces);
+}
+static int fw_reshape(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    cu_copy(n->out, X0(n), tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_reshape(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)net; (void)train; (void)want_pg;
+    LAUNCH(k_axpy, tot(n, N), dx, n->dout, 1.0f, tot(n, N));
+}
+__global__ void k_add(const float *a, const float *b, float *y, size_t n) { LOOP(i, n) y[i] = a[i] + b[i]; }
+static int fw_add(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_add, tot(n, N), X0(n), op_in(net, n, 1)->out, n->out, tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_add(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    LAUNCH(k_axpy, tot(n, N), dx, n->dout, 1.0f, tot(n, N));
+    LAUNCH(k_axpy, tot(n, N), op_in(net, n, 1)->dout, n->dout, 1.0f, tot(n, N));
+}
+
+/* ---- concat along dim 0 (b optionally a vector broadcast over S) */
+__global__ void k_concat_fw(const float *a, const float *b, float *y, int C1, int C2, int S, int bcast, size_t tot) {
+    const int C = C1 + C2;
+    LOOP(i, tot) {
+        const size_t n = i / ((size_t)C * S);
+        const int c = (int)(i / S % C), q = (int)(i % S);
+        y[i] = c < C1 ? a[(n * C1 + c) * S + q] : bcast ? b[n * C2 + (c - C1)] : b[(n * C2 + (c - C1)) * S + q];
+    }
+}
+__global__ void k_concat_bw_a(const float *dy, float *da, int C1, int C2, int S, size_t tot) { /* tot over a */
+    LOOP(i, tot) {
+        const size_t n = i / ((size_t)C1 * S), r = i % ((size_t)C1 * S);
+        da[i] += dy[n * (size_t)(C1 + C2) * S + r];
+    }
+}
+__global__ void k_concat_bw_b(const float *dy, float *db, int C1, int C2, int S, size_t tot) { /* tot over b */
+    LOOP(i, tot) {
+        const size_t n = i / ((size_t)C2 * S), r = i % ((size_t)C2 * S);
+        db[i] += dy[(n * (C1 + C2) + C1) * (size_t)S + r];
+    }
+}
+__global__ void k_concat_bw_bcast(const float *dy, float *db, int C1, int C2, int S) { /* block per (n, c) of b */
+    const size_t n = blockIdx.x / C2;
+    const int c = blockIdx.x % C2;
+    const float *d = dy + (n * (C1 + C2) + C1 + c) * (size_t)S;
+    double acc = 0.0;
+    for (int q = threadIdx.x; q < S; q += TPB) acc += d[q];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) db[blockIdx.x] += (float)acc;
+}
+static int concat_S(const ganc_net_t *net, const node_t *n) {
+    return n->ndim == 1 ? 1 : IN0(n)->shape[1] * IN0(n)->shape[2];
+}
+static int fw_concat(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    const node_t *a = IN0(n), *b = op_in(net, n, 1);
+    LAUNCH(k_concat_fw, tot(n, N), a->out, b->out, n->out, a->shape[0], b->shape[0], concat_S(net, n),
+           n->hp.concat.bcast, tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_concat(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    const node_t *a = IN0(n), *b = op_in(net, n, 1);
+    const int C1 = a->shape[0], C2 = b->shape[0], S = concat_S(net, n);
+    if (dx) LAUNCH(k_concat_bw_a, tot(a, N), n->dout, dx, C1, C2, S, tot(a, N));
+    if (!b->dout) return;
+    if (n->hp.concat.bcast) LAUNCH_BLOCKS(k_concat_bw_bcast, (size_t)N * C2, n->dout, b->dout, C1, C2, S);
+    else LAUNCH(k_concat_bw_b, tot(b, N), n->dout, b->dout, C1, C2, S, tot(b, N));
+}
+
+/* ---- pixel shuffle: y[n,c,h*r+i,w*r+j] = x[n,c*r*r+i*r+j,h,w] */
+__device__ size_t shuffle_src(size_t i, int C, int H, int W, int r) {
+    const int OW = W * r, OH = H * r;
+    const int ow = (int)(i % OW), oh = (int)(i / OW % OH);
+    const size_t nc = i / ((size_t)OW * OH);
+    return ((nc * r * r + (size_t)(oh % r) * r + ow % r) * H + oh / r) * W + ow / r;
+    (void)C;
+}
+__global__ void k_shuffle_fw(const float *x, float *y, int C, int H, int W, int r, size_t tot) {
+    LOOP(i, tot) y[i] = x[shuffle_src(i, C, H, W, r)];
+}
+__global__ void k_shuffle_bw(const float *dy, float *dx, int C, int H, int W, int r, size_t tot) {
+    LOOP(i, tot) dx[shuffle_src(i, C, H, W, r)] += dy[i]; /* a bijection: no two threads share an element */
+}
+static int fw_shuffle(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_shuffle_fw, tot(n, N), X0(n), n->out, n->shape[0], IN0(n)->shape[1], IN0(n)->shape[2], n->hp.shuffle.r,
+           tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_shuffle(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    LAUNCH(k_shuffle_bw, tot(n, N), n->dout, dx, n->shape[0], IN0(n)->shape[1], IN0(n)->shape[2], n->hp.shuffle.r,
+           tot(n, N));
+}
+
+/* ---- pools (shape_ops.c's windows); backward gathers over the outputs whose window holds the pixel */
+__device__ float pool_win(int oh, int ow, int k, int s, int p, int H, int W, int cip, int *h0, int *h1, int *w0, int *w1) {
+    int a = oh * s - p, b = ow * s - p;
+    *h0 = a < 0 ? 0 : a; *h1 = a + k > H ? H : a + k;
+    *w0 = b < 0 ? 0 : b; *w1 = b + k > W ? W : b + k;
+    return cip ? 1.0f / (float)(k * k) : 1.0f / (float)((*h1 - *h0) * (*w1 - *w0));
+}
+struct pool_g { int H, W, OH, OW, k, s, p, cip; };
+__global__ void k_avgpool_fw(const float *x, float *y, pool_g g, size_t tot) {
+    LOOP(i, tot) {
+        const int ow = (int)(i % g.OW), oh = (int)(i / g.OW % g.OH);
+        const float *xc = x + i / ((size_t)g.OW * g.OH) * g.H * g.W;
+        int h0, h1, w0, w1;
+        float inv = pool_win(oh, ow, g.k, g.s, g.p, g.H, g.W, g.cip, &h0, &h1, &w0, &w1), acc = 0.0f;
+        for (int a = h0; a < h1; a++)
+            for (int b = w0; b < w1; b++) acc += xc[a * g.W + b];
+        y[i] = acc * inv;
+    }
+}
+/* the outputs o with o*s - p <= v < o*s - p + k, within 0..n-1 */
+__device__ void covering(int v, int s, int p, int k, int n, int *lo, int *hi) {
+    int a = v + p - k + 1;
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    int b = (v + p) / s;
+    *hi = b >= n ? n - 1 : b;
+}
+__global__ void k_avgpool_bw(const float *dy, float *dx, pool_g g, size_t tot) { /* tot over x */
+    LOOP(i, tot) {
+        const int iw = (int)(i % g.W), ih = (int)(i / g.W % g.H);
+        const float *dc = dy + i / ((size_t)g.W * g.H) * g.OH * g.OW;
+        int a0, a1, b0, b1, h0, h1, w0, w1;
+        covering(ih, g.s, g.p, g.k, g.OH, &a0, &a1);
+        covering(iw, g.s, g.p, g.k, g.OW, &b0, &b1);
+        float acc = 0.0f;
+        for (int oh = a0; oh <= a1; oh++)
+            for (int ow = b0; ow <= b1; ow++)
+                acc += dc[oh * g.OW + ow] * pool_win(oh, ow, g.k, g.s, g.p, g.H, g.W, g.cip, &h0, &h1, &w0, &w1);
+        dx[i] += acc;
+    }
+}
+__global__ void k_maxpool_fw(const float *x, float *y, int *arg, pool_g g, size_t tot) {
+    LOOP(i, tot) {
+        const int ow = (int)(i % g.OW), oh = (int)(i / g.OW % g.OH);
+        const float *xc = x + i / ((size_t)g.OW * g.OH) * g.H * g.W;
+        float best = -INFINITY;
+        int at = -1;
+        for (int a = 0; a < g.k; a++) {
+            const int ih = oh * g.s - g.p + a;
+            if (ih < 0 || ih >= g.H) continue;
+            for (int b = 0; b < g.k; b++) {
+                const int iw = ow * g.s - g.p + b;
+                if (iw < 0 || iw >= g.W) continue;
+                const float v = xc[ih * g.W + iw];
+                if (at < 0 || v > best || isnan(v)) { best = v; at = ih * g.W + iw; }
+            }
+        }
+        y[i] = best;
+        arg[i] = at;
+    }
+}
+__global__ void k_maxpool_bw(const int *arg, const float *dy, float *dx, pool_g g, size_t tot) { /* tot over x */
+    LOOP(i, tot) {
+        const int iw = (int)(i % g.W), ih = (int)(i / g.W % g.H), pix = ih * g.W + iw;
+        const size_t base = i / ((size_t)g.W * g.H) * g.OH * g.OW;
+        int a0, a1, b0, b1;
+        covering(ih, g.s, g.p, g.k, g.OH, &a0, &a1);
+        covering(iw, g.s, g.p, g.k, g.OW, &b0, &b1);
+        float acc = 0.0f;
+        for (int oh = a0; oh <= a1; oh++)
+            for (int ow = b0; ow <= b1; ow++)
+                if (arg[base + oh * g.OW + ow] == pix) acc += dy[base + oh * g.OW + ow];
+        dx[i] += acc;
+    }
+}
+static pool_g pool_of(const ganc_net_t *net, const node_t *n) {
+    const node_t *a = IN0(n);
+    pool_g g = {a->shape[1], a->shape[2], n->shape[1], n->shape[2], n->hp.pool.k, n->hp.pool.stride, n->hp.pool.pad,
+                n->hp.pool.cip};
+    return g;
+}
+static int fw_avgpool(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_avgpool_fw, tot(n, N), X0(n), n->out, pool_of(net, n), tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_avgpool(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    LAUNCH(k_avgpool_bw, tot(IN0(n), N), n->dout, dx, pool_of(net, n), tot(IN0(n), N));
+}
+static int fw_maxpool(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    LAUNCH(k_maxpool_fw, tot(n, N), X0(n), n->out, (int *)n->aux, pool_of(net, n), tot(n, N));
+    return dev_status(net, n);
+}
+static void bw_maxpool(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    LAUNCH(k_maxpool_bw, tot(IN0(n), N), (const int *)n->aux, n->dout, dx, pool_of(net, n), tot(IN0(n), N));
+}
+
+/* ---- kinds that run their CPU kernels on the managed blocks */
+static int fw_host(ganc_net_t *net, node_t *n, int N, int flags) {
+    cu_sync();
+    int rc = ganc_backend_cpu.ops[n->kind].forward(net, n, N, flags);
+    return rc ? rc : dev_status(net, n);
+}
+static void bw_host(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    cu_sync();
+    ganc_backend_cpu.ops[n->kind].backward(net, n, N, train, want_pg, dx);
+}
+static int fw_input(ganc_net_t *net, node_t *n, int N, int flags) { (void)N; (void)flags; return dev_status(net, n); }
+static void bw_none(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)net; (void)n; (void)N; (void)train; (void)want_pg; (void)dx;
+}
+
+static void set_ops(int kind, int (*fw)(ganc_net_t *, node_t *, int, int),
+                    void (*bw)(ganc_net_t *, node_t *, int, int, int, float *)) {
+    cuda_ops[kind].forward = fw;
+    cuda_ops[kind].backward = bw;
+}
+static void fill_table(void) {
+    for (int k = 0; k < L_COUNT; k++) { /* names, init, flops, in-place rules and flags are the CPU table's */
+        cuda_ops[k] = ganc_backend_cpu.ops[k];
+        set_ops(k, fw_host, bw_host);
+    }
+    set_ops(L_INPUT, fw_input, bw_none);
+    set_ops(L_LINEAR, fw_linear, bw_linear);
+    set_ops(L_CONV, fw_conv2d, bw_conv2d);
+    set_ops(L_CONVT, fw_convt, bw_convt);
+    set_ops(L_BN, fw_bn, bw_bn);
+    set_ops(L_RELU, fw_act, bw_act);
+    set_ops(L_LRELU, fw_act, bw_act);
+    set_ops(L_TANH, fw_act, bw_act);
+    set_ops(L_SIGMOID, fw_act, bw_act);
+    set_ops(L_PRELU, fw_prelu, bw_prelu);
+    set_ops(L_MAXOUT, fw_maxout, bw_maxout);
+    set_ops(L_RESHAPE, fw_reshape, bw_reshape);
+    set_ops(L_CONCAT, fw_concat, bw_concat);
+    set_ops(L_ADD, fw_add, bw_add);
+    set_ops(L_PSHUFFLE, fw_shuffle, bw_shuffle);
+    set_ops(L_AVGPOOL, fw_avgpool, bw_avgpool);
+    set_ops(L_MAXPOOL, fw_maxpool, bw_maxpool);
+    /* L_DROPOUT, L_EMBED, L_LSTM, L_UPSAMPLE: fw_host / bw_host */
+}
+
+static ganc_backend_t cuda_backend;
+static char why_not[300], desc[400];
+
+extern "C" const ganc_backend_t *ganc_backend_cuda(const char **why) {
+    static int tried;
+    if (!tried) {
+        tried = 1;
+        int count = 0, managed = 0;
+        cudaError_t e = cudaGetDeviceCount(&count);
+        if (e != cudaSuccess || count < 1) {
+            snprintf(why_not, sizeof why_not, "no CUDA GPU found (%s)",
+                     e != cudaSuccess ? cudaGetErrorString(e) : "no device");
+        } else if (cudaDeviceGetAttribute(&managed, cudaDevAttrManagedMemory, 0) != cudaSuccess || !managed) {
+            snprintf(why_not, sizeof why_not, "GPU 0 does not support CUDA managed memory");
+        } else if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS) {
+            snprintf(why_not, sizeof why_not, "cuBLAS could not be initialised");
+        } else if (cudaMalloc((void **)&d_flag, sizeof(int)) != cudaSuccess) {
+            snprintf(why_not, sizeof why_not, "cannot allocate GPU memory");
+        } else {
+            const char *tf32 = getenv("GANC_CUDA_TF32");
+            if (tf32 && !strcmp(tf32, "1")) cublasSetMathMode(blas, CUBLAS_TF32_TENSOR_OP_MATH);
+            fill_table();
+            cudaDeviceProp p;
+            cudaGetDeviceProperties(&p, 0);
+            snprintf(desc, sizeof desc, "%s (compute %d.%d, %d SMs, %.0f GiB)%s", p.name, p.major, p.minor,
+                     p.multiProcessorCount, (double)p.totalGlobalMem / (1 << 30),
+                     tf32 && !strcmp(tf32, "1") ? ", TF32 GEMMs" : "");
+            cuda_backend.name = "cuda";
+            cuda_backend.ops = cuda_ops;
+            cuda_backend.alloc = cu_alloc;
+            cuda_backend.release = cu_release;
+            cuda_backend.sync = cu_sync;
+            cuda_backend.zero = cu_zero;
+            cuda_backend.copy = cu_copy;
+            cuda_backend.axpy = cu_axpy;
+            cuda_backend.finite = cu_finite;
+            cuda_backend.optim = cu_optim;
+            cuda_backend.col_limit = (size_t)1 << 26; /* 256 MB: fewer, larger GEMMs; the GPU has the memory */
+        }
+    }
+    if (!cuda_backend.ops) { *why = why_not; return NULL; }
+    return &cuda_backend;
+}
+
+extern "C" const char *ganc_cuda_describe(void) { return desc; }

@@ -1,0 +1,276 @@
+/* The CUDA backend against the CPU. Everywhere: --device cuda / ganc_set_device("cuda") without a GPU or without a
+   CUDA build is refused with a message (exit 2 from the CLI); then, where there is no GPU, the test is skipped
+   (exit 77). On a GPU:
+     1. every layer case of layer_cases.c, the same network and weights on both devices: the output and the BatchNorm
+        running statistics after a training forward, the input and parameter gradients after backward. Error: max
+        |gpu - cpu| / max |cpu| per tensor (infinity-norm relative); bound 1e-4 (FP32 on both, other summation
+        orders; GANC_CUDA_TF32 is switched off here);
+     2. one DCGAN 64x64 RGB training iteration at batch 64 (pytorch/examples' networks): identical initial weights,
+        then the losses (1e-4), D's and G's gradients (1e-3) and the weights after the Adam steps (1e-3 relative to
+        max(|w|, 50 lr), as test_gan bounds ganc against PyTorch);
+     3. run to run: two GPU trainers from one seed give bit-identical weights and statistics after three iterations;
+     4. the CLI: a run trained on the GPU resumes on the CPU and the reverse, ending where an all-GPU run ends, and
+        `ganc sample --device cuda` draws the images the CPU draws (uint8, at most 1 level apart).
+   Usage: test_cuda GANC */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layer_cases.h"
+#include "testutil.h"
+
+static double rel_inf(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        num = d > num || isnan(d) ? d : num;
+        den = fmax(den, fabs((double)b[i]));
+    }
+    return num / fmax(den, 1e-6);
+}
+
+static double worst_layer;
+static void cmp(const char *key, const char *what, const float *gpu, const float *cpu, size_t n, double tol) {
+    double e = rel_inf(gpu, cpu, n);
+    if (e > worst_layer) worst_layer = e;
+    CHECK(e <= tol, "%s: %s: GPU vs CPU relative error %.3g > %.0e", key, what, e, tol);
+}
+
+static ganc_net_t *build_case(const fd_case_t *c, const char *dev, int *in, int *out) {
+    CHECK_OK(ganc_set_device(dev));
+    ganc_net_t *net = ganc_net_new(c->key);
+    for (int k = 0; k < c->nin; k++) in[k] = ganc_net_input(net, k ? "x1" : "x0", c->in_ndim[k], c->in_shape[k]);
+    *out = c->build(net, in);
+    ganc_net_mark_output(net, *out);
+    if (*out < 0 || ganc_net_build(net, c->batch)) {
+        CHECK(0, "%s on %s: %s", c->key, dev, ganc_errmsg());
+        ganc_net_free(net);
+        return NULL;
+    }
+    ganc_net_init_default(net, 11);
+    ganc_net_seed(net, 5);
+    return net;
+}
+
+/* fill both networks' inputs (and the case's own preparation) and the output gradient from one generator */
+static void layer_case(const fd_case_t *c) {
+    int in[2], out, in2[2], out2;
+    ganc_net_t *cpu = build_case(c, "cpu", in, &out), *gpu = build_case(c, "cuda", in2, &out2);
+    if (!cpu || !gpu) { ganc_net_free(cpu); ganc_net_free(gpu); return; }
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 3);
+    for (int k = 0; k < c->nin; k++) {
+        size_t n = ganc_net_numel(cpu, in[k]) * c->batch;
+        float *x = malloc(n * sizeof(float));
+        ganc_rng_fill_uniform(&r, x, n, -1, 1);
+        CHECK_OK(ganc_net_set_input(cpu, in[k], x, c->batch));
+        CHECK_OK(ganc_net_set_input(gpu, in2[k], x, c->batch));
+        free(x);
+    }
+    if (c->prep) { c->prep(cpu, in, c->batch); c->prep(gpu, in2, c->batch); }
+    const int flags = c->flags | (c->flags & GANC_TRAIN ? GANC_UPDATE_STATS : 0);
+    CHECK_OK(ganc_net_forward(cpu, c->batch, flags));
+    CHECK_OK(ganc_net_forward(gpu, c->batch, flags));
+    const size_t ny = ganc_net_numel(cpu, out) * c->batch;
+    cmp(c->key, "output", ganc_net_data(gpu, out2), ganc_net_data(cpu, out), ny, 1e-4);
+    float *dy = malloc(ny * sizeof(float));
+    ganc_rng_fill_uniform(&r, dy, ny, -1, 1);
+    memcpy(ganc_net_grad(cpu, out), dy, ny * sizeof(float));
+    memcpy(ganc_net_grad(gpu, out2), dy, ny * sizeof(float));
+    free(dy);
+    ganc_net_zero_grad(cpu);
+    ganc_net_zero_grad(gpu);
+    CHECK_OK(ganc_net_backward(cpu, 0));
+    CHECK_OK(ganc_net_backward(gpu, 0));
+    for (int k = 0; c->grad_inputs && k < c->nin; k++)
+        cmp(c->key, k ? "grad x1" : "grad x0", ganc_net_grad(gpu, in2[k]), ganc_net_grad(cpu, in[k]),
+            ganc_net_numel(cpu, in[k]) * c->batch, 1e-4);
+    for (int t = 0; t < ganc_net_ntensors(cpu); t++) {
+        ganc_tensor_info_t a, b;
+        ganc_net_tensor(cpu, t, &a);
+        ganc_net_tensor(gpu, t, &b);
+        char what[200];
+        if (a.kind == GANC_COUNTER) {
+            CHECK(*a.counter == *b.counter, "%s: %s: count %lld vs %lld", c->key, a.name, (long long)*b.counter,
+                  (long long)*a.counter);
+            continue;
+        }
+        snprintf(what, sizeof what, "%s %s", a.kind == GANC_PARAM ? "grad" : "buffer", a.name);
+        cmp(c->key, what, a.kind == GANC_PARAM ? b.grad : b.data, a.kind == GANC_PARAM ? a.grad : a.data, a.numel,
+            1e-4);
+    }
+    ganc_net_free(cpu);
+    ganc_net_free(gpu);
+}
+
+/* ---- DCGAN training iterations */
+static ganc_gan_trainer_t *dcgan(const char *dev) {
+    CHECK_OK(ganc_set_device(dev));
+    ganc_gan_train_cfg_t tc = {ganc_gan_default_cfg(), 64, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
+    tc.net.size = 64;
+    tc.net.nc = 3;
+    ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
+    CHECK(t != NULL, "DCGAN trainer on %s: %s", dev, ganc_errmsg());
+    return t;
+}
+
+/* worst error over a network's tensors: gradients (grads) or values (else; weights relative to max(|w|, floor)) */
+static double net_err(ganc_net_t *gpu, ganc_net_t *cpu, int grads, double floor, char *where, size_t cap) {
+    double worst = 0;
+    for (int i = 0; i < ganc_net_ntensors(cpu); i++) {
+        ganc_tensor_info_t a, b;
+        ganc_net_tensor(cpu, i, &a);
+        ganc_net_tensor(gpu, i, &b);
+        if (a.kind == GANC_COUNTER || (grads && a.kind != GANC_PARAM)) continue;
+        double e = grads ? rel_inf(b.grad, a.grad, a.numel) : tu_max_rel(b.data, a.data, a.numel, floor, NULL);
+        if (e > worst || isnan(e)) { worst = e; snprintf(where, cap, "%s", a.name); }
+    }
+    return worst;
+}
+
+static int same_net(ganc_net_t *a, ganc_net_t *b) {
+    for (int i = 0; i < ganc_net_ntensors(a); i++) {
+        ganc_tensor_info_t x, y;
+        ganc_net_tensor(a, i, &x);
+        ganc_net_tensor(b, i, &y);
+        if (x.kind == GANC_COUNTER ? *x.counter != *y.counter : memcmp(x.data, y.data, x.numel * sizeof(float)))
+            return 0;
+    }
+    return 1;
+}
+
+static void dcgan_step(void) {
+    ganc_gan_trainer_t *cpu = dcgan("cpu"), *gpu = dcgan("cuda");
+    if (!cpu || !gpu) { ganc_gan_trainer_free(cpu); ganc_gan_trainer_free(gpu); return; }
+    CHECK(same_net(ganc_gan_g(cpu), ganc_gan_g(gpu)) && same_net(ganc_gan_d(cpu), ganc_gan_d(gpu)),
+          "the initial weights are the same on both devices");
+    const size_t n = (size_t)64 * 3 * 64 * 64;
+    float *real = malloc(n * sizeof(float));
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 9);
+    ganc_rng_fill_uniform(&r, real, n, -1, 1);
+    ganc_gan_stats_t sc, sg;
+    CHECK_OK(ganc_gan_train_step(cpu, real, NULL, &sc));
+    CHECK_OK(ganc_gan_train_step(gpu, real, NULL, &sg));
+    CHECK(fabsf(sg.loss_d - sc.loss_d) <= 1e-4f * (1 + fabsf(sc.loss_d)) &&
+              fabsf(sg.loss_g - sc.loss_g) <= 1e-4f * (1 + fabsf(sc.loss_g)),
+          "DCGAN64 losses: GPU D %.7g G %.7g, CPU %.7g %.7g", sg.loss_d, sg.loss_g, sc.loss_d, sc.loss_g);
+    char wd[100] = "", wg[100] = "", pd[100] = "", pg[100] = "";
+    double ed = net_err(ganc_gan_d(gpu), ganc_gan_d(cpu), 1, 0, wd, sizeof wd);
+    double eg = net_err(ganc_gan_g(gpu), ganc_gan_g(cpu), 1, 0, wg, sizeof wg);
+    double vd = net_err(ganc_gan_d(gpu), ganc_gan_d(cpu), 0, 50 * 2e-4, pd, sizeof pd);
+    double vg = net_err(ganc_gan_g(gpu), ganc_gan_g(cpu), 0, 50 * 2e-4, pg, sizeof pg);
+    CHECK(ed <= 1e-3 && eg <= 1e-3, "DCGAN64 gradients: D %.3g (%s), G %.3g (%s)", ed, wd, eg, wg);
+    CHECK(vd <= 1e-3 && vg <= 1e-3, "DCGAN64 weights after the step: D %.3g (%s), G %.3g (%s)", vd, pd, vg, pg);
+    printf("DCGAN64 batch 64, GPU vs CPU: losses D %.7g/%.7g G %.7g/%.7g; gradients D %.2e G %.2e; weights after "
+           "Adam D %.2e G %.2e\n", sg.loss_d, sc.loss_d, sg.loss_g, sc.loss_g, ed, eg, vd, vg);
+    ganc_gan_trainer_free(cpu);
+    /* run to run */
+    ganc_gan_trainer_t *again = dcgan("cuda");
+    CHECK_OK(ganc_gan_train_step(again, real, NULL, &sc));
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(ganc_gan_train_step(gpu, real, NULL, &sg));
+        CHECK_OK(ganc_gan_train_step(again, real, NULL, &sc));
+    }
+    CHECK(same_net(ganc_gan_g(gpu), ganc_gan_g(again)) && same_net(ganc_gan_d(gpu), ganc_gan_d(again)),
+          "two GPU runs from one seed are bit-identical after 3 iterations");
+    ganc_gan_trainer_free(gpu);
+    ganc_gan_trainer_free(again);
+    free(real);
+}
+
+/* ---- CLI: resume across devices, sampling */
+static double file_err(const char *a, const char *b) {
+    ganc_st_t *x = NULL, *y = NULL;
+    double worst = 1e9;
+    if (!ganc_st_open(&x, a) && !ganc_st_open(&y, b)) {
+        worst = 0;
+        for (int i = 0; i < ganc_st_count(x); i++) {
+            const ganc_st_tensor_t *t = ganc_st_get(x, i), *u = ganc_st_find(y, t->name);
+            if (!u || u->numel != t->numel || u->dtype != t->dtype) { worst = 1e9; break; }
+            if (t->dtype != GANC_F32) continue;
+            float *p = malloc(t->nbytes), *q = malloc(t->nbytes);
+            memcpy(p, t->data, t->nbytes);
+            memcpy(q, u->data, t->nbytes);
+            worst = fmax(worst, tu_max_rel(p, q, t->numel, 50 * 2e-4, NULL));
+            free(p);
+            free(q);
+        }
+    }
+    ganc_st_free(x);
+    ganc_st_free(y);
+    return worst;
+}
+
+static int bytes_close(const char *a, const char *b) {
+    FILE *f = fopen(a, "rb"), *g = fopen(b, "rb");
+    int ok = f && g, ca = 0, cb = 0;
+    long n = 0;
+    while (ok && (ca = fgetc(f)) != EOF && (cb = fgetc(g)) != EOF) {
+        ok = n < 128 ? ca == cb : abs(ca - cb) <= 1; /* the .npy header, then uint8 pixels */
+        n++;
+    }
+    if (ok) ok = ca == EOF && fgetc(g) == EOF;
+    if (f) fclose(f);
+    if (g) fclose(g);
+    return ok;
+}
+
+static void cli(const char *ganc) {
+    char args[2048], err[2048];
+    tu_make_idx(tu_tmp("data.idx"), 96);
+    const char *data = tu_tmp("data.idx");
+    const char *runs[3] = {"all_gpu", "gpu_cpu", "cpu_gpu"};
+    const char *first[3] = {"cuda", "cuda", "cpu"}, *second[3] = {"cuda", "cpu", "cuda"};
+    for (int i = 0; i < 3; i++) {
+        int n = snprintf(args, sizeof args, TU_TRAIN_ARGS, data);
+        snprintf(args + n, sizeof args - n, " --iters 3 --out %s --device %s", tu_tmp(runs[i]), first[i]);
+        CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+        snprintf(args, sizeof args, "train --resume %s --iters 6 --threads 2 --device %s", tu_tmp(runs[i]), second[i]);
+        CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+        CHECK(tu_state_step(tu_tmp(runs[i])) == 6, "%s: step %lld", runs[i], (long long)tu_state_step(tu_tmp(runs[i])));
+    }
+    char a[1024], b[1024];
+    for (int i = 1; i < 3; i++) {
+        snprintf(a, sizeof a, "%s/G.safetensors", tu_tmp(runs[0]));
+        snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp(runs[i]));
+        double e = file_err(a, b);
+        CHECK(e <= 1e-3, "%s ends %.3g away from %s (G weights)", runs[i], e, runs[0]);
+        printf("6 iterations, 3 on %s then 3 on %s: G within %.2e of the all-GPU run\n", first[i], second[i], e);
+    }
+    snprintf(args, sizeof args, "sample %s --n 32 --seed 4 --out %s --device cuda", tu_tmp(runs[0]), tu_tmp("g.npy"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "sample %s --n 32 --seed 4 --out %s", tu_tmp(runs[0]), tu_tmp("c.npy"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    CHECK(bytes_close(tu_tmp("g.npy"), tu_tmp("c.npy")), "samples drawn on the GPU and the CPU differ");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: test_cuda GANC\n"); return 2; }
+    const char *ganc = argv[1];
+    ganc_set_threads(2);
+    tu_tmpdir("cuda");
+    CHECK(ganc_set_device("tpu") == GANC_EINVAL && strstr(ganc_errmsg(), "cpu or cuda"), "unknown device refused");
+    CHECK(!strcmp(ganc_device(), "cpu"), "the device stays cpu after a refusal");
+    unsetenv("GANC_CUDA_TF32");
+    const int have = ganc_set_device("cuda") == GANC_OK;
+    if (!have) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", ganc_errmsg());
+        CHECK(strstr(msg, "cuda") != NULL, "the refusal names the device: %s", msg);
+        tu_expect(ganc, "--device cuda without a GPU or a CUDA build", "train dcgan --device cuda --iters 1", 2,
+                  "--device", 1);
+        tu_expect(ganc, "--device with an unknown name", "train dcgan --device tpu --iters 1", 2, "cpu or cuda", 1);
+        if (tu_fails) return tu_finish("test_cuda");
+        tu_tmpdir_remove();
+        printf("test_cuda: skipped: %s (%d checks of the refusal passed)\n", msg, tu_checks);
+        return 77;
+    }
+    printf("test_cuda: on %s\n", ganc_device_describe());
+    for (int i = 0; i < n_layer_cases; i++) layer_case(&layer_cases[i]);
+    printf("%d layer cases, GPU vs CPU: worst relative error %.2e\n", n_layer_cases, worst_layer);
+    dcgan_step();
+    ganc_set_device("cpu");
+    cli(ganc);
+    tu_tmpdir_remove();
+    return tu_finish("test_cuda");
+}
