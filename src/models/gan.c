@@ -235,7 +235,7 @@ struct ganc_gan_trainer {
     ganc_rng_t rng;
     float *yfake;      /* one-hot labels of the last D step's fake batch (then of its real batch, for a moment) */
     int *lab;          /* the global batch's fake labels */
-    float *zg;         /* sharded: the global batch's noise */
+    float *zg;         /* the global batch's noise (copied into G's input: on a GPU, one copy in) */
     int shards;        /* >= 1 */
     int have_fake;     /* G's activations hold the last D step's fake batch, for the G step */
 };
@@ -288,14 +288,14 @@ ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg) {
     const size_t ncls = cfg->net.n_classes ? (size_t)cfg->net.n_classes : 1, gb = (size_t)cfg->batch * t->shards;
     t->yfake = malloc(sizeof(float) * ncls * cfg->batch);
     t->lab = malloc(sizeof(int) * gb);
-    t->zg = t->shards > 1 ? malloc(sizeof(float) * gb * cfg->net.nz) : NULL;
+    t->zg = malloc(sizeof(float) * gb * cfg->net.nz);
     t->tr = ganc_trainer_new();
     if (cfg->shard < 0 || cfg->shard >= t->shards) {
         ganc_fail(GANC_EINVAL, "gan: shard %d of %d", cfg->shard, t->shards);
         ganc_gan_trainer_free(t);
         return NULL;
     }
-    if (!t->yfake || !t->lab || (t->shards > 1 && !t->zg) || !t->tr || register_nets(t, cfg) ||
+    if (!t->yfake || !t->lab || !t->zg || !t->tr || register_nets(t, cfg) ||
         ganc_net_set_shard(t->g, cfg->shard, t->shards) || ganc_net_set_shard(t->d, cfg->shard, t->shards)) {
         ganc_gan_trainer_free(t);
         return NULL;
@@ -340,12 +340,9 @@ int ganc_gan_d_step(ganc_gan_trainer_t *t, const float *real, const int *labels,
         (rc = d_pass(t, 1.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_real, &st->d_x)))
         return rc;
     const size_t nz = (size_t)t->cfg.net.nz, off = (size_t)t->cfg.shard * B; /* this shard's part */
-    if (t->shards > 1) { /* the global batch's noise and labels, then this shard's part */
-        ganc_rng_fill_normal(&t->rng, t->zg, (size_t)B * t->shards * nz, 0.0f, 1.0f);
-        ganc_net_set_input(t->g, t->gio.in, t->zg + off * nz, B);
-    } else {
-        ganc_rng_fill_normal(&t->rng, ganc_net_data(t->g, t->gio.in), (size_t)B * nz, 0.0f, 1.0f);
-    }
+    /* the global batch's noise and labels, then this shard's part */
+    ganc_rng_fill_normal(&t->rng, t->zg, (size_t)B * t->shards * nz, 0.0f, 1.0f);
+    ganc_net_set_input(t->g, t->gio.in, t->zg + off * nz, B);
     if (C) {
         for (int i = 0; i < B * t->shards; i++) t->lab[i] = (int)ganc_rng_below(&t->rng, (uint32_t)C);
         ganc_one_hot(t->lab + (t->shards > 1 ? off : 0), B, C, t->yfake);
