@@ -175,83 +175,110 @@ static void gemm_d(int ta, int tb, int M, int N, int K, float alpha, const float
         "cublasSgemm");
 }
 
-/* ---- convolution pieces (layouts of im2col.c) */
+/* ---- convolution pieces (layouts of im2col.c). Index arithmetic in 32 bits (64-bit division is slow on a GPU;
+   the planner keeps every per-call matrix far below 2^31 elements), one grid row (blockIdx.y) per matrix row or
+   image plane, so only the column position is divided out per element. */
+#define YLOOP(r, rows) for (int r = blockIdx.y; r < (rows); r += gridDim.y)
+#define XLOOP(q, n) for (int q = blockIdx.x * blockDim.x + threadIdx.x; q < (n); q += blockDim.x * gridDim.x)
+static dim3 grid2(long cols, long rows) {
+    long gx = (cols + TPB - 1) / TPB;
+    return dim3((unsigned)(gx < 1 ? 1 : gx > 65535 ? 65535 : gx), (unsigned)(rows < 1 ? 1 : rows > 65535 ? 65535 : rows));
+}
+#define LAUNCH2(k, cols, rows, ...)                                                                                    \
+    do {                                                                                                               \
+        k<<<grid2(cols, rows), TPB>>>(__VA_ARGS__);                                                                    \
+        ck(cudaGetLastError(), #k);                                                                                    \
+    } while (0)
+
 __global__ void k_im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
                          int OW, float *col) {
-    const size_t P = (size_t)OH * OW, NP = (size_t)N * P, tot = (size_t)C * KH * KW * NP;
-    LOOP(idx, tot) {
-        const size_t r = idx / NP, q = idx % NP;
-        const int n = (int)(q / P), p = (int)(q % P), oh = p / OW, ow = p % OW;
-        const int c = (int)(r / (KH * KW)), i = (int)(r / KW) % KH, j = (int)(r % KW);
-        const int ih = oh * s - ph + i, iw = ow * s - pw + j;
-        col[idx] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(((size_t)n * C + c) * H + ih) * W + iw] : 0.0f;
+    const int P = OH * OW, NP = N * P;
+    YLOOP(r, C * KH * KW) {
+        const int c = r / (KH * KW), i = r / KW % KH, j = r % KW;
+        float *dst = col + (size_t)r * NP;
+        XLOOP(q, NP) {
+            const int n = q / P, p = q - n * P, oh = p / OW, ow = p - oh * OW;
+            const int ih = oh * s - ph + i, iw = ow * s - pw + j;
+            dst[q] = (unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W
+                         ? x[((size_t)(n * C + c) * H + ih) * W + iw] : 0.0f;
+        }
     }
 }
-/* x (+)= the adjoint of im2col, gathered per pixel of x (no two threads write one element) */
+/* x (+)= the adjoint of im2col, gathered per pixel of x (no two threads write one element): the kernel rows i that
+   reach row ih are those with i = (ih + ph) mod s, stepping by s */
 __global__ void k_col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
                          int OW, float *x, int accumulate) {
-    const size_t P = (size_t)OH * OW, NP = (size_t)N * P, tot = (size_t)N * C * H * W;
-    LOOP(idx, tot) {
-        const int iw = (int)(idx % W), ih = (int)(idx / W % H), c = (int)(idx / ((size_t)W * H) % C);
-        const int n = (int)(idx / ((size_t)W * H * C));
-        float acc = 0.0f;
-        for (int i = 0; i < KH; i++) {
-            const int t = ih + ph - i;
-            if (t < 0 || t % s || t / s >= OH) continue;
-            for (int j = 0; j < KW; j++) {
-                const int u = iw + pw - j;
-                if (u < 0 || u % s || u / s >= OW) continue;
-                acc += col[((size_t)(c * KH + i) * KW + j) * NP + (size_t)n * P + (size_t)(t / s) * OW + u / s];
+    const int P = OH * OW, NP = N * P;
+    YLOOP(nc, N * C) {
+        const int n = nc / C, c = nc - n * C;
+        float *xp = x + (size_t)nc * H * W;
+        const float *cp = col + (size_t)n * P;
+        XLOOP(pix, H * W) {
+            const int ih = pix / W, iw = pix - ih * W;
+            float acc = 0.0f;
+            for (int i = (ih + ph) % s; i < KH; i += s) {
+                const int t = ih + ph - i, oh = t / s;
+                if (t < 0 || oh >= OH) continue;
+                for (int j = (iw + pw) % s; j < KW; j += s) {
+                    const int u = iw + pw - j, ow = u / s;
+                    if (u < 0 || ow >= OW) continue;
+                    acc += cp[(size_t)((c * KH + i) * KW + j) * NP + oh * OW + ow];
+                }
             }
+            xp[pix] = accumulate ? xp[pix] + acc : acc;
         }
-        x[idx] = accumulate ? x[idx] + acc : acc;
     }
 }
+/* (N,C,P) <-> (C,N,P), one grid row per (c, n) plane */
 __global__ void k_nchw_to_cnp(const float *x, int N, int C, int P, float *y) {
-    const size_t tot = (size_t)N * C * P;
-    LOOP(idx, tot) { /* idx over y (C,N,P) */
-        const size_t q = idx % P, n = idx / P % N, c = idx / ((size_t)P * N);
-        y[idx] = x[(n * C + c) * P + q];
+    YLOOP(cn, C * N) {
+        const int c = cn / N, n = cn - c * N;
+        const float *src = x + ((size_t)n * C + c) * P;
+        float *dst = y + (size_t)cn * P;
+        XLOOP(q, P) dst[q] = src[q];
     }
 }
 __global__ void k_cnp_to_nchw(const float *y, int N, int C, int P, float *x, int accumulate) {
-    const size_t tot = (size_t)N * C * P;
-    LOOP(idx, tot) { /* idx over x (N,C,P) */
-        const size_t q = idx % P, c = idx / P % C, n = idx / ((size_t)P * C);
-        const float v = y[(c * N + n) * P + q];
-        x[idx] = accumulate ? x[idx] + v : v;
+    YLOOP(cn, C * N) {
+        const int c = cn / N, n = cn - c * N;
+        const float *src = y + (size_t)cn * P;
+        float *dst = x + ((size_t)n * C + c) * P;
+        XLOOP(q, P) dst[q] = accumulate ? dst[q] + src[q] : src[q];
     }
 }
-__global__ void k_add_bias(float *y, const float *b, int C, size_t P, size_t tot) {
-    LOOP(idx, tot) y[idx] += b[idx / P % C];
+__global__ void k_add_bias(float *y, const float *b, int N, int C, int P) {
+    YLOOP(nc, N * C) {
+        const float v = b[nc % C];
+        float *d = y + (size_t)nc * P;
+        XLOOP(q, P) d[q] += v;
+    }
 }
 /* db[c] += sum over n, q of dy[(n*C + c)*P + q]; one block per channel */
-__global__ void k_bias_grad(const float *dy, float *db, int N, int C, size_t P) {
+__global__ void k_bias_grad(const float *dy, float *db, int N, int C, int P) {
     const int c = blockIdx.x;
     double acc = 0.0;
-    for (size_t k = threadIdx.x; k < (size_t)N * P; k += TPB) acc += dy[((k / P) * C + c) * P + k % P];
+    for (int k = threadIdx.x; k < N * P; k += TPB) {
+        const int n = k / P;
+        acc += dy[((size_t)n * C + c) * P + (k - n * P)];
+    }
     acc = block_sum(acc);
     if (threadIdx.x == 0) db[c] += (float)acc;
 }
 
 static void im2col_d(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
                      float *col) {
-    LAUNCH(k_im2col, (size_t)C * KH * KW * N * OH * OW, x, N, C, H, W, KH, KW, s, ph, pw, OH, OW, col);
+    LAUNCH2(k_im2col, (long)N * OH * OW, (long)C * KH * KW, x, N, C, H, W, KH, KW, s, ph, pw, OH, OW, col);
 }
 static void col2im_d(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH,
                      int OW, float *x, int accumulate) {
-    LAUNCH(k_col2im, (size_t)N * C * H * W, col, N, C, H, W, KH, KW, s, ph, pw, OH, OW, x, accumulate);
+    LAUNCH2(k_col2im, (long)H * W, (long)N * C, col, N, C, H, W, KH, KW, s, ph, pw, OH, OW, x, accumulate);
 }
-static void to_cnp(const float *x, int N, int C, int P, float *y) { LAUNCH(k_nchw_to_cnp, (size_t)N * C * P, x, N, C, P, y); }
+static void to_cnp(const float *x, int N, int C, int P, float *y) { LAUNCH2(k_nchw_to_cnp, P, (long)C * N, x, N, C, P, y); }
 static void from_cnp(const float *y, int N, int C, int P, float *x, int acc) {
-    LAUNCH(k_cnp_to_nchw, (size_t)N * C * P, y, N, C, P, x, acc);
+    LAUNCH2(k_cnp_to_nchw, P, (long)C * N, y, N, C, P, x, acc);
 }
-static void add_bias_d(float *y, const float *b, int N, int C, size_t P) {
-    LAUNCH(k_add_bias, (size_t)N * C * P, y, b, C, P, (size_t)N * C * P);
-}
-static void bias_grad_d(const float *dy, float *db, int N, int C, size_t P) {
-    LAUNCH_BLOCKS(k_bias_grad, C, dy, db, N, C, P);
-}
+static void add_bias_d(float *y, const float *b, int N, int C, int P) { LAUNCH2(k_add_bias, P, (long)N * C, y, b, N, C, P); }
+static void bias_grad_d(const float *dy, float *db, int N, int C, int P) { LAUNCH_BLOCKS(k_bias_grad, C, dy, db, N, C, P); }
 
 static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                       float *tmp) {
@@ -282,12 +309,12 @@ static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, con
     to_cnp(x, g->N, g->C, P, tmp);
     gemm_d(1, 0, OKK, NP, g->C, 1.0f, w, OKK, tmp, NP, 0.0f, col, NP);
     col2im_d(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, y, 0);
-    if (b) add_bias_d(y, b, g->N, g->OC, (size_t)g->OH * g->OW);
+    if (b) add_bias_d(y, b, g->N, g->OC, g->OH * g->OW);
 }
 static void convt_bw_d(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                        float *db, float *col, float *tmp) {
     const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
-    if (db) bias_grad_d(dy, db, g->N, g->OC, (size_t)g->OH * g->OW);
+    if (db) bias_grad_d(dy, db, g->N, g->OC, g->OH * g->OW);
     if (!dw && !dx) return;
     im2col_d(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col);
     if (dx) {
@@ -373,7 +400,12 @@ static void bw_linear(ganc_net_t *net, node_t *n, int N, int train, int want_pg,
 }
 
 /* ---- batchnorm (batchnorm.c's arithmetic: sums in double per channel) */
-#define BN_AT(k) ((((k) / S) * C + c) * S + (k) % S) /* element k of channel c's N*S */
+/* element k of channel c's N*S (32-bit division; the offset in 64 bits) */
+__device__ __forceinline__ size_t bn_at(unsigned k, int S, int C, int c) {
+    const unsigned n = k / (unsigned)S;
+    return ((size_t)n * C + c) * S + (k - n * (unsigned)S);
+}
+#define BN_AT(k) bn_at((unsigned)(k), S, C, c)
 __global__ void k_bn_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
                            float eps, float momentum, float *stats, float *rm, float *rv) {
     const int c = blockIdx.x;
