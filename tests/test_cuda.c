@@ -7,7 +7,11 @@
         orders; GANC_CUDA_TF32 is switched off here);
      2. one DCGAN 64x64 RGB training iteration at batch 64 (pytorch/examples' networks) at learning rate ~0: identical
         initial weights, then the losses (1e-5) and every parameter gradient of D's and G's steps (||gpu - cpu|| /
-        ||cpu||, 2-norm, 1e-4);
+        ||cpu||, 2-norm, 1e-2). The bound is loose for a reason measured on an H200: D's last layers agree to 1e-6,
+        but a LeakyReLU whose input lies within rounding of 0 takes the other slope on the other device, and each such
+        flip moves the gradients below it by a finite amount (BatchNorm's beta gradient, a sum of dy, by 8e-4; gamma's,
+        a sum of dy * x_hat where x_hat ~ 0 at a flip, by 7e-7); G's gradients come through all of D's (2e-3 to 3e-3).
+        A wrong index or a missing term moves them by O(1);
      3. run to run: two GPU trainers from one seed give bit-identical weights and statistics after three iterations;
      4. the CLI: a run trained on the GPU resumes on the CPU and the reverse, ending where an all-GPU run ends, and
         `ganc sample --device cuda` draws the images the CPU draws (uint8, at most 1 level apart).
@@ -173,7 +177,7 @@ static void dcgan_step(void) {
     char wd[100] = "", wg[100] = "";
     double ed = grad_err(ganc_gan_d(gpu), ganc_gan_d(cpu), wd, sizeof wd);
     double eg = grad_err(ganc_gan_g(gpu), ganc_gan_g(cpu), wg, sizeof wg);
-    CHECK(ed <= 1e-4 && eg <= 1e-4, "DCGAN64 gradients: D %.3g (%s), G %.3g (%s)", ed, wd, eg, wg);
+    CHECK(ed <= 1e-2 && eg <= 1e-2, "DCGAN64 gradients: D %.3g (%s), G %.3g (%s)", ed, wd, eg, wg);
     printf("DCGAN64 batch 64, GPU vs CPU: losses D %.7g/%.7g G %.7g/%.7g; gradients (relative 2-norm) D %.2e G %.2e\n",
            sg.loss_d, sc.loss_d, sg.loss_g, sc.loss_g, ed, eg);
     ganc_gan_trainer_free(cpu);

@@ -229,21 +229,13 @@ __global__ void k_col2im(const float *col, int N, int C, int H, int W, int KH, i
         }
     }
 }
-/* (N,C,P) <-> (C,N,P), one grid row per (c, n) plane */
+/* (N,C,P) -> (C,N,P), one grid row per (c, n) plane */
 __global__ void k_nchw_to_cnp(const float *x, int N, int C, int P, float *y) {
     YLOOP(cn, C * N) {
         const int c = cn / N, n = cn - c * N;
         const float *src = x + ((size_t)n * C + c) * P;
         float *dst = y + (size_t)cn * P;
         XLOOP(q, P) dst[q] = src[q];
-    }
-}
-__global__ void k_cnp_to_nchw(const float *y, int N, int C, int P, float *x, int accumulate) {
-    YLOOP(cn, C * N) {
-        const int c = cn / N, n = cn - c * N;
-        const float *src = y + (size_t)cn * P;
-        float *dst = x + ((size_t)n * C + c) * P;
-        XLOOP(q, P) dst[q] = accumulate ? dst[q] + src[q] : src[q];
     }
 }
 __global__ void k_add_bias(float *y, const float *b, int N, int C, int P) {
@@ -274,40 +266,44 @@ static void col2im_d(const float *col, int N, int C, int H, int W, int KH, int K
     LAUNCH2(k_col2im, (long)H * W, (long)N * C, col, N, C, H, W, KH, KW, s, ph, pw, OH, OW, x, accumulate);
 }
 static void to_cnp(const float *x, int N, int C, int P, float *y) { LAUNCH2(k_nchw_to_cnp, P, (long)C * N, x, N, C, P, y); }
-static void from_cnp(const float *y, int N, int C, int P, float *x, int acc) {
-    LAUNCH2(k_cnp_to_nchw, P, (long)C * N, y, N, C, P, x, acc);
-}
 static void add_bias_d(float *y, const float *b, int N, int C, int P) { LAUNCH2(k_add_bias, P, (long)N * C, y, b, N, C, P); }
 static void bias_grad_d(const float *dy, float *db, int N, int C, int P) { LAUNCH_BLOCKS(k_bias_grad, C, dy, db, N, C, P); }
 
-static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
-                      float *tmp) {
+/* row-major C_b = alpha op(A_b) op(B_b) + beta C_b for b < batch, with element strides sA, sB, sC between them */
+static void gemm_batched_d(int ta, int tb, int M, int N, int K, const float *A, int lda, long sA, const float *B, int ldb,
+                           long sB, float beta, float *C, int ldc, long sC, int batch) {
+    const float one = 1.0f;
+    ckb(cublasSgemmStridedBatched(blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &one,
+                                  B, ldb, sB, A, lda, sA, &beta, C, ldc, sC, batch),
+        "cublasSgemmStridedBatched");
+}
+
+/* Convolutions: the im2col matrix (CKK, N*P) as on the CPU, but the products per sample straight into the NCHW
+   tensors (strided batched GEMMs), so only the weight gradients need the (C, N*P) transposes. `kept`: the forward's
+   im2col matrix saved in the node (aux) when the planner gave it room, reused by the weight gradient. */
+static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
-    gemm_d(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP);
-    from_cnp(tmp, g->N, g->OC, P, y, 0);
+    gemm_batched_d(0, 0, g->OC, P, CKK, w, CKK, 0, col, NP, P, 0.0f, y, P, (long)g->OC * P, g->N); /* Y_n = W col_n */
     if (b) add_bias_d(y, b, g->N, g->OC, P);
 }
 static void conv_bw_d(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
-                      float *db, float *col, float *tmp) {
+                      float *db, float *col, const float *kept, float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     if (db) bias_grad_d(dy, db, g->N, g->OC, P);
-    if (!dw && !dx) return;
-    to_cnp(dy, g->N, g->OC, P, tmp);
     if (dw) {
-        im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
-        gemm_d(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK);
+        to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC, NP) */
+        if (!kept) im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
+        gemm_d(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, kept ? kept : col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
-    if (dx) {
-        gemm_d(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP);
+    if (dx) { /* dcol_n = W^T dY_n, then its adjoint im2col added into dx */
+        gemm_batched_d(1, 0, CKK, P, g->OC, w, CKK, 0, dy, P, (long)g->OC * P, 0.0f, col, NP, P, g->N);
         col2im_d(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx, 1);
     }
 }
-static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
-                       float *tmp) {
+static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col) {
     const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
-    to_cnp(x, g->N, g->C, P, tmp);
-    gemm_d(1, 0, OKK, NP, g->C, 1.0f, w, OKK, tmp, NP, 0.0f, col, NP);
+    gemm_batched_d(1, 0, OKK, P, g->C, w, OKK, 0, x, P, (long)g->C * P, 0.0f, col, NP, P, g->N); /* col_n = W^T X_n */
     col2im_d(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, y, 0);
     if (b) add_bias_d(y, b, g->N, g->OC, g->OH * g->OW);
 }
@@ -316,14 +312,11 @@ static void convt_bw_d(const conv_geom_t *g, const float *x, const float *w, con
     const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
     if (db) bias_grad_d(dy, db, g->N, g->OC, g->OH * g->OW);
     if (!dw && !dx) return;
-    im2col_d(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col);
-    if (dx) {
-        gemm_d(0, 0, g->C, NP, OKK, 1.0f, w, OKK, col, NP, 0.0f, tmp, NP);
-        from_cnp(tmp, g->N, g->C, P, dx, 1);
-    }
+    im2col_d(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col); /* (OKK, NP) */
+    if (dx) gemm_batched_d(0, 0, g->C, P, OKK, w, OKK, 0, col, NP, P, 1.0f, dx, P, (long)g->C * P, g->N); /* += W col_n */
     if (dw) {
-        to_cnp(x, g->N, g->C, P, tmp);
-        gemm_d(0, 1, g->C, OKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, OKK);
+        to_cnp(x, g->N, g->C, P, tmp); /* X' (C, NP) */
+        gemm_d(0, 1, g->C, OKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, OKK); /* dW += X' col^T */
     }
 }
 
@@ -342,10 +335,11 @@ static void geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) 
 static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
     const size_t xs = IN0(n)->numel, ys = n->numel;
+    float *col = n->aux_fix ? (float *)n->aux : net->scr->col; /* aux_fix: one chunk, its matrix kept */
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
         geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         (transposed ? convt_fw_d : conv_fw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), op_param(net, n, 1),
-                                              n->out + ys * b0, net->scr->col, net->scr->tmp);
+                                              n->out + ys * b0, col);
     }
     return dev_status(net, n);
 }
@@ -354,9 +348,13 @@ static void conv_bw(ganc_net_t *net, node_t *n, int N, int want_pg, float *dx, i
     const size_t xs = IN0(n)->numel, ys = n->numel;
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
         geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
-        (transposed ? convt_bw_d : conv_bw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0,
-                                              dx ? dx + xs * b0 : NULL, op_grad(net, n, 0, want_pg),
-                                              op_grad(net, n, 1, want_pg), net->scr->col, net->scr->tmp);
+        if (transposed)
+            convt_bw_d(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0, dx ? dx + xs * b0 : NULL,
+                       op_grad(net, n, 0, want_pg), op_grad(net, n, 1, want_pg), net->scr->col, net->scr->tmp);
+        else
+            conv_bw_d(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0, dx ? dx + xs * b0 : NULL,
+                      op_grad(net, n, 0, want_pg), op_grad(net, n, 1, want_pg), net->scr->col,
+                      n->aux_fix ? (const float *)n->aux : NULL, net->scr->tmp);
     }
 }
 static int fw_conv2d(ganc_net_t *net, node_t *n, int N, int flags) { (void)flags; return conv_fw(net, n, N, 0); }
@@ -872,6 +870,7 @@ extern "C" const ganc_backend_t *ganc_backend_cuda(const char **why) {
             cuda_backend.finite = cu_finite;
             cuda_backend.optim = cu_optim;
             cuda_backend.col_limit = (size_t)1 << 26; /* 256 MB: fewer, larger GEMMs; the GPU has the memory */
+            cuda_backend.keep_cols = (size_t)1 << 30; /* up to 1 GB of kept im2col matrices per network */
         }
     }
     if (!cuda_backend.ops) { *why = why_not; return NULL; }

@@ -111,6 +111,8 @@ typedef struct {
     int (*finite)(const float *x, size_t n);                    /* 1 when no NaN or Inf */
     void (*optim)(const ganc_optim_cfg_t *c, int64_t step, float *p, const float *g, float *m, float *v, size_t n);
     size_t col_limit; /* floats of an im2col matrix per convolution call (COL_LIMIT on the CPU) */
+    size_t keep_cols; /* bytes per network: a conv2d done in one call may keep its forward im2col matrix in its
+                         saved state (aux) for the weight gradient, within this budget (0: never) */
 } ganc_backend_t;
 extern const ganc_backend_t ganc_backend_cpu;
 /* the backend that networks created now get (ganc_set_device) */

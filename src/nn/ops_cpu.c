@@ -481,7 +481,7 @@ static int cpu_finite(const float *x, size_t n) {
 }
 const ganc_backend_t ganc_backend_cpu = {"cpu",    cpu_ops,  cpu_alloc,  free,  cpu_sync,
                                          cpu_zero, cpu_copy, cpu_axpy, cpu_finite, ganc_optim_update_cpu,
-                                         COL_LIMIT};
+                                         COL_LIMIT, 0};
 
 /* ---- device selection */
 static const ganc_backend_t *current = &ganc_backend_cpu;

@@ -92,20 +92,25 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
     plan_inplace(net, cons);
     free(cons);
     if (plan_grads(net, max_batch, &sz->pool)) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
-    size_t v;
+    size_t v, kept = 0;
     for (int i = 0; i < net->nnodes; i++) {
         node_t *n = &net->nodes[i];
         if (!n->inplace) { /* output, plus the gradient unless pooled */
             if (!mul_ok(n->numel, (size_t)max_batch * (n->pooled ? 1 : 2), &v)) goto toobig;
             sz->acts += v;
         }
-        if (!mul_ok(align64(n->aux_per), (size_t)max_batch, &v)) goto toobig;
-        sz->aux += v + align64(n->aux_fix);
         n->chunk = max_batch;
         if (n->col_per) {
             size_t c = net->be->col_limit / n->col_per;
             n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
         }
+        if (n->kind == L_CONV && n->chunk == max_batch && mul_ok(n->col_per * sizeof(float), (size_t)max_batch, &v) &&
+            kept + v <= net->be->keep_cols) {
+            n->aux_fix = v; /* the forward's im2col matrix, for the weight gradient */
+            kept += v;
+        }
+        if (!mul_ok(align64(n->aux_per), (size_t)max_batch, &v)) goto toobig;
+        sz->aux += v + align64(n->aux_fix);
         if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;
         if (v > sz->col) sz->col = v;
         if (!mul_ok(n->tmp_per, (size_t)n->chunk, &v)) goto toobig;
