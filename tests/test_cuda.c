@@ -117,6 +117,20 @@ static void layer_case(const fd_case_t *c) {
     ganc_net_free(gpu);
 }
 
+/* sizes the layer cases do not reach: BatchNorm over long channels (the GPU's 1024-thread reduction), convolutions
+   whose planes are large enough for per-sample GEMMs, with biases */
+static int b_big_bn(ganc_net_t *n, const int *in) { return ganc_net_batchnorm(n, "bn", in[0], 1e-5f, 0.1f); }
+static int b_big_conv(ganc_net_t *n, const int *in) {
+    int h = ganc_net_conv2d(n, "c", in[0], 8, 3, 3, 1, 1, 1);
+    h = ganc_net_batchnorm(n, "bn", h, 1e-5f, 0.1f);
+    return ganc_net_conv_transpose2d(n, "t", h, 3, 4, 4, 2, 1, 0, 1);
+}
+static const fd_case_t big_cases[] = {
+    {"big_bn", "batchnorm2d over 8 x 64 x 64", 8, GANC_TRAIN, 1, {3}, {{3, 64, 64}}, b_big_bn, 1, 0, 0, NULL},
+    {"big_conv", "conv 3x3 + bn + conv_transpose 4x4/2 at 24x24, biases", 4, GANC_TRAIN, 1, {3}, {{5, 24, 24}},
+     b_big_conv, 1, 0, 0, NULL},
+};
+
 /* ---- DCGAN training iterations */
 static ganc_gan_trainer_t *dcgan(const char *dev, float lr) {
     CHECK_OK(ganc_set_device(dev));
@@ -284,6 +298,7 @@ int main(int argc, char **argv) {
     }
     printf("test_cuda: on %s\n", ganc_device_describe());
     for (int i = 0; i < n_layer_cases; i++) layer_case(&layer_cases[i]);
+    for (size_t i = 0; i < sizeof big_cases / sizeof big_cases[0]; i++) layer_case(&big_cases[i]);
     printf("%d layer cases, GPU vs CPU: worst relative error %.2e\n", n_layer_cases, worst_layer);
     dcgan_step();
     ganc_set_device("cpu");

@@ -59,19 +59,22 @@ static unsigned grid_for(size_t n) {
         k<<<grid_for(n), TPB>>>(__VA_ARGS__);                                                                          \
         ck(cudaGetLastError(), #k);                                                                                    \
     } while (0)
-#define LAUNCH_BLOCKS(k, blocks, ...)                                                                                  \
+#define LAUNCH_BLOCKS(k, blocks, ...) LAUNCH_BT(k, blocks, TPB, __VA_ARGS__)
+#define LAUNCH_BT(k, blocks, threads, ...)                                                                             \
     do {                                                                                                               \
-        k<<<(unsigned)(blocks), TPB>>>(__VA_ARGS__);                                                                   \
+        k<<<(unsigned)(blocks), (unsigned)(threads)>>>(__VA_ARGS__);                                                   \
         ck(cudaGetLastError(), #k);                                                                                    \
     } while (0)
+/* threads for a one-block-per-channel reduction over cnt elements: more where the channels are few and long */
+static int red_threads(size_t cnt) { return cnt >= 16384 ? 1024 : TPB; }
 #define LOOP(i, n) for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)blockDim.x * gridDim.x)
 
-/* one block's sum, in a fixed order for a fixed block size */
+/* one block's sum, in a fixed order for a fixed block size (a power of 2, at most 1024) */
 __device__ double block_sum(double v) {
-    __shared__ double sh[TPB];
+    __shared__ double sh[1024];
     sh[threadIdx.x] = v;
     __syncthreads();
-    for (int s = TPB / 2; s > 0; s >>= 1) {
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
         if ((int)threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
         __syncthreads();
     }
@@ -229,13 +232,21 @@ __global__ void k_col2im(const float *col, int N, int C, int H, int W, int KH, i
         }
     }
 }
-/* (N,C,P) -> (C,N,P), one grid row per (c, n) plane */
+/* (N,C,P) <-> (C,N,P), one grid row per (c, n) plane */
 __global__ void k_nchw_to_cnp(const float *x, int N, int C, int P, float *y) {
     YLOOP(cn, C * N) {
         const int c = cn / N, n = cn - c * N;
         const float *src = x + ((size_t)n * C + c) * P;
         float *dst = y + (size_t)cn * P;
         XLOOP(q, P) dst[q] = src[q];
+    }
+}
+__global__ void k_cnp_to_nchw(const float *y, int N, int C, int P, float *x, int accumulate) {
+    YLOOP(cn, C * N) {
+        const int c = cn / N, n = cn - c * N;
+        const float *src = y + (size_t)cn * P;
+        float *dst = x + ((size_t)n * C + c) * P;
+        XLOOP(q, P) dst[q] = accumulate ? dst[q] + src[q] : src[q];
     }
 }
 __global__ void k_add_bias(float *y, const float *b, int N, int C, int P) {
@@ -266,6 +277,9 @@ static void col2im_d(const float *col, int N, int C, int H, int W, int KH, int K
     LAUNCH2(k_col2im, (long)H * W, (long)N * C, col, N, C, H, W, KH, KW, s, ph, pw, OH, OW, x, accumulate);
 }
 static void to_cnp(const float *x, int N, int C, int P, float *y) { LAUNCH2(k_nchw_to_cnp, P, (long)C * N, x, N, C, P, y); }
+static void from_cnp(const float *y, int N, int C, int P, float *x, int acc) {
+    LAUNCH2(k_cnp_to_nchw, P, (long)C * N, y, N, C, P, x, acc);
+}
 static void add_bias_d(float *y, const float *b, int N, int C, int P) { LAUNCH2(k_add_bias, P, (long)N * C, y, b, N, C, P); }
 static void bias_grad_d(const float *dy, float *db, int N, int C, int P) { LAUNCH_BLOCKS(k_bias_grad, C, dy, db, N, C, P); }
 
@@ -278,32 +292,52 @@ static void gemm_batched_d(int ta, int tb, int M, int N, int K, const float *A, 
         "cublasSgemmStridedBatched");
 }
 
-/* Convolutions: the im2col matrix (CKK, N*P) as on the CPU, but the products per sample straight into the NCHW
-   tensors (strided batched GEMMs), so only the weight gradients need the (C, N*P) transposes. `kept`: the forward's
-   im2col matrix saved in the node (aux) when the planner gave it room, reused by the weight gradient. */
-static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col) {
+/* Convolutions: the im2col matrix (CKK, N*P) as on the CPU. Where a sample's plane is large (P >= BATCHED_MIN_P
+   positions) the products run per sample straight into the NCHW tensors (strided batched GEMMs); below that, one
+   GEMM over the whole chunk in the (C, N*P) layout and a transpose (per-sample GEMMs of a few columns are slow:
+   measured on an H200, DCGAN64 at batch 64 took 9.4 ms per iteration with batched GEMMs everywhere, 8.9 ms with
+   none). Weight gradients always use the (C, N*P) layout. `kept`: the forward's im2col matrix saved in the node (aux)
+   when the planner gave it room, reused by the weight gradient. */
+#define BATCHED_MIN_P 256
+static void conv_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                      float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
-    gemm_batched_d(0, 0, g->OC, P, CKK, w, CKK, 0, col, NP, P, 0.0f, y, P, (long)g->OC * P, g->N); /* Y_n = W col_n */
+    if (P >= BATCHED_MIN_P) {
+        gemm_batched_d(0, 0, g->OC, P, CKK, w, CKK, 0, col, NP, P, 0.0f, y, P, (long)g->OC * P, g->N); /* W col_n */
+    } else {
+        gemm_d(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP);
+        from_cnp(tmp, g->N, g->OC, P, y, 0);
+    }
     if (b) add_bias_d(y, b, g->N, g->OC, P);
 }
 static void conv_bw_d(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                       float *db, float *col, const float *kept, float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     if (db) bias_grad_d(dy, db, g->N, g->OC, P);
+    if (!dw && !dx) return;
+    const int cnp = dw || P < BATCHED_MIN_P; /* dY' (OC, NP) in tmp */
+    if (cnp) to_cnp(dy, g->N, g->OC, P, tmp);
     if (dw) {
-        to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC, NP) */
         if (!kept) im2col_d(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm_d(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, kept ? kept : col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
-    if (dx) { /* dcol_n = W^T dY_n, then its adjoint im2col added into dx */
+    if (!dx) return;
+    if (P >= BATCHED_MIN_P) /* dcol_n = W^T dY_n */
         gemm_batched_d(1, 0, CKK, P, g->OC, w, CKK, 0, dy, P, (long)g->OC * P, 0.0f, col, NP, P, g->N);
-        col2im_d(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx, 1);
-    }
+    else
+        gemm_d(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP);
+    col2im_d(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx, 1);
 }
-static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col) {
+static void convt_fw_d(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
+                       float *tmp) {
     const int OKK = g->OC * g->KH * g->KW, P = g->H * g->W, NP = g->N * P;
-    gemm_batched_d(1, 0, OKK, P, g->C, w, OKK, 0, x, P, (long)g->C * P, 0.0f, col, NP, P, g->N); /* col_n = W^T X_n */
+    if (P >= BATCHED_MIN_P) {
+        gemm_batched_d(1, 0, OKK, P, g->C, w, OKK, 0, x, P, (long)g->C * P, 0.0f, col, NP, P, g->N); /* W^T X_n */
+    } else {
+        to_cnp(x, g->N, g->C, P, tmp);
+        gemm_d(1, 0, OKK, NP, g->C, 1.0f, w, OKK, tmp, NP, 0.0f, col, NP);
+    }
     col2im_d(col, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, y, 0);
     if (b) add_bias_d(y, b, g->N, g->OC, g->OH * g->OW);
 }
@@ -313,7 +347,12 @@ static void convt_bw_d(const conv_geom_t *g, const float *x, const float *w, con
     if (db) bias_grad_d(dy, db, g->N, g->OC, g->OH * g->OW);
     if (!dw && !dx) return;
     im2col_d(dy, g->N, g->OC, g->OH, g->OW, g->KH, g->KW, g->s, g->ph, g->pw, g->H, g->W, col); /* (OKK, NP) */
-    if (dx) gemm_batched_d(0, 0, g->C, P, OKK, w, OKK, 0, col, NP, P, 1.0f, dx, P, (long)g->C * P, g->N); /* += W col_n */
+    if (dx && P >= BATCHED_MIN_P) { /* dX_n += W col_n */
+        gemm_batched_d(0, 0, g->C, P, OKK, w, OKK, 0, col, NP, P, 1.0f, dx, P, (long)g->C * P, g->N);
+    } else if (dx) {
+        gemm_d(0, 0, g->C, NP, OKK, 1.0f, w, OKK, col, NP, 0.0f, tmp, NP);
+        from_cnp(tmp, g->N, g->C, P, dx, 1);
+    }
     if (dw) {
         to_cnp(x, g->N, g->C, P, tmp); /* X' (C, NP) */
         gemm_d(0, 1, g->C, OKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, OKK); /* dW += X' col^T */
@@ -339,7 +378,7 @@ static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
         geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         (transposed ? convt_fw_d : conv_fw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), op_param(net, n, 1),
-                                              n->out + ys * b0, col);
+                                              n->out + ys * b0, col, net->scr->tmp);
     }
     return dev_status(net, n);
 }
@@ -404,19 +443,19 @@ __device__ __forceinline__ size_t bn_at(unsigned k, int S, int C, int c) {
     return ((size_t)n * C + c) * S + (k - n * (unsigned)S);
 }
 #define BN_AT(k) bn_at((unsigned)(k), S, C, c)
-__global__ void k_bn_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
+__global__ void __launch_bounds__(1024) k_bn_train(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S,
                            float eps, float momentum, float *stats, float *rm, float *rv) {
     const int c = blockIdx.x;
     const size_t cnt = (size_t)N * S;
     double sum = 0.0, sq = 0.0;
-    for (size_t k = threadIdx.x; k < cnt; k += TPB) sum += x[BN_AT(k)];
+    for (size_t k = threadIdx.x; k < cnt; k += blockDim.x) sum += x[BN_AT(k)];
     const double mean = block_sum(sum) / (double)cnt;
-    for (size_t k = threadIdx.x; k < cnt; k += TPB) { double d = x[BN_AT(k)] - mean; sq += d * d; }
+    for (size_t k = threadIdx.x; k < cnt; k += blockDim.x) { double d = x[BN_AT(k)] - mean; sq += d * d; }
     sq = block_sum(sq);
     const double var = sq / (double)cnt;
     const float inv = (float)(1.0 / sqrt(var + eps)), m = (float)mean;
     const float ga = gamma ? gamma[c] : 1.0f, be = beta ? beta[c] : 0.0f;
-    for (size_t k = threadIdx.x; k < cnt; k += TPB) y[BN_AT(k)] = (x[BN_AT(k)] - m) * inv * ga + be;
+    for (size_t k = threadIdx.x; k < cnt; k += blockDim.x) y[BN_AT(k)] = (x[BN_AT(k)] - m) * inv * ga + be;
     if (threadIdx.x == 0) {
         stats[c] = m;
         stats[C + c] = inv;
@@ -437,7 +476,7 @@ __global__ void k_bn_eval(const float *x, const float *gamma, const float *beta,
     }
 }
 /* train: stats = batch mean, 1/std; eval: from the running statistics (m, inv given per channel) */
-__global__ void k_bn_back(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma, float *dbeta,
+__global__ void __launch_bounds__(1024) k_bn_back(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma, float *dbeta,
                           int N, int C, int S, const float *stats, float eps, const float *rm, const float *rv) {
     const int c = blockIdx.x;
     const size_t cnt = (size_t)N * S;
@@ -445,7 +484,7 @@ __global__ void k_bn_back(const float *x, const float *gamma, const float *dy, f
     const float m = train ? stats[c] : rm[c], inv = train ? stats[C + c] : 1.0f / sqrtf(rv[c] + eps);
     const float ga = gamma ? gamma[c] : 1.0f;
     double sdy = 0.0, sdyx = 0.0;
-    for (size_t k = threadIdx.x; k < cnt; k += TPB) {
+    for (size_t k = threadIdx.x; k < cnt; k += blockDim.x) {
         const size_t at = BN_AT(k);
         sdy += dy[at];
         sdyx += (double)dy[at] * ((x[at] - m) * inv);
@@ -458,7 +497,7 @@ __global__ void k_bn_back(const float *x, const float *gamma, const float *dy, f
     }
     if (!dx) return;
     const float k = ga * inv, a = train ? (float)(sdy / (double)cnt) : 0.0f, bq = train ? (float)(sdyx / (double)cnt) : 0.0f;
-    for (size_t q = threadIdx.x; q < cnt; q += TPB) {
+    for (size_t q = threadIdx.x; q < cnt; q += blockDim.x) {
         const size_t at = BN_AT(q);
         dx[at] += train ? k * (dy[at] - a - (x[at] - m) * inv * bq) : dy[at] * ga * inv;
     }
@@ -475,7 +514,7 @@ static int fw_bn(ganc_net_t *net, node_t *n, int N, int flags) {
                          net->name, n->name);
     if (flags & GANC_TRAIN) {
         const int upd = flags & GANC_UPDATE_STATS;
-        LAUNCH_BLOCKS(k_bn_train, C, X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
+        LAUNCH_BT(k_bn_train, C, red_threads((size_t)N * S), X0(n), op_param(net, n, 0), op_param(net, n, 1), n->out, N, C, S, n->hp.bn.eps,
                       n->hp.bn.momentum, (float *)n->aux, upd ? op_buf(net, n, 2) : NULL, upd ? op_buf(net, n, 3) : NULL);
         if (upd) net->counters[net->ts[n->counter].off]++;
     } else {
@@ -487,7 +526,7 @@ static int fw_bn(ganc_net_t *net, node_t *n, int N, int flags) {
 static void bw_bn(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
     int C, S;
     cs_of(n, &C, &S);
-    LAUNCH_BLOCKS(k_bn_back, C, X0(n), op_param(net, n, 0), n->dout, dx, op_grad(net, n, 0, want_pg),
+    LAUNCH_BT(k_bn_back, C, red_threads((size_t)N * S), X0(n), op_param(net, n, 0), n->dout, dx, op_grad(net, n, 0, want_pg),
                   op_grad(net, n, 1, want_pg), N, C, S, train ? (const float *)n->aux : NULL, n->hp.bn.eps,
                   op_buf(net, n, 2), op_buf(net, n, 3));
 }
@@ -545,7 +584,7 @@ __global__ void k_prelu_dw(const float *x, const float *dy, float *dw, int N, in
     const int c = blockIdx.x;
     const size_t cnt = nw == 1 ? (size_t)N * C * S : (size_t)N * S;
     double acc = 0.0;
-    for (size_t k = threadIdx.x; k < cnt; k += TPB) {
+    for (size_t k = threadIdx.x; k < cnt; k += blockDim.x) {
         const size_t at = nw == 1 ? k : BN_AT(k);
         if (!(x[at] > 0.0f)) acc += (double)dy[at] * x[at];
     }
