@@ -2,7 +2,7 @@
 # On a machine with an NVIDIA GPU (issue 18): the CUDA tests and the GPU benchmark, from a -DGANC_CUDA=ON build.
 # The build may come from another machine: BUILD/lib (if present) holds the CPU libraries it links (OpenBLAS, libpng,
 # libjpeg, libgomp); CUDA's libraries come from the GPU machine's toolkit. Logs go to $OUT (else /tmp).
-# Usage: scripts/gpu_check.sh [BUILD] [BENCH_ITERS]
+# Usage: scripts/gpu_check.sh [BUILD] [BENCH_ITERS]   (BENCH_ITERS 0: the tests only)
 set -u
 B=$(cd "${1:-build-cuda}" && pwd)
 N=${2:-50}
@@ -22,6 +22,7 @@ for t in test_torch_fixtures test_layers_fd test_gan; do
     (cd tests && GANC_TEST_DEVICE=cuda timeout 120 "$B/tests/$t") >"$O/$t.log" 2>&1; rc=$?
     tail -n 4 "$O/$t.log"; echo "$t on cuda: exit $rc ($(( $(date +%s) - t0 )) s)"; [ $rc = 0 ] || status=1
 done
+[ "$N" = 0 ] && exit $status # BENCH_ITERS 0: tests only
 t0=$(date +%s)
 timeout 300 bench/bench_cuda.sh "$B" "$N" 2>&1 | tee "$O/bench_cuda.log"
 echo "bench: $(( $(date +%s) - t0 )) s"
