@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ganc needs and builds it.
 #   scripts/setup.sh [release|werror|sanitize]   (default: release; build folder build/, build-werror/, build-asan/)
-#   werror also builds the optional MPI backend (-DGANC_MPI=ON, Debian's libopenmpi-dev/openmpi-bin) for its tests
+#   werror also builds the optional MPI backend (-DGANC_MPI=ON, Debian's libopenmpi-dev/openmpi-bin) for its tests,
+#   and the CUDA backend where nvcc is installed (GANC_CUDA=ON scripts/setup.sh: the same for release and sanitize)
 # As root the missing packages are installed with apt-get; otherwise the exact command is printed and we stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,15 @@ case "$mode" in
   sanitize) dir=build-asan;   flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGANC_SANITIZE=ON -DGANC_WERROR=ON) ;;
   *) echo "setup: unknown mode $mode (release, werror, sanitize)"; exit 2 ;;
 esac
+# The CUDA backend (--device cuda) is built where CUDA's toolkit is installed: always for the test build (its GPU
+# tests skip without a GPU), and for the others when GANC_CUDA=ON is set.
+nvcc=$(command -v nvcc || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; } || true)
+if [ -n "$nvcc" ] && { [ "$mode" = werror ] || [ "${GANC_CUDA:-OFF}" = ON ]; }; then
+  flags+=(-DGANC_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc")
+  echo "setup: $dir with the CUDA backend ($nvcc)"
+elif [ "${GANC_CUDA:-OFF}" = ON ]; then
+  echo "setup: GANC_CUDA=ON but no nvcc found (install CUDA's toolkit, or put nvcc on PATH)"; exit 1
+fi
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs" >/dev/null
 echo "setup: built $dir/ganc"
