@@ -342,7 +342,8 @@ int main(int argc, char **argv) {
     printf("test_cuda: on %s\n", ganc_device_describe());
     for (int i = 0; i < n_layer_cases; i++) layer_case(&layer_cases[i]);
     for (size_t i = 0; i < sizeof big_cases / sizeof big_cases[0]; i++) layer_case(&big_cases[i]);
-    printf("%d layer cases, GPU vs CPU: worst relative error %.2e\n", n_layer_cases, worst_layer);
+    printf("%d layer cases, GPU vs CPU: worst relative error %.2e\n",
+           n_layer_cases + (int)(sizeof big_cases / sizeof big_cases[0]), worst_layer);
     dcgan_step();
     ganc_set_device("cpu");
     cli(ganc);

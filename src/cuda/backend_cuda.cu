@@ -365,18 +365,12 @@ static void convt_bw_d(const conv_geom_t *g, const float *x, const float *w, con
 static layer_ops_t cuda_ops[L_COUNT];
 static size_t tot(const node_t *n, int N) { return n->numel * (size_t)N; }
 
-static void geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) {
-    const node_t *in = IN0(n);
-    g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
-    g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
-    g->KH = n->hp.conv.kh; g->KW = n->hp.conv.kw; g->s = n->hp.conv.stride; g->ph = n->hp.conv.ph; g->pw = n->hp.conv.pw;
-}
 static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
     const size_t xs = IN0(n)->numel, ys = n->numel;
     float *col = n->aux_fix ? (float *)n->aux : net->scr->col; /* aux_fix: one chunk, its matrix kept */
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
-        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        op_conv_geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         (transposed ? convt_fw_d : conv_fw_d)(&g, X0(n) + xs * b0, op_param(net, n, 0), op_param(net, n, 1),
                                               n->out + ys * b0, col, net->scr->tmp);
     }
@@ -386,7 +380,7 @@ static void conv_bw(ganc_net_t *net, node_t *n, int N, int want_pg, float *dx, i
     conv_geom_t g;
     const size_t xs = IN0(n)->numel, ys = n->numel;
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
-        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        op_conv_geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         if (transposed)
             convt_bw_d(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0, dx ? dx + xs * b0 : NULL,
                        op_grad(net, n, 0, want_pg), op_grad(net, n, 1, want_pg), net->scr->col, net->scr->tmp);

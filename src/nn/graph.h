@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ganc.h"
+#include "nn/nn.h"
 
 #define GANC_LAYER_KINDS(X)                                                                                            \
     X(INPUT, input) X(LINEAR, linear) X(CONV, conv2d) X(CONVT, conv_transpose2d) X(BN, batchnorm) X(RELU, relu)         \
@@ -168,6 +169,8 @@ static inline size_t op_numel(const ganc_net_t *net, const node_t *n, int k) {
     return n->t[k] >= 0 ? net->ts[n->t[k]].numel : 0;
 }
 static inline const node_t *op_in(const ganc_net_t *net, const node_t *n, int k) { return &net->nodes[n->in[k]]; }
+/* the geometry of a conv2d / conv_transpose2d node for a batch (chunk) of N (ops_cpu.c; every backend's) */
+void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g);
 
 /* The memory planner (planner.c): decides which activations run in place, which gradient buffers are pooled and
    where, and the scratch sizes; returns GANC_OK or an error (sizes overflow / out of memory). */

@@ -83,7 +83,7 @@ static double macs_linear(const ganc_net_t *net, const node_t *n) {
 #define flags_linear OPF_DX_OPTIONAL
 
 /* ---- conv2d / conv_transpose2d, over batch chunks that bound the im2col scratch */
-static void geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) {
+void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g) {
     const node_t *in = IN0(n);
     g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
     g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
@@ -93,7 +93,7 @@ static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
     const size_t xs = IN0(n)->numel, ys = n->numel;
     for (int b0 = 0; b0 < N; b0 += n->chunk) {
-        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        op_conv_geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         (transposed ? convt2d_forward : conv2d_forward)(&g, X0(n) + xs * b0, op_param(net, n, 0), op_param(net, n, 1),
                                                          n->out + ys * b0, net->scr->col, net->scr->tmp);
     }
@@ -103,7 +103,7 @@ static void conv_bw(ganc_net_t *net, node_t *n, int N, int want_pg, float *dx, i
     conv_geom_t g;
     const size_t xs = IN0(n)->numel, ys = n->numel;
     for (int b0 = 0; b0 < N; b0 += n->chunk) { /* weight gradients accumulate over chunks in order */
-        geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
+        op_conv_geom(net, n, N - b0 < n->chunk ? N - b0 : n->chunk, &g);
         (transposed ? convt2d_backward : conv2d_backward)(&g, X0(n) + xs * b0, op_param(net, n, 0), n->dout + ys * b0,
                                                            dx ? dx + xs * b0 : NULL, op_grad(net, n, 0, want_pg),
                                                            op_grad(net, n, 1, want_pg), net->scr->col, net->scr->tmp);

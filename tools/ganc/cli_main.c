@@ -45,7 +45,12 @@ static int dispatch(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("ganc 0.1.0 (MPI %s)\n", ganc_dist_built_with_mpi() ? "on" : "off");
+#ifdef GANC_HAVE_CUDA
+        const char *cuda = "on";
+#else
+        const char *cuda = "off";
+#endif
+        printf("ganc 0.1.0 (MPI %s, CUDA %s)\n", ganc_dist_built_with_mpi() ? "on" : "off", cuda);
         return 0;
     }
     if (!strcmp(argv[1], "train") && argc > 2 && !strcmp(argv[2], "classifier"))
