@@ -392,7 +392,11 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
 typedef struct {
     int n, c, h, w;
     float *x;       /* n*c*h*w, or NULL when held compactly (GANC_DS_U8) */
-    unsigned char *u8; /* GANC_DS_U8: n*c*h*w bytes, pixel value lut[byte] */
+    unsigned char *u8; /* GANC_DS_U8: n*c*(h-2pad)*(w-2pad) bytes, pixel value lut[byte] */
+    int pad;        /* GANC_DS_U8: border of background (lut[0]) added around each stored image per batch: 28x28 IDX
+                       images at size 32 are stored as the file's 28x28 bytes (2; else 0), one grey plane per image
+                       (repeated per channel), zero-run encoded: image i is u8[off[i] .. off[i+1]) */
+    size_t *off;
     float lut[256];
     int *labels;    /* n, or NULL */
     int nclasses;   /* 0 when unlabelled */

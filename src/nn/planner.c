@@ -100,8 +100,8 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
             sz->acts += v;
         }
         n->chunk = max_batch;
-        if (n->col_per) {
-            size_t c = net->be->col_limit / n->col_per;
+        if (n->col_per) { /* the im2col matrix and the layout scratch both within the limit */
+            size_t c = net->be->col_limit / (n->col_per > n->tmp_per ? n->col_per : n->tmp_per);
             n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
         }
         if (n->kind == L_CONV && n->chunk == max_batch && mul_ok(n->col_per * sizeof(float), (size_t)max_batch, &v) &&
