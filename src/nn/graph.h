@@ -133,9 +133,10 @@ typedef struct {
     int refs;
 } scratch_t;
 
-/* A convolution is computed over chunks of the batch whose im2col matrix has at most this many floats (4 MB):
-   sgemms stay large (K = chunk*OH*OW for the weight gradient) while the scratch stops growing with the batch. */
-#define COL_LIMIT ((size_t)1 << 22)
+/* A convolution is computed over chunks of the batch whose im2col matrix (and layout scratch) has at most this many
+   floats (8 MB): sgemms stay large (K = chunk*OH*OW for the weight gradient) while the scratch stops growing with the
+   batch. */
+#define COL_LIMIT ((size_t)1 << 21)
 
 struct ganc_net {
     char name[64];
