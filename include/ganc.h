@@ -658,6 +658,23 @@ ganc_net_t *ganc_lapgan_trainer_d(ganc_lapgan_trainer_t *t, int k);
 void ganc_lerp(const float *a, const float *b, int n, float t, float *out);
 void ganc_slerp(const float *a, const float *b, int n, float t, float *out);
 
+/* ---------------------------------------------------------------- SRResNet / SRGAN (src/models/srgan.c)
+   Ledig et al. 2016. SRResNet: conv 9x9 + PReLU, `blocks` residual blocks [conv 3x3, BN, PReLU, conv 3x3, BN, +],
+   conv 3x3 + BN + the long skip, log2(scale) x [conv 3x3 w -> 4w, PixelShuffle x2, PReLU], conv 9x9 -> nc; the
+   paper's D (eight 3x3 convs 64..512, strides 1,2,1,2,..., BN after the first, LeakyReLU 0.2, dense 1024, dense 1).
+   Parameter names are PyTorch state_dict names (scripts/gen_srgan_fixtures.py holds the modules). Training, data and
+   upscaling are not built yet (issue 15). */
+typedef struct {
+    int blocks, width, scale, nc; /* paper: 16, 64, 4, 3 */
+} ganc_sr_cfg_t;
+typedef struct { int in, out; } ganc_sr_io_t;
+ganc_sr_cfg_t ganc_sr_default_cfg(void);
+int ganc_sr_check_cfg(const ganc_sr_cfg_t *c);
+/* G for low-resolution inputs of lr_h x lr_w (the output is scale times larger); D for square hr_size images
+   (a multiple of 16). Built for max_batch; NULL with ganc_errmsg() on a bad configuration. */
+ganc_net_t *ganc_srresnet(const ganc_sr_cfg_t *c, int lr_h, int lr_w, int max_batch, ganc_sr_io_t *io);
+ganc_net_t *ganc_srgan_d(int nc, int hr_size, int width, int dense, int max_batch, ganc_sr_io_t *io); /* 64, 1024 */
+
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */
 

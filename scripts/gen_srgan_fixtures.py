@@ -1,0 +1,102 @@
+"""SRResNet and SRGAN-D fixtures: PyTorch's forward and backward of the networks of src/models/srgan.c at a small
+size, for tests/test_srgan.c. The modules here define the parameter names ganc uses (PyTorch state_dict names).
+Each file: param.<name> (the state_dict before), in.x, out.y (training-mode forward), dy, grad.x, grad.<name>, and
+after.<buffer> (BatchNorm running statistics after the forward).
+G: blocks 2, width 8, x4, RGB, input 2x3x7x9 (odd sizes). D: RGB 32x32, width 4, dense 16, batch 3.
+Usage: python3 scripts/gen_srgan_fixtures.py [DIR]
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(__file__))
+from gen_fixtures import save_st  # noqa: E402
+
+
+class Block(nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.conv1, self.bn1, self.act = nn.Conv2d(w, w, 3, 1, 1), nn.BatchNorm2d(w), nn.PReLU()
+        self.conv2, self.bn2 = nn.Conv2d(w, w, 3, 1, 1), nn.BatchNorm2d(w)
+
+    def forward(self, x):
+        return x + self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))
+
+
+class Up(nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.conv, self.shuffle, self.act = nn.Conv2d(w, 4 * w, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()
+
+    def forward(self, x):
+        return self.act(self.shuffle(self.conv(x)))
+
+
+class SRResNet(nn.Module):
+    def __init__(self, blocks=16, w=64, scale=4, nc=3):
+        super().__init__()
+        self.head = nn.Sequential(nn.Conv2d(nc, w, 9, 1, 4), nn.PReLU())
+        self.body = nn.ModuleList([Block(w) for _ in range(blocks)])
+        self.tail = nn.Sequential(nn.Conv2d(w, w, 3, 1, 1), nn.BatchNorm2d(w))
+        self.up = nn.ModuleList([Up(w) for _ in range({2: 1, 4: 2, 8: 3}[scale])])
+        self.out = nn.Conv2d(w, nc, 9, 1, 4)
+
+    def forward(self, x):
+        h = self.head(x)
+        y = h
+        for b in self.body:
+            y = b(y)
+        y = self.tail(y) + h
+        for u in self.up:
+            y = u(y)
+        return self.out(y)
+
+
+class SRGAN_D(nn.Module):
+    def __init__(self, nc=3, size=96, w=64, dense=1024):
+        super().__init__()
+        layers, c = [nn.Conv2d(nc, w, 3, 1, 1), nn.LeakyReLU(0.2)], w
+        for oc, s in zip((w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w), (2, 1, 2, 1, 2, 1, 2)):
+            layers += [nn.Conv2d(c, oc, 3, s, 1), nn.BatchNorm2d(oc), nn.LeakyReLU(0.2)]
+            c = oc
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Linear(8 * w * (size // 16) ** 2, dense), nn.LeakyReLU(0.2),
+                                        nn.Linear(dense, 1))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+def fixture(path, net, x):
+    for m in net.modules():  # BatchNorm with non-trivial parameters and statistics
+        if isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+    t = {"param." + k: v.clone() for k, v in net.state_dict().items()}
+    x = x.clone().requires_grad_(True)
+    net.train()
+    y = net(x)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    t.update({"in.x": x.detach(), "out.y": y.detach(), "dy": dy, "grad.x": x.grad})
+    for k, p in net.named_parameters():
+        t["grad." + k] = p.grad
+    for k, b in net.named_buffers():
+        t["after." + k] = b.clone()
+    save_st(path, t)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+    torch.manual_seed(15)
+    fixture(os.path.join(out, "srresnet_small.safetensors"), SRResNet(2, 8, 4, 3), torch.rand(2, 3, 7, 9))
+    fixture(os.path.join(out, "srgan_d_small.safetensors"), SRGAN_D(3, 32, 4, 16), torch.rand(3, 3, 32, 32) * 2 - 1)
+
+
+if __name__ == "__main__":
+    main()
