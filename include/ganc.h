@@ -662,8 +662,9 @@ void ganc_slerp(const float *a, const float *b, int n, float t, float *out);
    Ledig et al. 2016. SRResNet: conv 9x9 + PReLU, `blocks` residual blocks [conv 3x3, BN, PReLU, conv 3x3, BN, +],
    conv 3x3 + BN + the long skip, log2(scale) x [conv 3x3 w -> 4w, PixelShuffle x2, PReLU], conv 9x9 -> nc; the
    paper's D (eight 3x3 convs 64..512, strides 1,2,1,2,..., BN after the first, LeakyReLU 0.2, dense 1024, dense 1).
-   Parameter names are PyTorch state_dict names (scripts/gen_srgan_fixtures.py holds the modules). Training, data and
-   upscaling are not built yet (issue 15). */
+   Parameter names are PyTorch state_dict names (scripts/gen_srgan_fixtures.py holds the modules). Built so far:
+   the networks, training pairs and SRResNet's pixel-loss training step; not yet: the adversarial/VGG losses, the
+   CLI and upscaling (issue 15). */
 typedef struct {
     int blocks, width, scale, nc; /* paper: 16, 64, 4, 3 */
 } ganc_sr_cfg_t;
@@ -674,6 +675,27 @@ int ganc_sr_check_cfg(const ganc_sr_cfg_t *c);
    (a multiple of 16). Built for max_batch; NULL with ganc_errmsg() on a bad configuration. */
 ganc_net_t *ganc_srresnet(const ganc_sr_cfg_t *c, int lr_h, int lr_w, int max_batch, ganc_sr_io_t *io);
 ganc_net_t *ganc_srgan_d(int nc, int hr_size, int width, int dense, int max_batch, ganc_sr_io_t *io); /* 64, 1024 */
+/* A training pair from a photo: a random crop x 8 orientations (mirror x, mirror y, transpose; drawn from r), hr
+   (c,crop,crop) in [-1,1], and lr (c,crop/scale,crop/scale): MATLAB's antialiased bicubic downscale of hr (the
+   papers' degradation). */
+int ganc_sr_crop(const ganc_image_t *img, int crop, int scale, ganc_rng_t *r, float *hr, float *lr);
+/* SRResNet training with a pixel loss (the SRResNet of the paper: MSE; L1 as an option), Adam; G named "G" on the
+   common trainer (state, resume). */
+enum { GANC_SR_MSE = 0, GANC_SR_L1 = 1 };
+typedef struct {
+    ganc_sr_cfg_t net;
+    int batch, crop; /* paper: 16, 96 */
+    float lr, beta1, beta2;
+    uint64_t seed;
+    int loss;
+} ganc_sr_train_cfg_t;
+typedef struct ganc_sr_trainer ganc_sr_trainer_t;
+ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);
+void ganc_sr_trainer_free(ganc_sr_trainer_t *t);
+/* one update on lr (batch,nc,crop/scale,crop/scale) and hr (batch,nc,crop,crop), both in [-1,1] */
+int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss);
+ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t);
+ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t);
 
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */

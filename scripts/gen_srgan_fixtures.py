@@ -3,6 +3,8 @@ size, for tests/test_srgan.c. The modules here define the parameter names ganc u
 Each file: param.<name> (the state_dict before), in.x, out.y (training-mode forward), dy, grad.x, grad.<name>, and
 after.<buffer> (BatchNorm running statistics after the forward).
 G: blocks 2, width 8, x4, RGB, input 2x3x7x9 (odd sizes). D: RGB 32x32, width 4, dense 16, batch 3.
+srresnet_step.safetensors: two training steps of that G (MSE, Adam 1e-3) on batches of 2 (lr 4x4, hr 16x16):
+param.* before, lr, hr, loss (2), after1.* (the state_dict after the first step).
 Usage: python3 scripts/gen_srgan_fixtures.py [DIR]
 """
 import os
@@ -91,11 +93,33 @@ def fixture(path, net, x):
     save_st(path, t)
 
 
+def step_fixture(path):
+    """two SRResNet training steps: MSE on (lr, hr) batches in [-1,1], Adam(1e-3, (0.9, 0.999))"""
+    g = SRResNet(2, 8, 4, 3)
+    t = {"param." + k: v.clone() for k, v in g.state_dict().items()}
+    lr = torch.rand(2, 2, 3, 4, 4) * 2 - 1
+    hr = torch.rand(2, 2, 3, 16, 16) * 2 - 1
+    opt = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    losses = []
+    g.train()
+    for i in range(2):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(g(lr[i]), hr[i])
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if i == 0:
+            t.update({"after1." + k: v.clone() for k, v in g.state_dict().items()})
+    t.update({"lr": lr, "hr": hr, "loss": torch.tensor(losses)})
+    save_st(path, t)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
     torch.manual_seed(15)
     fixture(os.path.join(out, "srresnet_small.safetensors"), SRResNet(2, 8, 4, 3), torch.rand(2, 3, 7, 9))
     fixture(os.path.join(out, "srgan_d_small.safetensors"), SRGAN_D(3, 32, 4, 16), torch.rand(3, 3, 32, 32) * 2 - 1)
+    step_fixture(os.path.join(out, "srresnet_step.safetensors"))
 
 
 if __name__ == "__main__":

@@ -80,6 +80,104 @@ static void against_torch(const char *tag, ganc_net_t *net, const ganc_sr_io_t *
     ganc_st_free(st);
 }
 
+/* Two training steps against PyTorch: both losses, and every weight and statistic after the first step. (After the
+   second, BatchNorm's running means follow the biases of the convolutions ahead of it, which drift apart: their
+   gradient is 0 up to rounding, which Adam turns into steps of up to lr either way. In training mode BatchNorm takes
+   them out, so the losses still agree.) */
+static void train_steps(void) {
+    ganc_st_t *st = NULL;
+    CHECK_OK(ganc_st_open(&st, tu_fixture("srresnet_step.safetensors")));
+    if (!st) return;
+    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE};
+    ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
+    CHECK(t != NULL, "sr trainer: %s", ganc_errmsg());
+    const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "loss");
+    if (!t || !lr || !hr || !ls || lr->numel != 2 * 2 * 3 * 16 || hr->numel != 2 * 2 * 3 * 256) {
+        CHECK(0, "srresnet_step fixture");
+        ganc_sr_trainer_free(t);
+        ganc_st_free(st);
+        return;
+    }
+    ganc_net_t *g = ganc_sr_g(t);
+    CHECK_OK(ganc_net_load_from(g, st, "param.", 1));
+    double w = 0;
+    char worst_name[200] = "";
+    for (int i = 0; i < 2; i++) {
+        float loss, want;
+        memcpy(&want, (const char *)ls->data + 4 * i, 4);
+        CHECK_OK(ganc_sr_train_step(t, (const float *)lr->data + i * 2 * 3 * 16, (const float *)hr->data + i * 2 * 3 * 256,
+                                    &loss));
+        CHECK(fabsf(loss - want) <= 1e-5f * (1 + want), "step %d: loss %.7g, PyTorch %.7g", i + 1, loss, want);
+        for (int k = 0; i == 0 && k < ganc_net_ntensors(g); k++) {
+            ganc_tensor_info_t ti;
+            ganc_net_tensor(g, k, &ti);
+            char name[300];
+            snprintf(name, sizeof name, "after1.%s", ti.name);
+            const ganc_st_tensor_t *r = ganc_st_find(st, name);
+            CHECK(r && r->numel == ti.numel, "%s missing", name);
+            if (!r || r->numel != ti.numel) continue;
+            if (ti.kind == GANC_COUNTER) {
+                CHECK(*(const int64_t *)r->data == *ti.counter, "%s", name);
+                continue;
+            }
+            float *ref = malloc(ti.numel * sizeof(float));
+            memcpy(ref, r->data, ti.numel * sizeof(float));
+            /* Adam moves a weight by about lr whatever its gradient's size: errors relative to max(|w|, 50 lr);
+               the biases ahead of BatchNorm (gradient 0 up to rounding) only within 2 lr */
+            double e = tu_max_rel(ti.data, ref, ti.numel, 0.05, NULL);
+            if (strstr(ti.name, "conv1.bias") || strstr(ti.name, "conv2.bias") || !strcmp(ti.name, "tail.0.bias")) {
+                CHECK(tu_max_abs(ti.data, ref, ti.numel) <= 2e-3, "%s moved %.3g from PyTorch's", ti.name,
+                      tu_max_abs(ti.data, ref, ti.numel));
+                e = 0;
+            }
+            if (e > w) { w = e; snprintf(worst_name, sizeof worst_name, "%s", ti.name); }
+            free(ref);
+        }
+    }
+    CHECK(w <= 1e-4, "weights after a step: max relative error %.3g (%s)", w, worst_name);
+    printf("srresnet  MSE/Adam steps vs PyTorch: weights and statistics within %.2e, losses within 1e-5\n", w);
+    CHECK(ganc_trainer_step(ganc_sr_trainer_core(t)) == 2, "two steps counted");
+    ganc_sr_trainer_free(t);
+    ganc_st_free(st);
+}
+
+/* training pairs: the crop is one of the 8 orientations of some window; lr is its bicubic downscale; a seed repeats */
+static void crops(void) {
+    enum { W = 12, H = 10, CR = 4 };
+    unsigned char px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) px[i] = (unsigned char)(i * 37 % 251);
+    ganc_image_t img = {W, H, 3, px};
+    ganc_rng_t r, r2;
+    ganc_rng_seed(&r, 4);
+    ganc_rng_seed(&r2, 4);
+    float hr[3 * CR * CR], lr[3], hr2[3 * CR * CR], lr2[3], want[3];
+    for (int it = 0; it < 20; it++) {
+        CHECK_OK(ganc_sr_crop(&img, CR, 4, &r, hr, lr));
+        CHECK_OK(ganc_sr_crop(&img, CR, 4, &r2, hr2, lr2));
+        CHECK(!memcmp(hr, hr2, sizeof hr) && !memcmp(lr, lr2, sizeof lr), "the same seed gives the same crops");
+        int found = 0;
+        for (int y0 = 0; y0 + CR <= H && !found; y0++)
+            for (int x0 = 0; x0 + CR <= W && !found; x0++)
+                for (int t = 0; t < 8 && !found; t++) {
+                    int ok = 1;
+                    for (int y = 0; y < CR && ok; y++)
+                        for (int x = 0; x < CR && ok; x++) {
+                            int sx = t & 4 ? y : x, sy = t & 4 ? x : y;
+                            if (t & 1) sx = CR - 1 - sx;
+                            if (t & 2) sy = CR - 1 - sy;
+                            for (int k = 0; k < 3; k++)
+                                ok &= hr[(k * CR + y) * CR + x] == px[((y0 + sy) * W + x0 + sx) * 3 + k] / 127.5f - 1.0f;
+                        }
+                    found = ok;
+                }
+        CHECK(found, "crop %d is an oriented window of the image", it);
+        CHECK_OK(ganc_resize(hr, 3, CR, CR, 1, 1, GANC_RESAMPLE_BICUBIC, want));
+        CHECK(!memcmp(lr, want, sizeof lr), "lr is the bicubic downscale of hr");
+    }
+    CHECK(ganc_sr_crop(&img, 16, 4, &r, hr, lr) == GANC_EINVAL, "a crop larger than the image is refused");
+    CHECK(ganc_sr_crop(&img, 6, 4, &r, hr, lr) == GANC_EINVAL, "a crop that is not a multiple of the scale is refused");
+}
+
 int main(void) {
     ganc_set_threads(2);
     tu_device_from_env("test_srgan");
@@ -98,6 +196,8 @@ int main(void) {
     ganc_net_free(g);
     ganc_net_free(d);
     printf("largest relative error against PyTorch: %.2e\n", worst);
+    train_steps();
+    crops();
 
     /* the paper's configuration: 16 blocks of width 64, x4; D of width 64 with a 1024-unit dense layer at 96x96 */
     c = ganc_sr_default_cfg();

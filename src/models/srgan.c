@@ -12,6 +12,7 @@
       dense 1024
    Every conv has a bias (PyTorch's default); PReLU has one parameter (nn.PReLU()); BatchNorm eps 1e-5. */
 #include <stdio.h>
+#include <stdlib.h>
 #include "ganc.h"
 
 ganc_sr_cfg_t ganc_sr_default_cfg(void) {
@@ -111,3 +112,86 @@ ganc_net_t *ganc_srgan_d(int nc, int hr_size, int width, int dense, int max_batc
     }
     return n;
 }
+
+/* ---- training pairs: a random crop of a photo (8 orientations), its MATLAB-bicubic downscale */
+int ganc_sr_crop(const ganc_image_t *img, int crop, int scale, ganc_rng_t *r, float *hr, float *lr) {
+    if (crop < scale || crop % scale || img->w < crop || img->h < crop || (img->c != 1 && img->c != 3))
+        return ganc_fail(GANC_EINVAL, "sr crop: a %dx%dx%d image cannot give %dx%d crops at x%d", img->w, img->h,
+                         img->c, crop, crop, scale);
+    const int x0 = (int)ganc_rng_below(r, (uint32_t)(img->w - crop + 1));
+    const int y0 = (int)ganc_rng_below(r, (uint32_t)(img->h - crop + 1));
+    const int t = (int)ganc_rng_below(r, 8); /* bit 0: mirror x, bit 1: mirror y, bit 2: transpose */
+    const int c = img->c;
+    for (int y = 0; y < crop; y++)
+        for (int x = 0; x < crop; x++) {
+            int sx = t & 4 ? y : x, sy = t & 4 ? x : y;
+            if (t & 1) sx = crop - 1 - sx;
+            if (t & 2) sy = crop - 1 - sy;
+            const unsigned char *p = img->px + ((size_t)(y0 + sy) * img->w + x0 + sx) * c;
+            for (int k = 0; k < c; k++) hr[((size_t)k * crop + y) * crop + x] = p[k] / 127.5f - 1.0f;
+        }
+    return ganc_resize(hr, c, crop, crop, crop / scale, crop / scale, GANC_RESAMPLE_BICUBIC, lr);
+}
+
+/* ---- SRResNet training with a pixel loss */
+struct ganc_sr_trainer {
+    ganc_sr_train_cfg_t cfg;
+    ganc_trainer_t *tr;
+    ganc_net_t *g;
+    ganc_sr_io_t io;
+    int ig;
+};
+
+ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
+    const ganc_sr_cfg_t *c = &cfg->net;
+    if (ganc_sr_check_cfg(c)) return NULL;
+    if (cfg->batch < 1 || cfg->batch > 4096 || cfg->crop < c->scale || cfg->crop % c->scale || cfg->crop > 1024 ||
+        !(cfg->lr > 0) || (cfg->loss != GANC_SR_MSE && cfg->loss != GANC_SR_L1)) {
+        ganc_fail(GANC_EINVAL, "srresnet: batch 1..4096, crop a multiple of the scale up to 1024, lr > 0, loss mse/l1");
+        return NULL;
+    }
+    ganc_sr_trainer_t *t = calloc(1, sizeof *t);
+    if (!t) { ganc_fail(GANC_ENOMEM, "srresnet: out of memory"); return NULL; }
+    t->cfg = *cfg;
+    const int lr = cfg->crop / c->scale;
+    ganc_optim_cfg_t oc = ganc_adam_cfg(cfg->lr, cfg->beta1, cfg->beta2);
+    if (!(t->tr = ganc_trainer_new()) || !(t->g = ganc_srresnet(c, lr, lr, cfg->batch, &t->io))) {
+        ganc_sr_trainer_free(t);
+        return NULL;
+    }
+    ganc_net_init_default(t->g, cfg->seed);
+    ganc_net_t *g = t->g;
+    t->g = NULL; /* the trainer owns it from here, also when registering fails */
+    if ((t->ig = ganc_trainer_add_net(t->tr, "G", g, &oc)) < 0) {
+        ganc_sr_trainer_free(t);
+        return NULL;
+    }
+    t->g = g;
+    return t;
+}
+
+void ganc_sr_trainer_free(ganc_sr_trainer_t *t) {
+    if (!t) return;
+    if (t->tr) ganc_trainer_free(t->tr); /* frees G once registered */
+    else ganc_net_free(t->g);
+    free(t);
+}
+
+int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss) {
+    const int B = t->cfg.batch;
+    int rc;
+    ganc_net_zero_grad(t->g);
+    if ((rc = ganc_net_set_input(t->g, t->io.in, lr, B)) || (rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS)))
+        return rc;
+    const size_t n = ganc_net_numel(t->g, t->io.out) * (size_t)B;
+    const float *y = ganc_net_data(t->g, t->io.out);
+    float *gy = ganc_net_grad(t->g, t->io.out);
+    *loss = t->cfg.loss == GANC_SR_L1 ? ganc_l1(y, hr, n, gy, 1.0f) : ganc_mse(y, hr, n, gy, 1.0f);
+    if ((rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) || (rc = ganc_trainer_update(t->tr, t->ig, *loss)))
+        return rc;
+    ganc_trainer_count_step(t->tr);
+    return GANC_OK;
+}
+
+ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t) { return t->tr; }
+ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t) { return t->g; }
