@@ -428,6 +428,8 @@ typedef struct {
 int ganc_loader_init(ganc_loader_t *l, const ganc_dataset_t *ds, uint64_t seed, int64_t epoch, int64_t pos);
 /* Copy the next `batch` samples (and labels if labels != NULL); a new epoch starts when fewer than batch remain. */
 void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels);
+/* The same order as indices only (for sources the caller holds itself, e.g. photos to crop): idx[batch]. */
+void ganc_loader_next_idx(ganc_loader_t *l, int batch, int *idx);
 void ganc_loader_free(ganc_loader_t *l);
 
 /* ---------------------------------------------------------------- the trainer (src/train)
@@ -694,6 +696,9 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);
 void ganc_sr_trainer_free(ganc_sr_trainer_t *t);
 /* one update on lr (batch,nc,crop/scale,crop/scale) and hr (batch,nc,crop,crop), both in [-1,1] */
 int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss);
+/* architecture metadata (kind=srresnet, blocks, width, scale, nc) and back */
+int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m);
+int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c);
 ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t);
 ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t);
 

@@ -2,11 +2,14 @@
    parameter names): the same weights and input, a training-mode forward (output, BatchNorm running statistics) and
    backward (input and parameter gradients). Error: max |ganc - torch| / max |torch| per tensor (for the bias
    gradients of convolutions ahead of BatchNorm, which are 0 up to rounding: over the size of the same layer's weight
-   gradient); bound 1e-4. Also the
-   configuration checks and the architecture's sizes at the paper's configuration. */
+   gradient); bound 1e-4. Two MSE/Adam training steps against PyTorch; the training pairs (oriented windows, their
+   bicubic downscale, the seed); the configuration checks and the paper configuration's sizes; and (given the ganc
+   binary) `ganc train srresnet` on a photo folder: exact resume, the weights file's architecture, its errors.
+   Usage: test_srgan [GANC] */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "testutil.h"
 
 static double worst;
@@ -178,7 +181,58 @@ static void crops(void) {
     CHECK(ganc_sr_crop(&img, 6, 4, &r, hr, lr) == GANC_EINVAL, "a crop that is not a multiple of the scale is refused");
 }
 
-int main(void) {
+/* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
+static void cli(const char *ganc) {
+    tu_tmpdir("srgan");
+    char dir[1024], args[4096], err[2048], a[1200], b[1200];
+    snprintf(dir, sizeof dir, "%s", tu_tmp("photos"));
+    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+    unsigned char *px = malloc(80 * 64 * 3);
+    for (int k = 0; k < 3; k++) { /* smooth colour fields with an edge */
+        for (int y = 0; y < 64; y++)
+            for (int x = 0; x < 80; x++)
+                for (int c = 0; c < 3; c++)
+                    px[(y * 80 + x) * 3 + c] = (unsigned char)((x * (c + 1) + y * (k + 2)) % 200 + (x > 40 + k ? 50 : 0));
+        snprintf(a, sizeof a, "%s/p%d.png", dir, k);
+        CHECK_OK(ganc_png_write(a, px, 80, 64, 3));
+    }
+    snprintf(a, sizeof a, "%s/tiny.png", dir); /* smaller than the crop: skipped with a warning */
+    CHECK_OK(ganc_png_write(a, px, 16, 16, 3));
+    free(px);
+    const char *common = "--blocks 1 --width 8 --crop 32 --batch 2 --threads 2 --sample-every 0";
+    snprintf(args, sizeof args, "train srresnet --data %s %s --iters 6 --out %s", dir, common, tu_tmp("straight"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0 && strstr(err, "skipped 1 images smaller"), "%s: %s", args, err);
+    snprintf(args, sizeof args, "train srresnet --data %s %s --iters 4 --out %s", dir, common, tu_tmp("resumed"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train --resume %s --iters 6 --threads 2", tu_tmp("resumed"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(a, sizeof a, "%s/G.safetensors", tu_tmp("straight"));
+    snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("resumed"));
+    CHECK(tu_same_tensors(a, b), "6 steps equal 4 + 2 resumed, bit for bit");
+    ganc_st_t *st = NULL;
+    ganc_sr_cfg_t c;
+    CHECK_OK(ganc_st_open(&st, a));
+    if (st) {
+        CHECK_OK(ganc_sr_cfg_from_file(st, &c));
+        CHECK(c.blocks == 1 && c.width == 8 && c.scale == 4 && c.nc == 3, "G.safetensors' metadata");
+        ganc_sr_io_t io;
+        ganc_net_t *g = ganc_srresnet(&c, 10, 10, 1, &io);
+        CHECK(g && ganc_net_load_from(g, st, "", 0) == GANC_OK, "G.safetensors loads into SRResNet: %s", ganc_errmsg());
+        ganc_net_free(g);
+    }
+    ganc_st_free(st);
+    snprintf(args, sizeof args, "train srresnet --data %s --out %s --pixel-loss huber", dir, tu_tmp("x"));
+    tu_expect(ganc, "unknown pixel loss", args, 2, "--pixel-loss is mse or l1", 1);
+    snprintf(args, sizeof args, "train srresnet --data %s --out %s --crop 30", dir, tu_tmp("x"));
+    tu_expect(ganc, "crop not a multiple of the scale", args, 2, "multiple of --scale", 1);
+    snprintf(args, sizeof args, "train srresnet --data %s --out %s --crop 128 --iters 1", dir, tu_tmp("x2"));
+    tu_expect(ganc, "every photo smaller than the crop", args, 1, "is at least 128x128", 0);
+    snprintf(args, sizeof args, "train srresnet --data %s --out %s --iters 1", a, tu_tmp("x3"));
+    tu_expect(ganc, "data that is not a folder", args, 1, "needs a folder of photographs", 1);
+    tu_tmpdir_remove();
+}
+
+int main(int argc, char **argv) {
     ganc_set_threads(2);
     tu_device_from_env("test_srgan");
     ganc_sr_cfg_t c = {2, 8, 4, 3};
@@ -222,5 +276,6 @@ int main(void) {
     CHECK(ganc_srresnet(&bad, 8, 8, 1, &gio) == NULL, "65 blocks refused");
     CHECK(ganc_srgan_d(3, 40, 64, 1024, 1, &dio) == NULL && strstr(ganc_errmsg(), "multiple of 16"),
           "D input not a multiple of 16 refused");
+    if (argc > 1) cli(argv[1]);
     return tu_finish("test_srgan");
 }

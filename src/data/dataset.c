@@ -354,6 +354,14 @@ void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels) {
     if (l->pos > ds->n) l->pos = ds->n; /* batch > n: any position past n - batch means "new epoch next" */
 }
 
+void ganc_loader_next_idx(ganc_loader_t *l, int batch, int *idx) {
+    const ganc_dataset_t *ds = l->ds;
+    if (l->pos + batch > ds->n) { l->epoch++; l->pos = 0; make_perm(l); }
+    for (int b = 0; b < batch; b++) idx[b] = l->perm[(l->pos + b) % ds->n];
+    l->pos += batch;
+    if (l->pos > ds->n) l->pos = ds->n;
+}
+
 void ganc_loader_free(ganc_loader_t *l) {
     free(l->perm);
     l->perm = NULL;

@@ -13,6 +13,7 @@
    Every conv has a bias (PyTorch's default); PReLU has one parameter (nn.PReLU()); BatchNorm eps 1e-5. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "ganc.h"
 
 ganc_sr_cfg_t ganc_sr_default_cfg(void) {
@@ -195,3 +196,35 @@ int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, f
 
 ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t) { return t->tr; }
 ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t) { return t->g; }
+
+/* ---- metadata: kind=srresnet, blocks, width, scale, channels */
+int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m) {
+    char v[4][16];
+    snprintf(v[0], sizeof v[0], "%d", c->blocks);
+    snprintf(v[1], sizeof v[1], "%d", c->width);
+    snprintf(v[2], sizeof v[2], "%d", c->scale);
+    snprintf(v[3], sizeof v[3], "%d", c->nc);
+    int rc = ganc_meta_set(m, "kind", "srresnet");
+    if (!rc) rc = ganc_meta_set(m, "blocks", v[0]);
+    if (!rc) rc = ganc_meta_set(m, "width", v[1]);
+    if (!rc) rc = ganc_meta_set(m, "scale", v[2]);
+    if (!rc) rc = ganc_meta_set(m, "nc", v[3]);
+    return rc;
+}
+
+int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c) {
+    const char *path = ganc_st_path(st), *kind = ganc_st_meta(st, "kind");
+    static const char *const keys[4] = {"blocks", "width", "scale", "nc"};
+    int *dst[4] = {&c->blocks, &c->width, &c->scale, &c->nc};
+    if (!kind || strcmp(kind, "srresnet"))
+        return ganc_fail(GANC_EMISMATCH, "%s: holds %s%s%s, not an srresnet model", path,
+                         kind ? "a '" : "no model metadata", kind ? kind : "", kind ? "' model" : "");
+    for (int i = 0; i < 4; i++) {
+        const char *s = ganc_st_meta(st, keys[i]);
+        double v;
+        if (!s || ganc_parse_f64(s, 0, 4096, &v) || v != (int)v)
+            return ganc_fail(GANC_EFORMAT, "%s: srresnet metadata %s is %s", path, keys[i], s ? "not an integer" : "missing");
+        *dst[i] = (int)v;
+    }
+    return ganc_sr_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+}

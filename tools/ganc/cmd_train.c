@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "train.h"
 
-static const train_family_t *const families[] = {&family_gan, &family_lapgan};
+static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 #define MAX_FLAGS 64
 
@@ -156,11 +156,13 @@ static int train_main(void *const *fos, run_opts_t *o, flag_t *flags, int nflags
     const train_family_t *fam = family_of(o->model);
     while (families[k] != fam) k++;
     void *fo = fos[k];
+    o->flags = flags;
+    o->nflags = nflags;
     if ((rc = fam->configure(fo, o, state)) || (rc = check_run_opts(o))) goto done;
     if (dry_run()) goto done;
     if (ganc_dist_rank() == 0) rc = claim_run_folder(o, &lock); /* rank 0 owns the folder */
     if ((rc = ganc_dist_max(rc))) goto done;
-    if ((rc = load_data(fam, fo, o, &ds))) goto done;
+    if ((rc = fam->load ? fam->load(fo, o, &ds) : load_data(fam, fo, o, &ds))) goto done;
     if (!(m = fam->create(fo, o, &ds, &rc))) goto done;
     if (state && ganc_trainer_state_load(fam->trainer(m), state)) {
         fprintf(stderr, "ganc train: cannot resume: %s\n", ganc_errmsg());
@@ -179,7 +181,7 @@ done:
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan|gan|cgan|lapgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "train", "train dcgan|gan|cgan|lapgan|srresnet [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
         "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
         "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
         "OUT/samples.png and OUT/loss.svg. Models:\n"
@@ -190,6 +192,9 @@ int cmd_train(int argc, char **argv) {
         "  lapgan LAPGAN (Denton et al. 2015): an 8x8 MLP GAN, then one conditional conv GAN per octave that adds\n"
         "         the band-pass detail to the upsampled coarser image (--size 16|32|64|128); --conditional: CC-LAPGAN.\n"
         "         All levels train in each step; files hold level{k}.G.* / level{k}.D.* (level 0 = finest)\n"
+        "  srresnet SRResNet (Ledig et al. 2016): x4 super-resolution from a folder of photos (--data DIR): random\n"
+        "         --crop crops, MATLAB-bicubic inputs, pixel loss; grids of bicubic / SRResNet / original. Paper:\n"
+        "         --blocks 16 --width 64 --crop 96 --batch 16 (the defaults, with Adam 1e-4, beta1 0.9)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
@@ -215,7 +220,7 @@ int cmd_train(int argc, char **argv) {
     const train_family_t *fam = npos == 1 ? family_of(pos[0]) : NULL;
     if (prc) rc = prc == 1 ? 0 : 2;
     else if (!o.resume && !fam) {
-        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan or lapgan%s%s (see ganc train --help)\n",
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan or srresnet%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         rc = 2;
     } else {

@@ -17,6 +17,8 @@ typedef struct {
     float lr, beta1, beta2;
     uint64_t seed;
     double time_limit;
+    const flag_t *flags; /* the command line's flags (flag_seen: what was given) */
+    int nflags;
 } run_opts_t;
 
 /* a log.csv column a family declares: plotted in loss.svg's panel 1 (losses), 2 (probabilities) or not (0) */
@@ -52,9 +54,12 @@ typedef struct train_family {
     int (*grid)(void *m, const float **x, int *n, int *cols, int *c, int *h, int *w);
     double (*fid)(void *m, fid_ref_t *ref, uint64_t seed); /* NAN when it fails */
     const char *(*summary)(void *m, char *buf, size_t cap); /* "dcgan 1x32x32 (G 1234, D 5678 parameters)" */
+    /* optional: load the data itself (into fo, for create) instead of ganc_dataset_load; ds->n sets the loader's
+       order (an epoch); returns 0 or an exit code, having printed why */
+    int (*load)(void *fo, const run_opts_t *o, ganc_dataset_t *ds);
 } train_family_t;
 
-extern const train_family_t family_gan, family_lapgan;
+extern const train_family_t family_gan, family_lapgan, family_sr;
 
 /* runs the loop; returns the exit code */
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds,

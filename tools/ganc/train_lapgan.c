@@ -260,4 +260,5 @@ const train_family_t family_lapgan = {
     "lapgan", NULL, 0, sizeof(lap_opts_t), lap_defaults, lap_add_flags, lap_configure, lap_channels, lap_size,
     lap_create, lap_destroy, lap_trainer, lap_step, lap_progress, lap_columns, lap_meta, lap_write_weights, lap_grid,
     lap_fid, lap_summary,
+    NULL, /* ganc_dataset_load */
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "train.h"
 
 static volatile sig_atomic_t g_stop = 0;
@@ -261,10 +262,13 @@ static void finish(loop_t *L) {
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
         write_loss_svg(L->log_path, svg, L->cols, L->ncols))
         fprintf(stderr, "warning: loss plot: %s\n", ganc_errmsg());
-    printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{G,D,state}.safetensors, samples.png, "
+    char dpath[4200];
+    snprintf(dpath, sizeof dpath, "%s/D.safetensors", L->o->out);
+    printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{G,%sstate}.safetensors, samples.png, "
            "log.csv, loss.svg\n",
            L->stopped_by > 0 ? "interrupted" : L->stopped_by < 0 ? "time limit reached" : "done", (long long)end,
-           (long long)(end - L->start), el, (double)(end - L->start) * L->o->batch / el, L->o->out);
+           (long long)(end - L->start), el, (double)(end - L->start) * L->o->batch / el, L->o->out,
+           access(dpath, F_OK) ? "" : "D,");
     if (L->stopped_by) printf("resume with: ganc train --resume %s --iters N\n", L->o->out);
 }
 

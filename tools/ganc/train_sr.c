@@ -1,0 +1,283 @@
+/* The SRResNet family's adapter for the training loop (Ledig et al. 2016): 4x super-resolution learnt from a folder
+   of photographs. The photos are decoded once as bytes at their own size; each step takes one random crop (8
+   orientations) from each of `batch` photos in the loader's seeded order, downscales it with MATLAB's bicubic
+   (the papers' degradation) and updates SRResNet on the pixel loss. The crops' random stream is part of the state,
+   so a resumed run sees the same crops. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "train.h"
+
+typedef struct {
+    ganc_sr_cfg_t net;
+    int crop;
+    const char *loss;       /* mse | l1 */
+    ganc_image_t *photos;   /* loaded by sr_load, handed to the model */
+    int nphotos;
+} sr_opts_t;
+
+typedef struct {
+    ganc_sr_trainer_t *t;
+    ganc_sr_cfg_t cfg;
+    int batch, crop, nphotos, nfix;
+    ganc_image_t *photos;
+    ganc_rng_t rng;         /* the crops */
+    float *hr, *lr, *grid, *fix_hr, *fix_lr;
+    int *idx;
+} sr_model_t;
+
+enum { SR_GRID_ROWS = 4 };
+
+static void sr_defaults(void *p) {
+    sr_opts_t *g = p;
+    g->net = ganc_sr_default_cfg();
+    g->crop = 96;
+    g->loss = "mse";
+}
+
+static int sr_add_flags(void *p, flag_t *f) {
+    sr_opts_t *g = p;
+    const flag_t fl[] = {
+        {"blocks", F_INT, &g->net.blocks, NULL, "srresnet: residual blocks (paper: 16)", 0, "blocks", 1, 0, 64},
+        {"width", F_INT, &g->net.width, NULL, "srresnet: feature maps (paper: 64)", 0, "width", 1, 1, 1024},
+        {"scale", F_INT, &g->net.scale, NULL, "srresnet: upscaling factor, 2, 4 (paper) or 8", 0, "scale", 1, 2, 8},
+        {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)", 0, "crop",
+         1, 2, 1024},
+        {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, mse (paper) or l1", 0, "pixel_loss", 1, 0, 0},
+    };
+    memcpy(f, fl, sizeof fl);
+    return (int)(sizeof fl / sizeof fl[0]);
+}
+
+static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
+    sr_opts_t *g = p;
+    if (st && ganc_sr_cfg_from_file(st, &g->net)) {
+        fprintf(stderr, "ganc train: cannot resume: %s\n", ganc_errmsg());
+        return 1;
+    }
+    if (strcmp(g->loss, "mse") && strcmp(g->loss, "l1")) {
+        fprintf(stderr, "ganc train: --pixel-loss is mse or l1\n");
+        return 2;
+    }
+    if (ganc_dist_size() > 1 || o->eval_every > 0) {
+        fprintf(stderr, "ganc train: srresnet %s yet\n", o->eval_every > 0 ? "has no --eval-every (PSNR) evaluation"
+                                                                         : "does not train data-parallel");
+        return 2;
+    }
+    if (!st) { /* the paper's Adam settings and batch, unless given */
+        if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = 1e-4f;
+        if (!flag_seen(o->flags, o->nflags, "beta1")) o->beta1 = 0.9f;
+        if (!flag_seen(o->flags, o->nflags, "batch")) o->batch = 16;
+    }
+    if (!o->out) o->out = "runs/srresnet";
+    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 300;
+    if (ganc_sr_check_cfg(&g->net) || g->crop % g->net.scale) {
+        fprintf(stderr, "ganc train: %s\n", g->crop % g->net.scale ? "--crop must be a multiple of --scale"
+                                                                    : ganc_errmsg());
+        return 2;
+    }
+    return 0;
+}
+
+/* the photos of a folder (sorted by name), as bytes; those smaller than a crop are skipped with a count */
+static int sr_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
+    sr_opts_t *g = p;
+    char **paths = NULL;
+    int n = 0, small = 0;
+    if (ganc_list_images(o->data, &paths, &n)) {
+        fprintf(stderr, "ganc train: srresnet needs a folder of photographs: %s\n", ganc_errmsg());
+        return 1;
+    }
+    printf("loading %d photos from %s ...\n", n, o->data);
+    fflush(stdout);
+    g->photos = calloc((size_t)n, sizeof *g->photos);
+    int rc = g->photos ? 0 : 1;
+    for (int i = 0; !rc && i < n; i++) {
+        ganc_image_t *im = &g->photos[g->nphotos];
+        if (ganc_image_load(paths[i], im)) {
+            if (!o->skip_bad) { fprintf(stderr, "ganc train: %s (--skip-bad skips it)\n", ganc_errmsg()); rc = 1; }
+            continue;
+        }
+        if (im->w < g->crop || im->h < g->crop || (im->c != 3 && im->c != 1)) {
+            ganc_image_free(im);
+            small++;
+            continue;
+        }
+        g->nphotos++;
+    }
+    ganc_free_list(paths, n);
+    if (!rc && small) fprintf(stderr, "warning: skipped %d images smaller than the %dx%d crop\n", small, g->crop, g->crop);
+    if (!rc && g->nphotos == 0) {
+        fprintf(stderr, "ganc train: no photo in %s is at least %dx%d\n", o->data, g->crop, g->crop);
+        rc = 1;
+    }
+    ds->n = g->nphotos; /* the loader's order runs over the photos; an epoch takes one crop of each */
+    ds->c = g->net.nc;
+    ds->h = ds->w = g->crop;
+    return rc;
+}
+
+static int sr_channels(const void *p, const run_opts_t *o) { (void)o; return ((const sr_opts_t *)p)->net.nc; }
+static int sr_size(const void *p) { return ((const sr_opts_t *)p)->crop; }
+
+static void sr_destroy(void *p) {
+    sr_model_t *m = p;
+    if (!m) return;
+    ganc_sr_trainer_free(m->t);
+    for (int i = 0; i < m->nphotos; i++) ganc_image_free(&m->photos[i]);
+    free(m->photos);
+    free(m->hr); free(m->lr); free(m->grid); free(m->fix_hr); free(m->fix_lr); free(m->idx);
+    free(m);
+}
+
+/* a grey photo gives a grey crop repeated over the channels */
+static int crop_of(const sr_model_t *m, const ganc_image_t *im, ganc_rng_t *r, float *hr, float *lr) {
+    ganc_image_t one = *im;
+    if (im->c == m->cfg.nc) return ganc_sr_crop(im, m->crop, m->cfg.scale, r, hr, lr);
+    unsigned char *px = malloc((size_t)im->w * im->h * m->cfg.nc);
+    if (!px) return ganc_fail(GANC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < (size_t)im->w * im->h; i++)
+        for (int k = 0; k < m->cfg.nc; k++)
+            px[i * m->cfg.nc + k] = im->c == 1 ? im->px[i] : im->px[i * im->c]; /* grey from colour: its red */
+    one.px = px;
+    one.c = m->cfg.nc;
+    int rc = ganc_sr_crop(&one, m->crop, m->cfg.scale, r, hr, lr);
+    free(px);
+    return rc;
+}
+
+static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, int *rc) {
+    sr_opts_t *g = p;
+    (void)ds;
+    sr_model_t *m = calloc(1, sizeof *m);
+    *rc = 1;
+    if (!m) { fprintf(stderr, "ganc train: out of memory\n"); return NULL; }
+    m->photos = g->photos; /* the model owns them from here */
+    m->nphotos = g->nphotos;
+    g->photos = NULL;
+    g->nphotos = 0;
+    m->cfg = g->net;
+    m->batch = o->batch;
+    m->crop = g->crop;
+    ganc_rng_seed(&m->rng, o->seed * 3 + 6);
+    ganc_sr_train_cfg_t tc = {m->cfg, o->batch, g->crop, o->lr, o->beta1, o->beta2, o->seed,
+                              strcmp(g->loss, "l1") ? GANC_SR_MSE : GANC_SR_L1};
+    const size_t hr = (size_t)m->cfg.nc * m->crop * m->crop, lr = hr / ((size_t)m->cfg.scale * m->cfg.scale);
+    m->nfix = SR_GRID_ROWS < m->batch ? SR_GRID_ROWS : m->batch;
+    m->hr = malloc(sizeof(float) * hr * o->batch);
+    m->lr = malloc(sizeof(float) * lr * o->batch);
+    m->fix_hr = malloc(sizeof(float) * hr * m->nfix);
+    m->fix_lr = malloc(sizeof(float) * lr * m->nfix);
+    m->grid = malloc(sizeof(float) * hr * 3 * m->nfix);
+    m->idx = malloc(sizeof(int) * o->batch);
+    if (!m->hr || !m->lr || !m->fix_hr || !m->fix_lr || !m->grid || !m->idx) {
+        fprintf(stderr, "ganc train: out of memory\n");
+        sr_destroy(m);
+        return NULL;
+    }
+    if (!(m->t = ganc_sr_trainer_new(&tc)) || ganc_trainer_add_rng(ganc_sr_trainer_core(m->t), "crops", &m->rng) < 0) {
+        fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
+        sr_destroy(m);
+        return NULL;
+    }
+    ganc_rng_t fr; /* the progress grid's crops: fixed, from the first photos */
+    ganc_rng_seed(&fr, o->seed * 3 + 7);
+    for (int i = 0; i < m->nfix; i++)
+        if (crop_of(m, &m->photos[i % m->nphotos], &fr, m->fix_hr + hr * i, m->fix_lr + lr * i)) {
+            fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
+            sr_destroy(m);
+            return NULL;
+        }
+    *rc = 0;
+    return m;
+}
+
+static ganc_trainer_t *sr_trainer(void *p) { return ganc_sr_trainer_core(((sr_model_t *)p)->t); }
+
+static int sr_step(void *p, ganc_loader_t *ld, float *v) {
+    sr_model_t *m = p;
+    const size_t hr = (size_t)m->cfg.nc * m->crop * m->crop, lr = hr / ((size_t)m->cfg.scale * m->cfg.scale);
+    ganc_loader_next_idx(ld, m->batch, m->idx);
+    for (int b = 0; b < m->batch; b++) {
+        int rc = crop_of(m, &m->photos[m->idx[b]], &m->rng, m->hr + hr * b, m->lr + lr * b);
+        if (rc) return rc;
+    }
+    float loss = NAN;
+    int rc = ganc_sr_train_step(m->t, m->lr, m->hr, &loss);
+    v[0] = loss;
+    v[1] = (float)(10.0 * log10(4.0 / loss)); /* PSNR of the crops in [-1,1] (peak-to-peak 2): MSE loss only */
+    return rc;
+}
+
+static const log_col_t sr_cols[] = {{"loss", "pixel loss", 1}, {"psnr_train", "training-crop PSNR (mse)", 0}};
+
+static void sr_progress(void *p, const float *v, int tty, char *buf, size_t cap) {
+    (void)p;
+    snprintf(buf, cap, tty ? "loss %.4f" : "loss %.5f", v[0]);
+}
+
+static int sr_meta(void *p, ganc_meta_t *meta) { return ganc_sr_meta(&((sr_model_t *)p)->cfg, meta); }
+
+static int sr_write_weights(void *p, const char *dir, const ganc_meta_t *arch) {
+    sr_model_t *m = p;
+    ganc_meta_t meta = *arch;
+    char path[4096];
+    ganc_stw_t *w = ganc_stw_new();
+    int rc = w ? ganc_meta_set(&meta, "net", "G") : ganc_fail(GANC_ENOMEM, "out of memory");
+    if (!rc) rc = ganc_net_add_to(ganc_sr_g(m->t), w, "");
+    if (!rc) rc = ganc_meta_write(&meta, w);
+    if (!rc) rc = join_path(path, sizeof path, dir, "G.safetensors");
+    if (!rc) rc = ganc_stw_write(w, path);
+    ganc_stw_free(w);
+    return rc;
+}
+
+/* rows of (bicubic upscale of the input, SRResNet's output, the original) for the fixed crops; G runs in eval mode
+   on a network of its own batch */
+static int sr_grid(void *p, const float **x, int *n, int *cols, int *c, int *h, int *w) {
+    sr_model_t *m = p;
+    const int s = m->crop, l = s / m->cfg.scale, nc = m->cfg.nc;
+    const size_t hr = (size_t)nc * s * s, lr = (size_t)nc * l * l;
+    ganc_sr_io_t io;
+    ganc_net_t *g = ganc_srresnet(&m->cfg, l, l, m->nfix, &io);
+    int rc = g ? GANC_OK : GANC_ENOMEM;
+    ganc_net_t *src = ganc_sr_g(m->t);
+    for (int t = 0; !rc && t < ganc_net_ntensors(g); t++) { /* the trained weights and statistics */
+        ganc_tensor_info_t a, b;
+        ganc_net_tensor(src, t, &a);
+        ganc_net_tensor(g, t, &b);
+        if (a.kind == GANC_COUNTER) *b.counter = *a.counter;
+        else memcpy(b.data, a.data, a.numel * sizeof(float));
+    }
+    if (!rc) rc = ganc_net_set_input(g, io.in, m->fix_lr, m->nfix);
+    if (!rc) rc = ganc_net_forward(g, m->nfix, 0);
+    for (int i = 0; !rc && i < m->nfix; i++) {
+        float *row = m->grid + hr * 3 * i;
+        rc = ganc_resize(m->fix_lr + lr * i, nc, l, l, s, s, GANC_RESAMPLE_BICUBIC, row);
+        memcpy(row + hr, ganc_net_data(g, io.out) + hr * i, hr * sizeof(float));
+        memcpy(row + 2 * hr, m->fix_hr + hr * i, hr * sizeof(float));
+        for (size_t k = 0; k < 2 * hr; k++) row[k] = row[k] < -1 ? -1 : row[k] > 1 ? 1 : row[k];
+    }
+    ganc_net_free(g);
+    *x = m->grid; *n = 3 * m->nfix; *cols = 3; *c = nc; *h = *w = s;
+    return rc;
+}
+
+static double sr_fid(void *p, fid_ref_t *ref, uint64_t seed) {
+    (void)p; (void)ref; (void)seed;
+    return NAN; /* configure refuses --eval-every */
+}
+
+static const char *sr_summary(void *p, char *buf, size_t cap) {
+    sr_model_t *m = p;
+    snprintf(buf, cap, "srresnet x%d, %d blocks of width %d, %dx%d crops of %d photos (%zu parameters)", m->cfg.scale,
+             m->cfg.blocks, m->cfg.width, m->crop, m->crop, m->nphotos, ganc_net_nparams(ganc_sr_g(m->t)));
+    return buf;
+}
+
+const train_family_t family_sr = {
+    "srresnet", sr_cols, 2, sizeof(sr_opts_t), sr_defaults, sr_add_flags, sr_configure, sr_channels, sr_size,
+    sr_create, sr_destroy, sr_trainer, sr_step, sr_progress, NULL, sr_meta, sr_write_weights, sr_grid, sr_fid,
+    sr_summary, sr_load,
+};
