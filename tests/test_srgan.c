@@ -62,7 +62,9 @@ static void against_torch(const char *tag, ganc_net_t *net, const ganc_sr_io_t *
         if (ti.kind == GANC_COUNTER) {
             snprintf(name, sizeof name, "after.%s", ti.name);
             const ganc_st_tensor_t *r = ganc_st_find(st, name);
-            CHECK(r && r->dtype == GANC_I64 && *(const int64_t *)r->data == *ti.counter, "%s: %s", tag, name);
+            int64_t v = -1;
+            if (r && r->dtype == GANC_I64) memcpy(&v, r->data, sizeof v); /* file data need not be aligned */
+            CHECK(v == *ti.counter, "%s: %s", tag, name);
             continue;
         }
         snprintf(name, sizeof name, "%s.%s", ti.kind == GANC_PARAM ? "grad" : "after", ti.name);
@@ -120,7 +122,9 @@ static void train_steps(void) {
             CHECK(r && r->numel == ti.numel, "%s missing", name);
             if (!r || r->numel != ti.numel) continue;
             if (ti.kind == GANC_COUNTER) {
-                CHECK(*(const int64_t *)r->data == *ti.counter, "%s", name);
+                int64_t v = -1;
+                if (r->dtype == GANC_I64) memcpy(&v, r->data, sizeof v);
+                CHECK(v == *ti.counter, "%s", name);
                 continue;
             }
             float *ref = malloc(ti.numel * sizeof(float));
