@@ -696,6 +696,16 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);
 void ganc_sr_trainer_free(ganc_sr_trainer_t *t);
 /* one update on lr (batch,nc,crop/scale,crop/scale) and hr (batch,nc,crop,crop), both in [-1,1] */
 int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss);
+/* Upscaling any image with a trained SRResNet (G.safetensors with srresnet metadata): in tiles of tile x tile input
+   pixels, each computed with a margin of ganc_sr_margin input pixels around it (how far an output pixel's value
+   reaches), so memory stays bounded by the tile and the result equals the untiled network's up to float rounding.
+   x (nc,h,w) in [-1,1] -> y (nc,h*scale,w*scale), unclamped. At most 64M input pixels. */
+typedef struct ganc_sr_model ganc_sr_model_t;
+ganc_sr_model_t *ganc_sr_load(const char *path);
+void ganc_sr_free(ganc_sr_model_t *m);
+const ganc_sr_cfg_t *ganc_sr_model_cfg(const ganc_sr_model_t *m);
+int ganc_sr_margin(const ganc_sr_cfg_t *c);
+int ganc_sr_upscale(ganc_sr_model_t *m, const float *x, int h, int w, int tile, float *y);
 /* architecture metadata (kind=srresnet, blocks, width, scale, nc) and back */
 int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m);
 int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c);

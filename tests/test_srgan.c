@@ -185,9 +185,55 @@ static void crops(void) {
     CHECK(ganc_sr_crop(&img, 6, 4, &r, hr, lr) == GANC_EINVAL, "a crop that is not a multiple of the scale is refused");
 }
 
+/* Tiled upscaling equals the untiled network (eval mode, non-trivial BatchNorm statistics), for tiles that do and do
+   not divide the image; a file of another model is refused. */
+static void tiles(void) {
+    ganc_sr_cfg_t c = {1, 8, 4, 3};
+    ganc_sr_io_t io;
+    enum { H = 23, W = 31 };
+    ganc_net_t *g = ganc_srresnet(&c, H, W, 1, &io);
+    CHECK(g != NULL, "srresnet: %s", ganc_errmsg());
+    if (!g) return;
+    ganc_net_init_default(g, 3);
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 8);
+    for (int t = 0; t < ganc_net_ntensors(g); t++) {
+        ganc_tensor_info_t ti;
+        ganc_net_tensor(g, t, &ti);
+        if (strstr(ti.name, "running_mean")) ganc_rng_fill_uniform(&r, ti.data, ti.numel, -0.1f, 0.1f);
+        if (strstr(ti.name, "running_var")) ganc_rng_fill_uniform(&r, ti.data, ti.numel, 0.5f, 1.5f);
+    }
+    ganc_meta_t meta;
+    ganc_meta_init(&meta);
+    CHECK_OK(ganc_sr_meta(&c, &meta));
+    const char *path = tu_tmp("sr_tiles.safetensors");
+    char p[1024];
+    snprintf(p, sizeof p, "%s", path);
+    CHECK_OK(ganc_net_save(g, p, meta.kv, meta.n));
+    static float x[3 * H * W], y0[3 * H * W * 16], y1[3 * H * W * 16];
+    ganc_rng_fill_uniform(&r, x, sizeof x / sizeof x[0], -1, 1);
+    CHECK_OK(ganc_net_set_input(g, io.in, x, 1)); /* the whole image through one network */
+    CHECK_OK(ganc_net_forward(g, 1, 0));
+    memcpy(y0, ganc_net_data(g, io.out), sizeof y0);
+    ganc_sr_model_t *m = ganc_sr_load(p);
+    CHECK(m != NULL, "ganc_sr_load: %s", ganc_errmsg());
+    const int tiles_[3] = {4096, 8, 5};
+    for (int k = 0; m && k < 3; k++) {
+        CHECK_OK(ganc_sr_upscale(m, x, H, W, tiles_[k], y1));
+        double mx = 0;
+        for (size_t i = 0; i < sizeof y0 / sizeof y0[0]; i++) mx = fmax(mx, fabs(y0[i]));
+        double e = tu_max_abs(y1, y0, sizeof y0 / sizeof y0[0]) / mx;
+        CHECK(e <= 1e-5, "tiles of %d: %.3g away from the whole image (relative)", tiles_[k], e);
+        printf("upscale in tiles of %4d (margin %d): %.2e from the untiled network\n", tiles_[k], ganc_sr_margin(&c), e);
+    }
+    ganc_sr_free(m);
+    ganc_net_free(g);
+    CHECK(ganc_sr_load(tu_fixture("ganc_dcgan32_G.safetensors")) == NULL && strstr(ganc_errmsg(), "not an srresnet"),
+          "a DCGAN file is refused: %s", ganc_errmsg());
+}
+
 /* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
 static void cli(const char *ganc) {
-    tu_tmpdir("srgan");
     char dir[1024], args[4096], err[2048], a[1200], b[1200];
     snprintf(dir, sizeof dir, "%s", tu_tmp("photos"));
     CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
@@ -225,6 +271,27 @@ static void cli(const char *ganc) {
         ganc_net_free(g);
     }
     ganc_st_free(st);
+    /* ganc upscale with that model, and its errors */
+    snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s --tile 16", dir, tu_tmp("up.png"), tu_tmp("straight"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    ganc_image_t up = {0};
+    CHECK(ganc_image_load(tu_tmp("up.png"), &up) == GANC_OK && up.w == 320 && up.h == 256 && up.c == 3,
+          "upscaled 80x64 to %dx%dx%d", up.w, up.h, up.c);
+    ganc_image_free(&up);
+    snprintf(args, sizeof args, "upscale %s/p0.png %s", dir, tu_tmp("up.png"));
+    tu_expect(ganc, "upscale without a model", args, 2, "--model is required", 1);
+    snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", dir, tu_tmp("up.jpg"), tu_tmp("straight"));
+    tu_expect(ganc, "upscale to a non-PNG", args, 2, "must be a .png", 1);
+    snprintf(args, sizeof args, "upscale %s/none.png %s --model %s", dir, tu_tmp("up.png"), tu_tmp("straight"));
+    tu_expect(ganc, "upscale a missing file", args, 1, "none.png", 1);
+    snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", dir, tu_tmp("up.png"), tu_fixture("ganc_dcgan32_G.safetensors"));
+    tu_expect(ganc, "upscale with a DCGAN", args, 1, "not an srresnet model", 1);
+    unsigned char *big = calloc((size_t)5200 * 5200, 1);
+    snprintf(a, sizeof a, "%s/big.png", tu_tmp("."));
+    CHECK(big && ganc_png_write(a, big, 5200, 5200, 1) == GANC_OK, "big png");
+    free(big);
+    snprintf(args, sizeof args, "upscale %s %s --model %s", a, tu_tmp("up.png"), tu_tmp("straight"));
+    tu_expect(ganc, "an output over the size limit", args, 1, "over the limit of 100 Mpixels", 1);
     snprintf(args, sizeof args, "train srresnet --data %s --out %s --pixel-loss huber", dir, tu_tmp("x"));
     tu_expect(ganc, "unknown pixel loss", args, 2, "--pixel-loss is mse or l1", 1);
     snprintf(args, sizeof args, "train srresnet --data %s --out %s --crop 30", dir, tu_tmp("x"));
@@ -233,7 +300,6 @@ static void cli(const char *ganc) {
     tu_expect(ganc, "every photo smaller than the crop", args, 1, "is at least 128x128", 0);
     snprintf(args, sizeof args, "train srresnet --data %s --out %s --iters 1", a, tu_tmp("x3"));
     tu_expect(ganc, "data that is not a folder", args, 1, "needs a folder of photographs", 1);
-    tu_tmpdir_remove();
 }
 
 int main(int argc, char **argv) {
@@ -280,6 +346,9 @@ int main(int argc, char **argv) {
     CHECK(ganc_srresnet(&bad, 8, 8, 1, &gio) == NULL, "65 blocks refused");
     CHECK(ganc_srgan_d(3, 40, 64, 1024, 1, &dio) == NULL && strstr(ganc_errmsg(), "multiple of 16"),
           "D input not a multiple of 16 refused");
+    tu_tmpdir("srgan");
+    tiles();
     if (argc > 1) cli(argv[1]);
+    tu_tmpdir_remove();
     return tu_finish("test_srgan");
 }

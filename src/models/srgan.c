@@ -11,6 +11,7 @@
       classifier.0 Linear -> dense, classifier.1 LeakyReLU 0.2, classifier.2 Linear -> 1 (a logit); paper: w 64,
       dense 1024
    Every conv has a bias (PyTorch's default); PReLU has one parameter (nn.PReLU()); BatchNorm eps 1e-5. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,4 +228,93 @@ int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c) {
         *dst[i] = (int)v;
     }
     return ganc_sr_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+}
+
+/* ---- upscaling whole images in tiles */
+
+/* How far (in input pixels) an output pixel's value reaches: half of every convolution's kernel, in the resolution
+   it runs at (BatchNorm in eval mode, PReLU, PixelShuffle and the adds are pointwise or exact rearrangements). */
+int ganc_sr_margin(const ganc_sr_cfg_t *c) {
+    double r = 4 + 2.0 * c->blocks + 1, f = 1; /* head 9x9, the blocks' two 3x3, the tail's 3x3 */
+    for (int s = c->scale; s > 1; s /= 2) { r += 1 / f; f *= 2; } /* each upsampling stage's 3x3, before its shuffle */
+    r += 4 / f; /* out 9x9 at full resolution */
+    return (int)ceil(r);
+}
+
+struct ganc_sr_model {
+    ganc_sr_cfg_t cfg;
+    ganc_st_t *st;                /* the weights, loaded into each tile network */
+    ganc_net_t *net[4];           /* tile networks by input size (interior, right, bottom, corner tiles) */
+    int nh[4], nw[4];
+    ganc_sr_io_t io[4];
+};
+
+ganc_sr_model_t *ganc_sr_load(const char *path) {
+    ganc_sr_model_t *m = calloc(1, sizeof *m);
+    if (!m) { ganc_fail(GANC_ENOMEM, "out of memory"); return NULL; }
+    if (ganc_st_open(&m->st, path) || ganc_sr_cfg_from_file(m->st, &m->cfg)) { ganc_sr_free(m); return NULL; }
+    ganc_sr_io_t io; /* the weights must fit the architecture: checked once on a small network */
+    ganc_net_t *probe = ganc_srresnet(&m->cfg, 1, 1, 1, &io);
+    int rc = probe ? ganc_net_load_from(probe, m->st, "", 0) : GANC_ENOMEM;
+    ganc_net_free(probe);
+    if (rc) { ganc_sr_free(m); return NULL; }
+    return m;
+}
+
+void ganc_sr_free(ganc_sr_model_t *m) {
+    if (!m) return;
+    for (int i = 0; i < 4; i++) ganc_net_free(m->net[i]);
+    ganc_st_free(m->st);
+    free(m);
+}
+
+const ganc_sr_cfg_t *ganc_sr_model_cfg(const ganc_sr_model_t *m) { return &m->cfg; }
+
+/* the tile network for an input of h x w, built (weights loaded) on first use */
+static ganc_net_t *tile_net(ganc_sr_model_t *m, int h, int w, ganc_sr_io_t **io) {
+    int i = 0;
+    while (i < 4 && m->net[i] && (m->nh[i] != h || m->nw[i] != w)) i++;
+    if (i == 4) { /* a fifth size: reuse the last slot */
+        i = 3;
+        ganc_net_free(m->net[i]);
+        m->net[i] = NULL;
+    }
+    if (!m->net[i]) {
+        if (!(m->net[i] = ganc_srresnet(&m->cfg, h, w, 1, &m->io[i]))) return NULL;
+        if (ganc_net_load_from(m->net[i], m->st, "", 0)) { ganc_net_free(m->net[i]); m->net[i] = NULL; return NULL; }
+        m->nh[i] = h;
+        m->nw[i] = w;
+    }
+    *io = &m->io[i];
+    return m->net[i];
+}
+
+int ganc_sr_upscale(ganc_sr_model_t *m, const float *x, int h, int w, int tile, float *y) {
+    const int c = m->cfg.nc, s = m->cfg.scale, mg = ganc_sr_margin(&m->cfg);
+    if (h < 1 || w < 1 || tile < 1 || (size_t)h * w > ((size_t)1 << 26))
+        return ganc_fail(GANC_EINVAL, "upscale: a %dx%d input with tiles of %d (at most 64M input pixels)", w, h, tile);
+    const int W = w * s, H = h * s;
+    for (int y0 = 0; y0 < h; y0 += tile)
+        for (int x0 = 0; x0 < w; x0 += tile) {
+            const int th = h - y0 < tile ? h - y0 : tile, tw = w - x0 < tile ? w - x0 : tile;
+            const int ya = y0 - mg < 0 ? 0 : y0 - mg, yb = y0 + th + mg > h ? h : y0 + th + mg;
+            const int xa = x0 - mg < 0 ? 0 : x0 - mg, xb = x0 + tw + mg > w ? w : x0 + tw + mg;
+            ganc_sr_io_t *io;
+            ganc_net_t *g = tile_net(m, yb - ya, xb - xa, &io);
+            if (!g) return GANC_ENOMEM;
+            float *in = ganc_net_data(g, io->in);
+            for (int k = 0; k < c; k++)
+                for (int r = ya; r < yb; r++)
+                    memcpy(in + ((size_t)k * (yb - ya) + r - ya) * (xb - xa), x + ((size_t)k * h + r) * w + xa,
+                           sizeof(float) * (xb - xa));
+            int rc = ganc_net_forward(g, 1, 0);
+            if (rc) return rc;
+            const float *out = ganc_net_data(g, io->out);
+            const int ow = (xb - xa) * s, oh = (yb - ya) * s; /* the tile's output; its core goes to y */
+            for (int k = 0; k < c; k++)
+                for (int r = 0; r < th * s; r++)
+                    memcpy(y + ((size_t)k * H + y0 * s + r) * W + x0 * s,
+                           out + ((size_t)k * oh + (y0 - ya) * s + r) * ow + (x0 - xa) * s, sizeof(float) * tw * s);
+        }
+    return GANC_OK;
 }

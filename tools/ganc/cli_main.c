@@ -5,13 +5,15 @@
 #include "cli.h"
 
 static const command_t commands[] = {
-    {"train", NULL, "train a model (dcgan, gan, cgan, or the eval feature network: classifier); resumable", cmd_train},
+    {"train", NULL, "train a model (dcgan, gan, cgan, lapgan, srresnet, or the eval feature network: classifier); resumable",
+     cmd_train},
     {"sample", NULL, "generate images from a trained generator into .npy or .png", cmd_sample},
     {"eval", NULL, "FID, KID, precision/recall, IS, class accuracy, Parzen, PSNR, SSIM", cmd_eval},
     {"probe", NULL, "linear classifier on D's features vs raw pixels and a random D (DCGAN paper)", cmd_probe},
     {"interp", NULL, "latent walks (slerp/lerp) between random points, one per row", cmd_interp},
     {"arith", NULL, "latent vector arithmetic A - B + C on samples of a numbered sheet", cmd_arith},
     {"show-filters", NULL, "D's first-layer filters, or the real patches that excite a deeper layer most", cmd_show_filters},
+    {"upscale", NULL, "super-resolve a PNG/JPEG of any size with a trained SRResNet (tiled)", cmd_upscale},
     {"info", NULL, "list the tensors and metadata of a safetensors file", cmd_info},
     {"report", NULL, "one self-contained HTML page for a run: settings, curves, grids, evaluations", cmd_report},
     {"study", NULL, "human studies: real-vs-generated and mean opinion score pages, and their scores", cmd_study},
