@@ -278,6 +278,25 @@ static void cli(const char *ganc) {
     CHECK(ganc_image_load(tu_tmp("up.png"), &up) == GANC_OK && up.w == 320 && up.h == 256 && up.c == 3,
           "upscaled 80x64 to %dx%dx%d", up.w, up.h, up.c);
     ganc_image_free(&up);
+    /* evaluation inputs: the original cropped to a multiple of 4 (81x66 -> 80x64), degraded, upscaled back */
+    snprintf(a, sizeof a, "%s/odd.png", tu_tmp("."));
+    unsigned char *odd = malloc(81 * 66 * 3);
+    for (int i = 0; i < 81 * 66 * 3; i++) odd[i] = (unsigned char)(i * 7 % 256);
+    CHECK_OK(ganc_png_write(a, odd, 81, 66, 3));
+    free(odd);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "upscale %s %s --model %s --from-hr --hr-out %s", a, tu_tmp("sr.png"),
+                 k ? tu_tmp("straight") : "bicubic", tu_tmp("ref.png"));
+        CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+        ganc_image_t sr = {0}, ref = {0};
+        CHECK(!ganc_image_load(tu_tmp("sr.png"), &sr) && !ganc_image_load(tu_tmp("ref.png"), &ref) && sr.w == 80 &&
+                  sr.h == 64 && ref.w == 80 && ref.h == 64, "--from-hr: %s output %dx%d, reference %dx%d",
+              k ? "SRResNet" : "bicubic", sr.w, sr.h, ref.w, ref.h);
+        ganc_image_free(&sr);
+        ganc_image_free(&ref);
+    }
+    snprintf(args, sizeof args, "upscale %s %s --model bicubic --hr-out %s", a, tu_tmp("sr.png"), tu_tmp("ref.png"));
+    tu_expect(ganc, "--hr-out without --from-hr", args, 2, "--hr-out needs --from-hr", 1);
     snprintf(args, sizeof args, "upscale %s/p0.png %s", dir, tu_tmp("up.png"));
     tu_expect(ganc, "upscale without a model", args, 2, "--model is required", 1);
     snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", dir, tu_tmp("up.jpg"), tu_tmp("straight"));
