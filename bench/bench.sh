@@ -23,7 +23,7 @@ printf "| %-16s | %10s | %13s | %6s | %12s | %10s | %12s | %15s |\n" model "ganc
        "ganc GFLOP/s" "% of sgemm" "ganc RSS MB" "PyTorch RSS MB"
 printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" ------------------ ------------ --------------- -------- -------------- \
        ------------ -------------- -----------------
-for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan"; do
+for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan" "96 3 3 srresnet"; do
   set -- $spec
   size=$1 nc=$2 n=$3 mode=$4
   g_ms=() t_ms=() g_rss=0 t_rss=0 gflop=0
@@ -32,13 +32,15 @@ for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan"; 
     tpy=bench/torch_dcgan.py; [ "$mode" = lapgan ] && tpy=bench/torch_lapgan.py
     g_ms+=("$ms"); gflop=$gf; ((rss > g_rss)) && g_rss=$rss
     if ((have_torch)); then
-      read -r ms rss < <($PY $tpy "$size" "$nc" "$n" "$threads" "$mode")
+      if [ "$mode" = srresnet ]; then read -r ms rss < <($PY bench/torch_srresnet.py "$size" "$n" "$threads")
+      else read -r ms rss < <($PY $tpy "$size" "$nc" "$n" "$threads" "$mode"); fi
       t_ms+=("$ms"); rss=${rss%.*}; ((rss > t_rss)) && t_rss=$rss
     fi
   done
   gm=$(printf "%s\n" "${g_ms[@]}" | median)
   if [ "$mode" = sample ]; then imgs=$n; label="G sample ${size}x${size}x$nc"; else imgs=64; label="DCGAN ${size}x${size}x$nc"; fi
   [ "$mode" = lapgan ] && label="LAPGAN ${size}x${size}x$nc"
+  [ "$mode" = srresnet ] && { imgs=16; label="SRResNet x4 $size"; }
   g_ips=$(awk -v m="$gm" -v i="$imgs" 'BEGIN {printf "%.1f", i / (m / 1000)}')
   g_gfs=$(awk -v m="$gm" -v f="$gflop" 'BEGIN {printf "%.1f", f / (m / 1000)}')
   pct=$(awk -v g="$g_gfs" -v p="$peak" 'BEGIN {printf "%.0f%%", 100 * g / p}')

@@ -1,5 +1,6 @@
 /* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
-   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [train|sample|sgemm|lapgan] [BATCH] [DEVICE]
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [train|sample|sgemm|lapgan|srresnet] [BATCH] [DEVICE]
+   (srresnet: the paper's configuration, SIZE = the HR crop, batch 16, MSE + Adam)
    (BATCH: of a DCGAN training iteration, default 64; DEVICE: cpu or cuda; a GPU step ends synchronised, because the
    trainer reads the losses and checks the weights, so the host clock times the GPU's work)
    prints: ms_per_iter peak_rss_mb gflop_per_iter   (sample: ITERS images, total ms; sgemm: a 2048^3 product)
@@ -54,6 +55,35 @@ static void dcgan_step(void *p) {
     step_ctx_t *c = p;
     ganc_gan_stats_t st;
     ganc_gan_train_step(c->t, c->real, NULL, &st);
+}
+
+/* one SRResNet training step at the paper's configuration: 16 blocks of 64, x4, SIZE x SIZE crops (96), batch 16 */
+typedef struct { ganc_sr_trainer_t *t; const float *lr, *hr; } sr_ctx_t;
+static void sr_step(void *p) {
+    sr_ctx_t *c = p;
+    float loss;
+    ganc_sr_train_step(c->t, c->lr, c->hr, &loss);
+}
+static int bench_sr(int size, int iters) {
+    ganc_sr_train_cfg_t tc = {ganc_sr_default_cfg(), 16, size, 1e-4f, 0.9f, 0.999f, 1, GANC_SR_MSE};
+    ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
+    if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    const size_t nh = (size_t)16 * 3 * size * size;
+    float *hr = malloc(sizeof(float) * nh), *lr = malloc(sizeof(float) * nh / 16);
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 2);
+    ganc_rng_fill_uniform(&r, hr, nh, -1, 1);
+    ganc_rng_fill_uniform(&r, lr, nh / 16, -1, 1);
+    sr_ctx_t ctx = {t, lr, hr};
+    const double med = median_ms(sr_step, &ctx, 2, iters);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double f, d, di, w;
+    ganc_net_flops(ganc_sr_g(t), &f, &d, &di, &w);
+    printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0, 16.0 * (f + d + w) * 1e-9); /* no input gradient */
+    free(hr); free(lr);
+    ganc_sr_trainer_free(t);
+    return 0;
 }
 
 /* one LAPGAN training step (every level once, coarse_steps 1), `ganc train lapgan`'s default networks */
@@ -133,6 +163,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc > 5 && !strcmp(argv[5], "lapgan")) return bench_lapgan(size, nc, iters);
+    if (argc > 5 && !strcmp(argv[5], "srresnet")) return bench_sr(size, iters);
     ganc_gan_train_cfg_t tc = {cfg, batch, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
