@@ -6,11 +6,12 @@ levels: G conv 7x7 32, 7x7 32, 5x5 -> h; D conv 5x5 32, 5x5/2 32, dropout 0.5, l
 Usage: torch_lapgan.py SIZE CHANNELS ITERS THREADS   prints: ms_per_iter peak_rss_mb"""
 import resource
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_dcgan import median_ms  # the script's folder is on sys.path
 
 size, nc, iters, threads = (int(a) for a in sys.argv[1:5])
 torch.set_num_threads(threads)
@@ -84,12 +85,4 @@ def step():
         level_step(g, d, *opts[k + 1], (low, high), (noise, low), lambda f, low=low: (low, f))
 
 
-for _ in range(2):
-    step()
-times = []
-for _ in range(iters):
-    t = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t)
-times.sort()
-print(f"{times[len(times) // 2] * 1000:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+print(f"{median_ms(step, 2, iters):.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
