@@ -338,28 +338,35 @@ static void unpad(const ganc_dataset_t *ds, int i, float *x) {
     }
 }
 
+/* Takes a batch from the order and returns where it starts in l->perm: a new epoch starts when fewer than batch
+   remain (the partial batch is dropped); batch > n wraps within the epoch (index (start + b) % n), and any position
+   past n - batch then means "new epoch next". */
+static int64_t take_batch(ganc_loader_t *l, int batch) {
+    const int n = l->ds->n;
+    if (l->pos + batch > n) { l->epoch++; l->pos = 0; make_perm(l); }
+    const int64_t start = l->pos;
+    l->pos += batch;
+    if (l->pos > n) l->pos = n;
+    return start;
+}
+
+void ganc_loader_next_idx(ganc_loader_t *l, int batch, int *idx) {
+    const int64_t start = take_batch(l, batch);
+    for (int b = 0; b < batch; b++) idx[b] = l->perm[(start + b) % l->ds->n];
+}
+
 void ganc_loader_next(ganc_loader_t *l, int batch, float *x, int *labels) {
     const ganc_dataset_t *ds = l->ds;
-    if (l->pos + batch > ds->n) { l->epoch++; l->pos = 0; make_perm(l); } /* drop the last partial batch */
     const size_t per = (size_t)ds->c * ds->h * ds->w;
+    const int64_t start = take_batch(l, batch);
     for (int b = 0; b < batch; b++) {
-        int i = l->perm[(l->pos + b) % ds->n]; /* batch > n wraps within the epoch */
+        const int i = l->perm[(start + b) % ds->n];
         if (ds->x) memcpy(x + per * b, ds->x + per * i, per * sizeof(float));
         else if (ds->pad) unpad(ds, i, x + per * b);
         else
             for (size_t j = 0; j < per; j++) x[per * b + j] = ds->lut[ds->u8[per * i + j]];
         if (labels) labels[b] = ds->labels ? ds->labels[i] : 0;
     }
-    l->pos += batch;
-    if (l->pos > ds->n) l->pos = ds->n; /* batch > n: any position past n - batch means "new epoch next" */
-}
-
-void ganc_loader_next_idx(ganc_loader_t *l, int batch, int *idx) {
-    const ganc_dataset_t *ds = l->ds;
-    if (l->pos + batch > ds->n) { l->epoch++; l->pos = 0; make_perm(l); }
-    for (int b = 0; b < batch; b++) idx[b] = l->perm[(l->pos + b) % ds->n];
-    l->pos += batch;
-    if (l->pos > ds->n) l->pos = ds->n;
 }
 
 void ganc_loader_free(ganc_loader_t *l) {
