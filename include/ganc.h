@@ -711,6 +711,7 @@ int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m);
 int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c);
 ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t);
 ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t);
+const ganc_sr_io_t *ganc_sr_g_io(const ganc_sr_trainer_t *t);
 
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */

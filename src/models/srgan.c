@@ -197,6 +197,7 @@ int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, f
 
 ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t) { return t->tr; }
 ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t) { return t->g; }
+const ganc_sr_io_t *ganc_sr_g_io(const ganc_sr_trainer_t *t) { return &t->io; }
 
 /* ---- metadata: kind=srresnet, blocks, width, scale, channels */
 int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m) {

@@ -233,33 +233,24 @@ static int sr_write_weights(void *p, const char *dir, const ganc_meta_t *arch) {
     return rc;
 }
 
-/* rows of (bicubic upscale of the input, SRResNet's output, the original) for the fixed crops; G runs in eval mode
-   on a network of its own batch */
+/* rows of (bicubic upscale of the input, SRResNet's output, the original) for the fixed crops: the training G in eval
+   mode (nfix <= batch; weights, statistics and random streams are left alone) */
 static int sr_grid(void *p, const float **x, int *n, int *cols, int *c, int *h, int *w) {
     sr_model_t *m = p;
     const int s = m->crop, l = s / m->cfg.scale, nc = m->cfg.nc;
     const size_t hr = (size_t)nc * s * s, lr = (size_t)nc * l * l;
-    ganc_sr_io_t io;
-    ganc_net_t *g = ganc_srresnet(&m->cfg, l, l, m->nfix, &io);
-    int rc = g ? GANC_OK : GANC_ENOMEM;
-    ganc_net_t *src = ganc_sr_g(m->t);
-    for (int t = 0; !rc && t < ganc_net_ntensors(g); t++) { /* the trained weights and statistics */
-        ganc_tensor_info_t a, b;
-        ganc_net_tensor(src, t, &a);
-        ganc_net_tensor(g, t, &b);
-        if (a.kind == GANC_COUNTER) *b.counter = *a.counter;
-        else memcpy(b.data, a.data, a.numel * sizeof(float));
-    }
-    if (!rc) rc = ganc_net_set_input(g, io.in, m->fix_lr, m->nfix);
+    ganc_net_t *g = ganc_sr_g(m->t);
+    const ganc_sr_io_t *io = ganc_sr_g_io(m->t);
+    int rc = ganc_net_set_input(g, io->in, m->fix_lr, m->nfix);
     if (!rc) rc = ganc_net_forward(g, m->nfix, 0);
+    const float *sr = rc ? NULL : ganc_net_data(g, io->out);
     for (int i = 0; !rc && i < m->nfix; i++) {
         float *row = m->grid + hr * 3 * i;
         rc = ganc_resize(m->fix_lr + lr * i, nc, l, l, s, s, GANC_RESAMPLE_BICUBIC, row);
-        memcpy(row + hr, ganc_net_data(g, io.out) + hr * i, hr * sizeof(float));
+        memcpy(row + hr, sr + hr * i, hr * sizeof(float));
         memcpy(row + 2 * hr, m->fix_hr + hr * i, hr * sizeof(float));
         for (size_t k = 0; k < 2 * hr; k++) row[k] = row[k] < -1 ? -1 : row[k] > 1 ? 1 : row[k];
     }
-    ganc_net_free(g);
     *x = m->grid; *n = 3 * m->nfix; *cols = 3; *c = nc; *h = *w = s;
     return rc;
 }
