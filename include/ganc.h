@@ -248,6 +248,12 @@ size_t ganc_net_nparams(const ganc_net_t *net);
 float ganc_bce_logits(const float *logits, const float *target, float t, size_t n, float *grad, float scale);
 float ganc_mse(const float *x, const float *target, size_t n, float *grad, float scale);
 float ganc_l1(const float *x, const float *target, size_t n, float *grad, float scale);
+/* The same losses on a node of a network, computed where the network lives (on a GPU the data stays there): the
+   loss of the last forward's batch (batch x per-sample elements of node) against target (as many elements, in plain
+   host memory or a block of this network; NULL for BCE with every target = t) goes to *loss, and scale * its gradient
+   is ADDED into the node's gradient (as ganc_net_add_grad; the node must be an output or marked). */
+enum { GANC_LOSS_BCE_LOGITS, GANC_LOSS_MSE, GANC_LOSS_L1 };
+int ganc_net_loss(ganc_net_t *net, int node, int kind, const float *target, float t, float scale, float *loss);
 /* Softmax cross-entropy of logits (n, classes) against integer labels, mean over n. */
 float ganc_softmax_xent(const float *logits, const int *labels, int n, int classes, float *grad, float scale);
 /* Row-wise softmax of logits (n, classes) into probs (n, classes), max-subtracted, sums in double. */

@@ -17,9 +17,9 @@ status=0
 t0=$(date +%s)
 (cd tests && timeout 300 "$B/tests/test_cuda" "$B/ganc") >"$O/test_cuda.log" 2>&1; rc=$?
 tail -n 25 "$O/test_cuda.log"; echo "test_cuda: exit $rc ($(( $(date +%s) - t0 )) s)"; [ $rc = 0 ] || status=1
-for t in test_torch_fixtures test_layers_fd test_gan; do
+for t in test_torch_fixtures test_layers_fd test_gan test_srgan; do
     t0=$(date +%s)
-    (cd tests && GANC_TEST_DEVICE=cuda timeout 120 "$B/tests/$t") >"$O/$t.log" 2>&1; rc=$?
+    (cd tests && GANC_TEST_DEVICE=cuda timeout 120 "$B/tests/$t" "$B/ganc") >"$O/$t.log" 2>&1; rc=$?
     tail -n 4 "$O/$t.log"; echo "$t on cuda: exit $rc ($(( $(date +%s) - t0 )) s)"; [ $rc = 0 ] || status=1
 done
 [ "$N" = 0 ] && exit $status # BENCH_ITERS 0: tests only

@@ -4,7 +4,7 @@
      1. every layer case of layer_cases.c, the same network and weights on both devices: the output and the BatchNorm
         running statistics after a training forward, the input and parameter gradients after backward. Error: max
         |gpu - cpu| / max |cpu| per tensor (infinity-norm relative); bound 1e-4 (FP32 on both, other summation
-        orders; GANC_CUDA_TF32 is switched off here);
+        orders; GANC_CUDA_TF32 is switched off here); then the losses of ganc_net_loss on both devices;
      2. one DCGAN 64x64 RGB training iteration at batch 64 (pytorch/examples' networks) at learning rate ~0: identical
         initial weights, then the losses (1e-5) and every parameter gradient of D's and G's steps (||gpu - cpu|| /
         ||cpu||, 2-norm, 1e-2). The bound is loose for a reason measured on an H200: D's last layers agree to 1e-6,
@@ -126,11 +126,72 @@ static int b_big_conv(ganc_net_t *n, const int *in) { /* (no BatchNorm after a b
     h = ganc_net_leaky_relu(n, "a", h, 0.2f);
     return ganc_net_conv_transpose2d(n, "t", h, 3, 4, 4, 2, 1, 0, 1);
 }
+static int b_big_lstm(ganc_net_t *n, const int *in) { return ganc_net_lstm(n, "rnn", in[0], 48); }
+static int b_big_up(ganc_net_t *n, const int *in) {
+    int h = ganc_net_upsample(n, "near", in[0], 3, 0); /* 15 -> 45 rows: an odd-sized plan before the next */
+    h = ganc_net_conv2d(n, "c", h, 4, 3, 3, 1, 1, 0); /* mixes neighbours, so each upsample's gradient differs */
+    return ganc_net_upsample(n, "bil", h, 2, 1);
+}
+static int b_big_drop(ganc_net_t *n, const int *in) { return ganc_net_dropout(n, "drop", in[0], 0.5f); }
 static const fd_case_t big_cases[] = {
+    {"big_lstm", "lstm T 24, in 20, hidden 48", 6, GANC_TRAIN, 1, {2}, {{24, 20}}, b_big_lstm, 1, 0, 0, NULL},
+    {"big_up", "upsample nearest x3, conv, bilinear x2 from 15x16", 4, GANC_TRAIN, 1, {3}, {{3, 15, 16}}, b_big_up, 1,
+     0, 0, NULL},
+    {"big_drop", "dropout 0.5 over 3 x 40 x 40", 8, GANC_TRAIN, 1, {3}, {{3, 40, 40}}, b_big_drop, 1, 0, 0, NULL},
     {"big_bn", "batchnorm2d over 8 x 64 x 64", 8, GANC_TRAIN, 1, {3}, {{3, 64, 64}}, b_big_bn, 1, 0, 0, NULL},
     {"big_conv", "conv 3x3 + leaky_relu + conv_transpose 4x4/2 at 24x24, biases", 4, GANC_TRAIN, 1, {3}, {{5, 24, 24}},
      b_big_conv, 1, 0, 0, NULL},
 };
+
+/* ganc_net_loss on both devices: each kind against a target in host memory and one in the network's own memory (its
+   input block), loss values within 1e-6 and the added gradients within 1e-5 */
+static void losses(void) {
+    const int B = 4, kinds[3] = {GANC_LOSS_BCE_LOGITS, GANC_LOSS_MSE, GANC_LOSS_L1};
+    ganc_net_t *net[2];
+    int in = -1, out = -1;
+    size_t n = 0;
+    float *x = NULL, *tg = NULL;
+    for (int d = 0; d < 2; d++) {
+        CHECK_OK(ganc_set_device(d ? "cuda" : "cpu"));
+        net[d] = ganc_net_new("loss");
+        in = ganc_net_input(net[d], "x", 3, (int[]){3, 10, 10});
+        out = ganc_net_conv2d(net[d], "c", in, 3, 3, 3, 1, 1, 1);
+        CHECK_OK(ganc_net_build(net[d], B));
+        ganc_net_init_default(net[d], 2);
+        if (!x) {
+            n = ganc_net_numel(net[d], in) * B;
+            x = malloc(n * sizeof(float));
+            tg = malloc(n * sizeof(float));
+            ganc_rng_t r;
+            ganc_rng_seed(&r, 8);
+            ganc_rng_fill_normal(&r, x, n, 0, 2);
+            ganc_rng_fill_uniform(&r, tg, n, 0, 1);
+        }
+        CHECK_OK(ganc_net_set_input(net[d], in, x, B));
+        CHECK_OK(ganc_net_forward(net[d], B, GANC_TRAIN));
+    }
+    for (int k = 0; k < 3; k++)
+        for (int own = 0; own < 2; own++) {
+            float l[2];
+            for (int d = 0; d < 2; d++) {
+                memset(ganc_net_grad(net[d], out), 0, n * sizeof(float));
+                const float *target = own ? ganc_net_data(net[d], in) : tg;
+                CHECK_OK(ganc_net_loss(net[d], out, kinds[k], target, 0.0f, 0.7f, &l[d]));
+            }
+            CHECK(fabs(l[1] - l[0]) <= 1e-6 * fabs(l[0]), "loss kind %d (target in %s): GPU %.9g vs CPU %.9g", k,
+                  own ? "the network" : "host memory", l[1], l[0]);
+            const double e = rel_inf(ganc_net_grad(net[1], out), ganc_net_grad(net[0], out), n);
+            CHECK(e <= 1e-5, "loss kind %d: gradient GPU vs CPU %.3g", k, e);
+        }
+    float l;
+    CHECK(ganc_net_loss(net[1], out, GANC_LOSS_BCE_LOGITS, NULL, 1.0f, 1.0f, &l) == GANC_OK && l > 0,
+          "BCE against a constant target on the GPU");
+    printf("losses (BCE, MSE, L1), GPU vs CPU: checked\n");
+    ganc_net_free(net[0]);
+    ganc_net_free(net[1]);
+    free(x);
+    free(tg);
+}
 
 /* ---- DCGAN training iterations */
 static ganc_gan_trainer_t *dcgan(const char *dev, float lr) {
@@ -237,8 +298,8 @@ static void file_errs(const char *a, const char *b, double *maxrel, double *rel2
     *rel2 = ok ? sqrt(num / fmax(den, 1e-30)) : 1e9;
 }
 
-/* the other families through the CLI, a few iterations on each device from one seed: the MLP GAN (maxout, dropout
-   on the host), LAPGAN (concat, biases, dropout) */
+/* the other families through the CLI, a few iterations on each device from one seed: the MLP GAN (maxout, dropout),
+   LAPGAN (concat, biases, dropout) */
 static void families(const char *ganc, const char *data) {
     const char *fam[2] = {"gan --g-hidden 64 --d-units 32 --size 16", "lapgan --size 16 --level-g-width 8 --level-d-width 8"};
     const char *tag[2] = {"gan", "lapgan"};
@@ -330,6 +391,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof big_cases / sizeof big_cases[0]; i++) layer_case(&big_cases[i]);
     printf("%d layer cases, GPU vs CPU: worst relative error %.2e\n",
            n_layer_cases + (int)(sizeof big_cases / sizeof big_cases[0]), worst_layer);
+    losses();
     dcgan_step();
     ganc_set_device("cpu");
     cli(ganc);

@@ -191,6 +191,33 @@ static void check_wiring_errors(void) {
     ganc_trainer_free(t.tr);
 }
 
+/* ganc_net_loss is the loss functions applied to a node: the same value and the same gradient added into the node's
+   gradient; a target-less MSE and a pooled node are refused */
+static void check_net_loss(void) {
+    toy_t t;
+    CHECK_OK(toy_build(&t));
+    toy_loss(&t, 0);
+    const size_t n = B * 5;
+    const int kinds[3] = {GANC_LOSS_BCE_LOGITS, GANC_LOSS_MSE, GANC_LOSS_L1};
+    for (int k = 0; k < 3; k++) {
+        float want_g[B * 5], got_g[B * 5], got, want;
+        const float *y = ganc_net_data(t.f, t.fout);
+        for (size_t i = 0; i < n; i++) want_g[i] = 0.25f;
+        want = k == 0 ? ganc_bce_logits(y, t.tf, 0, n, want_g, 0.5f)
+                      : k == 1 ? ganc_mse(y, t.tf, n, want_g, 0.5f) : ganc_l1(y, t.tf, n, want_g, 0.5f);
+        float *g = ganc_net_grad(t.f, t.fout);
+        for (size_t i = 0; i < n; i++) g[i] = 0.25f;
+        CHECK_OK(ganc_net_loss(t.f, t.fout, kinds[k], t.tf, 0, 0.5f, &got));
+        memcpy(got_g, ganc_net_grad(t.f, t.fout), sizeof got_g);
+        CHECK(got == want && !memcmp(got_g, want_g, sizeof got_g), "ganc_net_loss kind %d: %g vs %g", k, got, want);
+    }
+    float l;
+    CHECK(ganc_net_loss(t.f, t.fout, GANC_LOSS_MSE, NULL, 0, 1, &l) == GANC_EINVAL, "MSE without a target refused");
+    CHECK(ganc_net_loss(t.g, 3, GANC_LOSS_L1, t.th, 0, 1, &l) == GANC_EINVAL && strstr(ganc_errmsg(), "mark"),
+          "a loss on a pooled node is refused: %s", ganc_errmsg());
+    ganc_trainer_free(t.tr);
+}
+
 int main(void) {
     toy_t t;
     CHECK_OK(toy_build(&t));
@@ -199,5 +226,6 @@ int main(void) {
     check_hook_and_frozen();
     check_state();
     check_wiring_errors();
+    check_net_loss();
     return tu_finish("test_trainer");
 }

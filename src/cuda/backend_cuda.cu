@@ -2,17 +2,17 @@
 
    Memory: every block of a network (parameters, gradients, buffers, activations, saved state, scratch, the optimizer's
    moments) is CUDA managed memory, so the pointers the library hands out stay valid for the host (the accessors call
-   sync() first) and checkpoints are written from the same blocks on both devices. In a training step the host touches
-   only the data batch (copied in by copy()), the latent vectors, the few logits a loss reads and their gradients; the
-   rest never leaves the GPU.
+   sync() first) and checkpoints are written from the same blocks on both devices. In a training step the host sends
+   the data batch, the latent vectors and dropout masks (copied in), and reads back the loss values and the few logits
+   behind D's mean output; the rest never leaves the GPU.
 
    Compute: matrix products through cuBLAS (FP32; GANC_CUDA_TF32=1 lets cuBLAS use TF32 tensor cores), convolutions as
    im2col + one GEMM per batch chunk (the CPU path's layout), own kernels for everything else. Every reduction
    (bias and BatchNorm sums, PReLU weight gradients, broadcast-concat gradients) is a fixed tree in one block, and
    col2im / pooling backward gather instead of scattering with atomics, so a run repeats bit for bit on one GPU.
-   Four kinds run their CPU kernels on the managed blocks after a sync (dropout: its mask comes from the network's own
-   random stream, as on the CPU; embedding: its index check reports a position; lstm, upsample): correct on the GPU
-   build, but they move their tensors to the host and back each pass. */
+   Every layer kind has its kernels here; dropout's masks are drawn on the host from the network's generator (the
+   CPU's draws, so a checkpoint resumes the same stream on either device) and copied in like a data batch; the losses
+   (BCE on logits, MSE, L1) run on the GPU and return one number. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <math.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 extern "C" {
 #include "nn/graph.h"
+#include "image/resample.h"
 #include "nn/nn.h"
 }
 
@@ -132,20 +133,22 @@ static int host_only(const void *p) {
     if (cudaPointerGetAttributes(&a, p) != cudaSuccess) { cudaGetLastError(); return 1; }
     return a.type == cudaMemoryTypeUnregistered || a.type == cudaMemoryTypeHost;
 }
+/* a caller's plain host array of n floats, copied to a device buffer (reused; valid until the next call) */
+static const float *stage(const float *x, size_t n) {
+    if (n > n_stage) {
+        cudaFree(d_stage);
+        d_stage = NULL;
+        n_stage = 0;
+        ck(cudaMalloc((void **)&d_stage, n * sizeof(float)), "cudaMalloc");
+        if (!d_stage) return NULL;
+        n_stage = n;
+    }
+    ck(cudaMemcpy(d_stage, x, n * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
+    return d_stage;
+}
 static void cu_axpy(float *y, const float *x, float a, size_t n) {
     if (!n) return;
-    if (host_only(x)) { /* a caller's plain host array: stage it on the device */
-        if (n > n_stage) {
-            cudaFree(d_stage);
-            d_stage = NULL;
-            n_stage = 0;
-            ck(cudaMalloc((void **)&d_stage, n * sizeof(float)), "cudaMalloc");
-            if (!d_stage) return;
-            n_stage = n;
-        }
-        ck(cudaMemcpy(d_stage, x, n * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
-        x = d_stage;
-    }
+    if (host_only(x) && !(x = stage(x, n))) return;
     LAUNCH(k_axpy, n, y, x, a, n);
 }
 static int cu_finite(const float *x, size_t n) {
@@ -820,7 +823,313 @@ static void bw_maxpool(ganc_net_t *net, node_t *n, int N, int train, int want_pg
     LAUNCH(k_maxpool_bw, tot(IN0(n), N), (const int *)n->aux, n->dout, dx, pool_of(net, n), tot(IN0(n), N));
 }
 
-/* ---- kinds that run their CPU kernels on the managed blocks */
+/* ---- dropout: the mask is drawn on the host from the network's own generator (the CPU's stream, so both devices
+   draw the same masks and a checkpoint resumes on either) and copied in, like a data batch */
+static float *h_mask;
+static size_t n_hmask;
+__global__ void k_mul(const float *x, const float *m, float *y, size_t n) { LOOP(i, n) y[i] = x[i] * m[i]; }
+__global__ void k_mul_add(const float *dy, const float *m, float *dx, size_t n) { LOOP(i, n) dx[i] += dy[i] * m[i]; }
+static int fw_dropout(ganc_net_t *net, node_t *n, int N, int flags) {
+    const size_t k = tot(n, N);
+    if (!(flags & GANC_TRAIN) || !(n->hp.dropout.p > 0.0f)) {
+        cu_copy(n->out, X0(n), k);
+        return dev_status(net, n);
+    }
+    if (k > n_hmask) {
+        float *m = (float *)realloc(h_mask, k * sizeof(float));
+        if (!m) return ganc_fail(GANC_ENOMEM, "%s: %s: out of host memory for a dropout mask", net->name, n->name);
+        h_mask = m;
+        n_hmask = k;
+    }
+    op_dropout_mask(net, n, N, 1, h_mask);
+    ck(cudaMemcpy(n->aux, h_mask, k * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
+    LAUNCH(k_mul, k, X0(n), (const float *)n->aux, n->out, k);
+    return dev_status(net, n);
+}
+static void bw_dropout(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)net; (void)want_pg;
+    const size_t k = tot(n, N);
+    if (train && n->hp.dropout.p > 0.0f) LAUNCH(k_mul_add, k, n->dout, (const float *)n->aux, dx, k);
+    else LAUNCH(k_axpy, k, dx, n->dout, 1.0f, k);
+}
+
+/* ---- embedding: indices stored as floats; the first bad position is reported (a one-integer read back) */
+static unsigned long long *d_bad;
+__global__ void k_embed_fw(const float *idx, const float *w, float *y, size_t M, int num, int D,
+                           unsigned long long *bad) {
+    LOOP(i, M * D) {
+        const size_t m = i / D;
+        const float v = idx[m];
+        if (!(v >= 0.0f && v < (float)num) || v != floorf(v)) {
+            atomicMin(bad, (unsigned long long)m);
+            y[i] = 0.0f;
+        } else {
+            y[i] = w[(size_t)v * D + (i - m * D)];
+        }
+    }
+}
+/* dw[v][d] += the sum of dy[m][d] over positions m holding v, gathered per (v, d) in position order */
+__global__ void k_embed_bw(const float *idx, const float *dy, float *dw, size_t M, int num, int D) {
+    YLOOP(v, num) {
+        XLOOP(d, D) {
+            float acc = 0.0f;
+            for (size_t m = 0; m < M; m++)
+                if (idx[m] == (float)v) acc += dy[m * D + d];
+            dw[(size_t)v * D + d] += acc;
+        }
+    }
+}
+static int fw_embedding(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    const size_t M = IN0(n)->numel * (size_t)N;
+    const int D = n->hp.embed.dim;
+    unsigned long long bad = ~0ULL;
+    if (!d_bad) ck(cudaMalloc((void **)&d_bad, sizeof *d_bad), "cudaMalloc");
+    if (!d_bad) return dev_status(net, n);
+    ck(cudaMemcpy(d_bad, &bad, sizeof bad, cudaMemcpyHostToDevice), "cudaMemcpy");
+    LAUNCH(k_embed_fw, M * D, X0(n), op_param(net, n, 0), n->out, M, n->hp.embed.num, D, d_bad);
+    ck(cudaMemcpy(&bad, d_bad, sizeof bad, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    if (!dev_failed && bad != ~0ULL)
+        return ganc_fail(GANC_EINVAL, "%s: %s (embedding): index %g at position %llu outside 0..%d", net->name, n->name,
+                         (double)X0(n)[bad], bad, n->hp.embed.num - 1);
+    return dev_status(net, n);
+}
+static void bw_embedding(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)dx;
+    if (!want_pg) return;
+    LAUNCH2(k_embed_bw, n->hp.embed.dim, n->hp.embed.num, X0(n), n->dout, op_grad(net, n, 0, 1),
+            IN0(n)->numel * (size_t)N, n->hp.embed.num, n->hp.embed.dim);
+}
+
+/* ---- upsample: the resampling plans (nearest / bilinear taps along H and W) are filled on the host and copied
+   into the node's saved state by forward; forward sums the taps of each output, backward gathers for each input
+   pixel the outputs within two input pixels' reach (the plans of an upsampling by an integer factor f touch only
+   inputs floor(o / f) - 1 .. floor(o / f) + 1) */
+static char *h_plan;
+static size_t n_hplan;
+typedef struct {
+    int n_in, n_out, taps;
+    const int32_t *idx;
+    const double *w;
+} plan_d;
+static plan_d plan_on(const rs_plan_t *p, const char *host, char *dev) {
+    plan_d d = {p->n_in, p->n_out, p->taps, (const int32_t *)(dev + ((const char *)p->idx - host)),
+                (const double *)(dev + ((const char *)p->w - host))};
+    return d;
+}
+static int up_plans_d(ganc_net_t *net, node_t *n, plan_d *ph, plan_d *pw, int upload) {
+    const node_t *a = IN0(n);
+    const float s = 1.0f / (float)n->hp.up.factor;
+    if (n->aux_fix > n_hplan) {
+        char *m = (char *)realloc(h_plan, n->aux_fix);
+        if (!m) return ganc_fail(GANC_ENOMEM, "%s: %s: out of host memory", net->name, n->name);
+        h_plan = m;
+        n_hplan = n->aux_fix;
+    }
+    rs_plan_t h, w;
+    rs_plan_fill(&h, n->hp.up.mode, a->shape[1], n->shape[1], s, h_plan);
+    rs_plan_fill(&w, n->hp.up.mode, a->shape[2], n->shape[2], s,
+                 h_plan + rs_plan_bytes(n->hp.up.mode, a->shape[1], n->shape[1], s));
+    if (upload) ck(cudaMemcpy(n->aux, h_plan, n->aux_fix, cudaMemcpyHostToDevice), "cudaMemcpy");
+    *ph = plan_on(&h, h_plan, (char *)n->aux);
+    *pw = plan_on(&w, h_plan, (char *)n->aux);
+    return GANC_OK;
+}
+__global__ void k_up_fw(const float *x, float *y, plan_d ph, plan_d pw, int planes) {
+    const int OW = pw.n_out, P = ph.n_out * OW;
+    YLOOP(pl, planes) {
+        const float *xp = x + (size_t)pl * ph.n_in * pw.n_in;
+        XLOOP(q, P) {
+            const int o = q / OW, c = q - o * OW;
+            double acc = 0;
+            for (int kh = 0; kh < ph.taps; kh++) {
+                double row = 0;
+                const float *xr = xp + (size_t)ph.idx[o * ph.taps + kh] * pw.n_in;
+                for (int kw = 0; kw < pw.taps; kw++) row += pw.w[c * pw.taps + kw] * xr[pw.idx[c * pw.taps + kw]];
+                acc += ph.w[o * ph.taps + kh] * row;
+            }
+            y[(size_t)pl * P + q] = (float)acc;
+        }
+    }
+}
+/* the weight with which output o of plan p reads input r */
+__device__ double tap_weight(const plan_d &p, int o, int r) {
+    double w = 0;
+    for (int k = 0; k < p.taps; k++)
+        if (p.idx[o * p.taps + k] == r) w += p.w[o * p.taps + k];
+    return w;
+}
+__global__ void k_up_bw(const float *dy, float *dx, plan_d ph, plan_d pw, int f, int planes) {
+    const int W = pw.n_in, P = ph.n_in * W, OW = pw.n_out;
+    YLOOP(pl, planes) {
+        const float *yp = dy + (size_t)pl * ph.n_out * OW;
+        XLOOP(q, P) {
+            const int r = q / W, c = q - r * W;
+            const int o0 = max(0, f * (r - 2)), o1 = min(ph.n_out, f * (r + 3));
+            const int c0 = max(0, f * (c - 2)), c1 = min(OW, f * (c + 3));
+            double acc = 0;
+            for (int o = o0; o < o1; o++) {
+                const double wh = tap_weight(ph, o, r);
+                if (wh == 0) continue;
+                double row = 0;
+                for (int oc = c0; oc < c1; oc++) {
+                    const double ww = tap_weight(pw, oc, c);
+                    if (ww != 0) row += ww * yp[(size_t)o * OW + oc];
+                }
+                acc += wh * row;
+            }
+            dx[(size_t)pl * P + q] += (float)acc;
+        }
+    }
+}
+static int fw_upsample(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    plan_d ph, pw;
+    int rc = up_plans_d(net, n, &ph, &pw, 1);
+    if (rc) return rc;
+    LAUNCH2(k_up_fw, (long)ph.n_out * pw.n_out, (long)N * n->shape[0], X0(n), n->out, ph, pw, N * n->shape[0]);
+    return dev_status(net, n);
+}
+static void bw_upsample(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    plan_d ph, pw;
+    if (up_plans_d(net, n, &ph, &pw, 0)) return;
+    LAUNCH2(k_up_bw, (long)ph.n_in * pw.n_in, (long)N * n->shape[0], n->dout, dx, ph, pw, n->hp.up.factor,
+            N * n->shape[0]);
+}
+
+/* ---- LSTM (lstm.c's equations and layout): cuBLAS for the input projection and each step's recurrence, a kernel
+   for each step's gates; backward walks the steps in reverse the same way */
+__device__ float sigm_d(float v) { return v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v)); }
+__global__ void k_lstm_bias(float *gates, const float *bih, const float *bhh, size_t rows, int G) {
+    LOOP(i, rows * G) {
+        const int k = (int)(i % G);
+        gates[i] += bih[k] + bhh[k];
+    }
+}
+__global__ void k_lstm_cell(float *gates, float *c, float *h, int N, int T, int H, int t) {
+    const int G = 4 * H;
+    LOOP(i, (size_t)N * H) {
+        const int n = (int)(i / H), k = (int)(i - (size_t)n * H);
+        float *a = gates + ((size_t)n * T + t) * G;
+        const size_t at = ((size_t)n * T + t) * H;
+        float ig = sigm_d(a[k]), fg = sigm_d(a[H + k]), g = tanhf(a[2 * H + k]), o = sigm_d(a[3 * H + k]);
+        a[k] = ig; a[H + k] = fg; a[2 * H + k] = g; a[3 * H + k] = o;
+        c[at + k] = (t > 0 ? fg * c[at - H + k] : 0.0f) + ig * g;
+        h[at + k] = o * tanhf(c[at + k]);
+    }
+}
+__global__ void k_lstm_cell_bw(const float *gates, const float *c, const float *dh_out, float *dA, const float *dh,
+                               float *dc, int N, int T, int H, int t) {
+    const int G = 4 * H;
+    LOOP(i, (size_t)N * H) {
+        const int n = (int)(i / H), k = (int)(i - (size_t)n * H);
+        const float *a = gates + ((size_t)n * T + t) * G;
+        const size_t at = ((size_t)n * T + t) * H;
+        float *d = dA + ((size_t)n * T + t) * G;
+        const float ig = a[k], fg = a[H + k], g = a[2 * H + k], o = a[3 * H + k];
+        const float tc = tanhf(c[at + k]), dhk = dh_out[at + k] + dh[i];
+        const float dck = dc[i] + dhk * o * (1.0f - tc * tc);
+        d[k] = dck * g * ig * (1.0f - ig);
+        d[H + k] = (t > 0 ? dck * c[at - H + k] : 0.0f) * fg * (1.0f - fg);
+        d[2 * H + k] = dck * ig * (1.0f - g * g);
+        d[3 * H + k] = dhk * tc * o * (1.0f - o);
+        dc[i] = dck * fg;
+    }
+}
+/* db[k] += the sum over rows of dA[r][k] (both biases get it); one block per k */
+__global__ void k_lstm_bias_grad(const float *dA, float *dbih, float *dbhh, size_t rows, int G) {
+    const int k = blockIdx.x;
+    double acc = 0.0;
+    for (size_t r = threadIdx.x; r < rows; r += blockDim.x) acc += dA[r * G + k];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) {
+        if (dbih) dbih[k] += (float)acc;
+        if (dbhh) dbhh[k] += (float)acc;
+    }
+}
+static int fw_lstm(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    const int T = n->shape[0], H = n->hp.lstm.hidden, IN = n->hp.lstm.in, G = 4 * H;
+    float *gates = (float *)n->aux, *cells = gates + (size_t)N * T * G, *h = n->out;
+    gemm_d(0, 1, N * T, G, IN, 1.0f, X0(n), IN, op_param(net, n, 0), IN, 0.0f, gates, G);
+    LAUNCH(k_lstm_bias, (size_t)N * T * G, gates, op_param(net, n, 2), op_param(net, n, 3), (size_t)N * T, G);
+    for (int t = 0; t < T; t++) {
+        if (t > 0)
+            gemm_d(0, 1, N, G, H, 1.0f, h + (size_t)(t - 1) * H, T * H, op_param(net, n, 1), H, 1.0f,
+                   gates + (size_t)t * G, T * G);
+        LAUNCH(k_lstm_cell, (size_t)N * H, gates, cells, h, N, T, H, t);
+    }
+    return dev_status(net, n);
+}
+static void bw_lstm(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train;
+    const int T = n->shape[0], H = n->hp.lstm.hidden, IN = n->hp.lstm.in, G = 4 * H;
+    const float *gates = (const float *)n->aux, *cells = gates + (size_t)N * T * G, *h = n->out;
+    const float *wih = op_param(net, n, 0), *whh = op_param(net, n, 1);
+    float *dA = net->scr->tmp, *dh = dA + (size_t)N * T * G, *dc = dh + (size_t)N * H;
+    float *dwih = op_grad(net, n, 0, want_pg), *dwhh = op_grad(net, n, 1, want_pg);
+    cu_zero(dh, 2 * (size_t)N * H);
+    for (int t = T - 1; t >= 0; t--) {
+        LAUNCH(k_lstm_cell_bw, (size_t)N * H, gates, cells, n->dout, dA, dh, dc, N, T, H, t);
+        if (t > 0) gemm_d(0, 0, N, H, G, 1.0f, dA + (size_t)t * G, T * G, whh, H, 0.0f, dh, H);
+    }
+    if (dwhh)
+        for (int t = 1; t < T; t++)
+            gemm_d(1, 0, G, H, N, 1.0f, dA + (size_t)t * G, T * G, h + (size_t)(t - 1) * H, T * H, 1.0f, dwhh, H);
+    if (dwih) gemm_d(1, 0, G, IN, N * T, 1.0f, dA, G, X0(n), IN, 1.0f, dwih, IN);
+    if (dx) gemm_d(0, 0, N * T, IN, G, 1.0f, dA, G, wih, IN, 1.0f, dx, IN);
+    float *dbih = op_grad(net, n, 2, want_pg), *dbhh = op_grad(net, n, 3, want_pg);
+    if (dbih || dbhh) LAUNCH_BT(k_lstm_bias_grad, G, red_threads((size_t)N * T), dA, dbih, dbhh, (size_t)N * T, G);
+}
+
+/* ---- losses (loss.c's formulas): per-block partial sums in double over a fixed grid, then one block adds them in
+   a fixed order, so the value repeats bit for bit; the gradient is added in the same pass */
+#define LOSS_BLOCKS 128
+static double *d_part;
+__global__ void k_loss(int kind, const float *x, const float *target, float t0, size_t n, float *grad, float k,
+                       double *part) {
+    double acc = 0.0;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)blockDim.x * gridDim.x) {
+        const float v = x[i], t = target ? target[i] : t0;
+        float g;
+        if (kind == GANC_LOSS_BCE_LOGITS) {
+            acc += (double)(v > 0.0f ? v : 0.0f) - (double)v * t + log1p(exp(-fabs((double)v)));
+            g = k * (sigm_d(v) - t);
+        } else if (kind == GANC_LOSS_MSE) {
+            const float d = v - t;
+            acc += (double)d * d;
+            g = 2.0f * k * d;
+        } else {
+            const float d = v - t;
+            acc += fabs((double)d);
+            g = d > 0.0f ? k : (d < 0.0f ? -k : 0.0f);
+        }
+        if (grad) grad[i] += g;
+    }
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) part[blockIdx.x] = acc;
+}
+__global__ void k_loss_total(double *part, int nb) {
+    double v = (int)threadIdx.x < nb ? part[threadIdx.x] : 0.0;
+    v = block_sum(v);
+    if (threadIdx.x == 0) part[LOSS_BLOCKS] = v;
+}
+static float cu_loss(int kind, const float *x, const float *target, float t0, size_t n, float *grad, float scale) {
+    double total = 0.0;
+    if (!n) return 0.0f;
+    if (!d_part) ck(cudaMalloc((void **)&d_part, (LOSS_BLOCKS + 1) * sizeof(double)), "cudaMalloc");
+    if (target && host_only(target) && !(target = stage(target, n))) return NAN;
+    if (!d_part) return NAN;
+    const size_t b = (n + TPB - 1) / TPB;
+    const int nb = b < LOSS_BLOCKS ? (int)b : LOSS_BLOCKS;
+    LAUNCH_BT(k_loss, nb, TPB, kind, x, target, t0, n, grad, scale / (float)n, d_part);
+    LAUNCH_BT(k_loss_total, 1, LOSS_BLOCKS, d_part, nb);
+    ck(cudaMemcpy(&total, d_part + LOSS_BLOCKS, sizeof total, cudaMemcpyDeviceToHost), "cudaMemcpy");
+    return dev_failed ? NAN : (float)(total / (double)n);
+}
+
+/* ---- a kind without kernels here would run its CPU kernels on the managed blocks after a sync (none today) */
 static int fw_host(ganc_net_t *net, node_t *n, int N, int flags) {
     cu_sync();
     int rc = ganc_backend_cpu.ops[n->kind].forward(net, n, N, flags);
@@ -862,7 +1171,10 @@ static void fill_table(void) {
     set_ops(L_PSHUFFLE, fw_shuffle, bw_shuffle);
     set_ops(L_AVGPOOL, fw_avgpool, bw_avgpool);
     set_ops(L_MAXPOOL, fw_maxpool, bw_maxpool);
-    /* L_DROPOUT, L_EMBED, L_LSTM, L_UPSAMPLE: fw_host / bw_host */
+    set_ops(L_DROPOUT, fw_dropout, bw_dropout);
+    set_ops(L_EMBED, fw_embedding, bw_embedding);
+    set_ops(L_LSTM, fw_lstm, bw_lstm);
+    set_ops(L_UPSAMPLE, fw_upsample, bw_upsample);
 }
 
 static ganc_backend_t cuda_backend;
@@ -902,6 +1214,7 @@ extern "C" const ganc_backend_t *ganc_backend_cuda(const char **why) {
             cuda_backend.axpy = cu_axpy;
             cuda_backend.finite = cu_finite;
             cuda_backend.optim = cu_optim;
+            cuda_backend.loss = cu_loss;
             cuda_backend.col_limit = (size_t)1 << 26; /* 256 MB: fewer, larger GEMMs; the GPU has the memory */
             cuda_backend.keep_cols = (size_t)1 << 30; /* up to 1 GB of kept im2col matrices per network */
         }

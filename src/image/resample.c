@@ -46,7 +46,7 @@ size_t rs_plan_bytes(int method, int n_in, int n_out, float scale) {
     if (method == GANC_RESAMPLE_PYRDOWN && n_out != n_in / 2) return 0;
     int t = ntaps(method, n_in, n_out, scale);
     if (t < 1 || t > 4096) return 0;
-    return (size_t)n_out * t * (sizeof(double) + sizeof(int32_t));
+    return ((size_t)n_out * t * (sizeof(double) + sizeof(int32_t)) + 7) & ~(size_t)7; /* the next plan stays aligned */
 }
 
 /* taps of output o: writes up to `cap` (idx, w) pairs, returns how many (weights sum to 1 where normalised) */

@@ -317,11 +317,12 @@ static int d_pass(ganc_gan_trainer_t *t, float target, int fw_flags, int bw_flag
     if (t->dio.y >= 0) ganc_net_set_input(t->d, t->dio.y, t->yfake, B);
     int rc = ganc_net_forward(t->d, B, fw_flags);
     if (rc) return rc;
-    const float *lo = ganc_net_data(t->d, t->dio.out);
-    float *gl = ganc_net_grad(t->d, t->dio.out);
-    if (target >= 0) *loss = ganc_bce_logits(lo, NULL, target, B, gl, 1.0f);
-    else *loss = -ganc_bce_logits(lo, NULL, 0.0f, B, gl, -1.0f); /* minimax G: minimise log(1 - D) = -BCE(l, 0) */
-    *p = mean_sigmoid(lo, B);
+    /* minimax G (target < 0): minimise log(1 - D) = -BCE(l, 0) */
+    if ((rc = ganc_net_loss(t->d, t->dio.out, GANC_LOSS_BCE_LOGITS, NULL, target >= 0 ? target : 0.0f,
+                            target >= 0 ? 1.0f : -1.0f, loss)))
+        return rc;
+    if (target < 0) *loss = -*loss;
+    *p = mean_sigmoid(ganc_net_data(t->d, t->dio.out), B);
     return ganc_net_backward(t->d, bw_flags);
 }
 

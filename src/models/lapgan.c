@@ -430,9 +430,8 @@ static int d_pass(ganc_lapgan_trainer_t *t, int k, float target, int fw, int bw,
     ganc_net_t *d = t->d[k];
     int rc = ganc_net_forward(d, B, fw);
     if (rc) return rc;
-    const float *lo = ganc_net_data(d, t->dio[k].out);
-    *loss = ganc_bce_logits(lo, NULL, target, B, ganc_net_grad(d, t->dio[k].out), 1.0f);
-    *p = mean_sigmoid(lo, B);
+    if ((rc = ganc_net_loss(d, t->dio[k].out, GANC_LOSS_BCE_LOGITS, NULL, target, 1.0f, loss))) return rc;
+    *p = mean_sigmoid(ganc_net_data(d, t->dio[k].out), B);
     return ganc_net_backward(d, bw);
 }
 

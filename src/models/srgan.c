@@ -185,11 +185,8 @@ int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, f
     ganc_net_zero_grad(t->g);
     if ((rc = ganc_net_set_input(t->g, t->io.in, lr, B)) || (rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS)))
         return rc;
-    const size_t n = ganc_net_numel(t->g, t->io.out) * (size_t)B;
-    const float *y = ganc_net_data(t->g, t->io.out);
-    float *gy = ganc_net_grad(t->g, t->io.out);
-    *loss = t->cfg.loss == GANC_SR_L1 ? ganc_l1(y, hr, n, gy, 1.0f) : ganc_mse(y, hr, n, gy, 1.0f);
-    if ((rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) || (rc = ganc_trainer_update(t->tr, t->ig, *loss)))
+    const int kind = t->cfg.loss == GANC_SR_L1 ? GANC_LOSS_L1 : GANC_LOSS_MSE;
+    if ((rc = ganc_net_loss(t->g, t->io.out, kind, hr, 0.0f, 1.0f, loss)) || (rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) || (rc = ganc_trainer_update(t->tr, t->ig, *loss)))
         return rc;
     ganc_trainer_count_step(t->tr);
     return GANC_OK;

@@ -89,9 +89,11 @@ void prelu_backward(const float *x, const float *w, const float *dy, float *dx, 
     }
 }
 
-void dropout_forward(const float *x, float *y, float *mask, size_t n, float p, ganc_rng_t *rng) {
+void dropout_mask(float *mask, size_t n, float p, ganc_rng_t *rng) {
     float keep = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++) mask[i] = ganc_rng_uniform(rng) < p ? 0.0f : keep; /* serial: deterministic */
+}
+void dropout_apply(const float *x, const float *mask, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
 }
 void dropout_backward(const float *mask, const float *dy, float *dx, size_t n) {

@@ -553,6 +553,16 @@ int ganc_net_add_grad(ganc_net_t *net, int id, const float *g, float scale) {
     return GANC_OK;
 }
 
+int ganc_net_loss(ganc_net_t *net, int id, int kind, const float *target, float t, float scale, float *loss) {
+    if (net->batch < 1) return ganc_fail(GANC_EINVAL, "%s: loss before forward", net->name);
+    if (kind < GANC_LOSS_BCE_LOGITS || kind > GANC_LOSS_L1 || (!target && kind != GANC_LOSS_BCE_LOGITS))
+        return ganc_fail(GANC_EINVAL, "%s: loss kind %d needs a target", net->name, kind);
+    float *d = own_grad(net, id);
+    if (!d) return GANC_EINVAL;
+    *loss = net->be->loss(kind, net->nodes[id].out, target, t, net->nodes[id].numel * (size_t)net->batch, d, scale);
+    return GANC_OK;
+}
+
 int ganc_net_set_input(ganc_net_t *net, int id, const float *x, int n) {
     if (!net->built || !node_of(net, id) || net->nodes[id].kind != L_INPUT)
         return ganc_fail(GANC_EINVAL, "%s: node %d is not an input of a built network", net->name, id);

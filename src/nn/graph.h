@@ -111,6 +111,8 @@ typedef struct {
     void (*axpy)(float *y, const float *x, float a, size_t n);  /* y += a x; x as for copy */
     int (*finite)(const float *x, size_t n);                    /* 1 when no NaN or Inf */
     void (*optim)(const ganc_optim_cfg_t *c, int64_t step, float *p, const float *g, float *m, float *v, size_t n);
+    /* a GANC_LOSS_* mean over n elements, its gradient times scale added into grad; target as x for copy */
+    float (*loss)(int kind, const float *x, const float *target, float t, size_t n, float *grad, float scale);
     size_t col_limit; /* floats of an im2col matrix per convolution call (COL_LIMIT on the CPU) */
     size_t keep_cols; /* bytes per network: a conv2d done in one call may keep its forward im2col matrix in its
                          saved state (aux) for the weight gradient, within this budget (0: never) */
@@ -172,6 +174,10 @@ static inline size_t op_numel(const ganc_net_t *net, const node_t *n, int k) {
 static inline const node_t *op_in(const ganc_net_t *net, const node_t *n, int k) { return &net->nodes[n->in[k]]; }
 /* the geometry of a conv2d / conv_transpose2d node for a batch (chunk) of N (ops_cpu.c; every backend's) */
 void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g);
+
+/* dropout: when active (train and p > 0), draws the mask of a batch (chunk) of N from the network's generator (a
+   data-parallel shard skips the other shards' draws) and returns 1; else 0 (ops_cpu.c; every backend's) */
+int op_dropout_mask(ganc_net_t *net, const node_t *n, int N, int train, float *mask);
 
 /* The memory planner (planner.c): decides which activations run in place, which gradient buffers are pooled and
    where, and the scratch sizes; returns GANC_OK or an error (sizes overflow / out of memory). */

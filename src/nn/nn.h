@@ -81,7 +81,8 @@ void sigmoid_backward(const float *y, const float *dy, float *dx, size_t n);
 void prelu_forward(const float *x, const float *w, float *y, int N, int C, int S, int nw);
 void prelu_backward(const float *x, const float *w, const float *dy, float *dx, float *dw, int N, int C, int S, int nw);
 /* dropout: mask[i] in {0, 1/(1-p)} drawn in forward */
-void dropout_forward(const float *x, float *y, float *mask, size_t n, float p, ganc_rng_t *rng);
+void dropout_mask(float *mask, size_t n, float p, ganc_rng_t *rng);
+void dropout_apply(const float *x, const float *mask, float *y, size_t n); /* y = x * mask */
 void dropout_backward(const float *mask, const float *dy, float *dx, size_t n);
 /* maxout: x (M, F*k) -> y (M, F), arg stores the winning piece */
 void maxout_forward(const float *x, float *y, int32_t *arg, size_t M, int F, int k);

@@ -243,12 +243,17 @@ static int active_dropout(const node_t *n, int train) { return train && n->hp.dr
 static void skip_draws(ganc_rng_t *r, size_t k) {
     for (size_t i = 0; i < k; i++) ganc_rng_uniform(r);
 }
+int op_dropout_mask(ganc_net_t *net, const node_t *n, int N, int train, float *mask) {
+    if (!active_dropout(n, train)) return 0;
+    const int shards = net->shards > 1 ? net->shards : 1;
+    skip_draws(&net->rng, tot(n, N) * (size_t)net->shard);
+    dropout_mask(mask, tot(n, N), n->hp.dropout.p, &net->rng);
+    skip_draws(&net->rng, tot(n, N) * (size_t)(shards - 1 - net->shard));
+    return 1;
+}
 static int fw_dropout(ganc_net_t *net, node_t *n, int N, int flags) {
-    if (active_dropout(n, flags & GANC_TRAIN)) {
-        const int shards = net->shards > 1 ? net->shards : 1;
-        skip_draws(&net->rng, tot(n, N) * (size_t)net->shard);
-        dropout_forward(X0(n), n->out, (float *)n->aux, tot(n, N), n->hp.dropout.p, &net->rng);
-        skip_draws(&net->rng, tot(n, N) * (size_t)(shards - 1 - net->shard));
+    if (op_dropout_mask(net, n, N, flags & GANC_TRAIN, (float *)n->aux)) {
+        dropout_apply(X0(n), (const float *)n->aux, n->out, tot(n, N));
     } else {
         copy_forward(X0(n), n->out, tot(n, N));
     }
@@ -479,9 +484,14 @@ static int cpu_finite(const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) acc += x[i] * 0.0f;
     return acc == 0.0f;
 }
-const ganc_backend_t ganc_backend_cpu = {"cpu",    cpu_ops,  cpu_alloc,  free,  cpu_sync,
-                                         cpu_zero, cpu_copy, cpu_axpy, cpu_finite, ganc_optim_update_cpu,
-                                         COL_LIMIT, 0};
+static float cpu_loss(int kind, const float *x, const float *target, float t, size_t n, float *grad, float scale) {
+    if (kind == GANC_LOSS_BCE_LOGITS) return ganc_bce_logits(x, target, t, n, grad, scale);
+    return kind == GANC_LOSS_MSE ? ganc_mse(x, target, n, grad, scale) : ganc_l1(x, target, n, grad, scale);
+}
+const ganc_backend_t ganc_backend_cpu = {"cpu",      cpu_ops,    cpu_alloc,  free,
+                                         cpu_sync,   cpu_zero,   cpu_copy,   cpu_axpy,
+                                         cpu_finite, ganc_optim_update_cpu, cpu_loss, COL_LIMIT,
+                                         0};
 
 /* ---- device selection */
 static const ganc_backend_t *current = &ganc_backend_cpu;
