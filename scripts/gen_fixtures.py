@@ -129,6 +129,7 @@ CASES = {
     "add": (2, True, [(2, 3, 3), (2, 3, 3)], Wrap(lambda m, a, b: a + b), 0, False),
     "pshuffle": (2, True, [(8, 3, 2)], Wrap(lambda m, x: F.pixel_shuffle(x, 2)), 0, False),
     "up_near": (2, True, [(2, 3, 5)], Wrap(lambda m, x: F.interpolate(x, scale_factor=2, mode="nearest")), 0, False),
+    "up_near3": (2, True, [(2, 3, 5)], Wrap(lambda m, x: F.interpolate(x, scale_factor=3, mode="nearest")), 0, False),
     "up_bil2": (2, True, [(2, 3, 5)],
                 Wrap(lambda m, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)), 0, False),
     "up_bil3": (1, True, [(1, 4, 3)],
