@@ -143,7 +143,9 @@ int ganc_net_reshape(ganc_net_t *net, const char *name, int x, int ndim, const i
 int ganc_net_concat(ganc_net_t *net, const char *name, int a, int b);
 int ganc_net_add(ganc_net_t *net, const char *name, int a, int b);
 int ganc_net_pixel_shuffle(ganc_net_t *net, const char *name, int x, int r);
-/* Upsample by an integer factor; mode 0 = nearest, 1 = bilinear (align_corners=False, as PyTorch). */
+/* Upsample by an integer factor; mode GANC_RESAMPLE_NEAREST (0) or _BILINEAR (1): as PyTorch (align_corners=False);
+   GANC_RESAMPLE_BICUBIC (3): MATLAB's imresize bicubic (Keys a = -0.5, mirrored edges), the counterpart of the
+   super-resolution papers' degradation (PyTorch's bicubic differs: a = -0.75, clamped edges). */
 int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int factor, int mode);
 int ganc_net_avgpool(ganc_net_t *net, const char *name, int x, int k, int stride);
 /* AvgPool2d(k, stride, padding, count_include_pad) as PyTorch (floor mode): with count_include_pad = 0 the divisor
@@ -675,7 +677,10 @@ void ganc_slerp(const float *a, const float *b, int n, float t, float *out);
    CLI and upscaling (issue 15). */
 typedef struct {
     int blocks, width, scale, nc; /* paper: 16, 64, 4, 3 */
+    int skip; /* GANC_SR_SKIP_BICUBIC: G's output is added to the bicubic upscale of its input (it learns the residual;
+                 its last conv starts at zero, so training starts from bicubic); paper: GANC_SR_SKIP_NONE */
 } ganc_sr_cfg_t;
+enum { GANC_SR_SKIP_NONE = 0, GANC_SR_SKIP_BICUBIC = 1 };
 typedef struct { int in, out; } ganc_sr_io_t;
 ganc_sr_cfg_t ganc_sr_default_cfg(void);
 int ganc_sr_check_cfg(const ganc_sr_cfg_t *c);

@@ -90,6 +90,24 @@ class Wrap(nn.Module):
         return self.fn(self, *xs)
 
 
+def matlab_bicubic_matrix(n_in, n_out):
+    """the (n_out, n_in) matrix of MATLAB's bicubic resize along one axis (gen_resample_fixtures' reference)"""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gen_resample_fixtures import contributions
+    wts, ind = contributions(n_in, n_out)
+    m = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        for k in range(wts.shape[1]):
+            m[o, int(ind[o, k])] += wts[o, k]
+    return torch.tensor(m, dtype=torch.float64)
+
+
+def bicubic_up(x, f):
+    mh = matlab_bicubic_matrix(x.shape[2], x.shape[2] * f).to(x.dtype)
+    mw = matlab_bicubic_matrix(x.shape[3], x.shape[3] * f).to(x.dtype)
+    return torch.einsum("oh,nchw,pw->ncop", mh, x, mw)
+
+
 def lstm_fn(m, x):
     return m.rnn(x)[0]
 
@@ -130,6 +148,7 @@ CASES = {
     "pshuffle": (2, True, [(8, 3, 2)], Wrap(lambda m, x: F.pixel_shuffle(x, 2)), 0, False),
     "up_near": (2, True, [(2, 3, 5)], Wrap(lambda m, x: F.interpolate(x, scale_factor=2, mode="nearest")), 0, False),
     "up_near3": (2, True, [(2, 3, 5)], Wrap(lambda m, x: F.interpolate(x, scale_factor=3, mode="nearest")), 0, False),
+    "up_bic4": (2, True, [(2, 3, 5)], Wrap(lambda m, x: bicubic_up(x, 4)), 0, False),
     "up_bil2": (2, True, [(2, 3, 5)],
                 Wrap(lambda m, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)), 0, False),
     "up_bil3": (1, True, [(1, 4, 3)],

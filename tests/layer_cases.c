@@ -39,6 +39,9 @@ static int b_pshuffle(ganc_net_t *n, const int *in) { return ganc_net_pixel_shuf
 static int b_up_near(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 2, 0); }
 static int b_up_bil2(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 2, 1); }
 static int b_up_near3(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 3, 0); }
+static int b_up_bic4(ganc_net_t *n, const int *in) {
+    return ganc_net_upsample(n, "up", in[0], 4, GANC_RESAMPLE_BICUBIC);
+}
 static int b_up_bil3(ganc_net_t *n, const int *in) { return ganc_net_upsample(n, "up", in[0], 3, 1); }
 static int b_pool2(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 2, 2); }
 static int b_pool3(ganc_net_t *n, const int *in) { return ganc_net_avgpool(n, "pool", in[0], 3, 1); }
@@ -109,6 +112,7 @@ const fd_case_t layer_cases[] = {
     {"up_bil2", "upsample bilinear x2", 2, GANC_TRAIN, 1, {3}, {{2, 3, 5}}, b_up_bil2, 1, 1e-2f, 0, NULL},
     {"up_near3", "upsample nearest x3, odd plan sizes", 2, GANC_TRAIN, 1, {3}, {{2, 3, 5}}, b_up_near3, 1, 1e-2f, 0,
      NULL},
+    {"up_bic4", "upsample bicubic x4 (MATLAB's)", 2, GANC_TRAIN, 1, {3}, {{2, 3, 5}}, b_up_bic4, 1, 1e-2f, 0, NULL},
     {"up_bil3", "upsample bilinear x3", 1, GANC_TRAIN, 1, {3}, {{1, 4, 3}}, b_up_bil3, 1, 1e-2f, 0, NULL},
     {"pool2", "avgpool k2 s2 odd", 2, GANC_TRAIN, 1, {3}, {{2, 5, 7}}, b_pool2, 1, 1e-2f, 0, NULL},
     {"pool3", "avgpool k3 s1", 1, GANC_TRAIN, 1, {3}, {{2, 5, 4}}, b_pool3, 1, 1e-2f, 0, NULL},

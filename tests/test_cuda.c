@@ -130,12 +130,13 @@ static int b_big_lstm(ganc_net_t *n, const int *in) { return ganc_net_lstm(n, "r
 static int b_big_up(ganc_net_t *n, const int *in) {
     int h = ganc_net_upsample(n, "near", in[0], 3, 0); /* 15 -> 45 rows: an odd-sized plan before the next */
     h = ganc_net_conv2d(n, "c", h, 4, 3, 3, 1, 1, 0); /* mixes neighbours, so each upsample's gradient differs */
-    return ganc_net_upsample(n, "bil", h, 2, 1);
+    h = ganc_net_upsample(n, "bil", h, 2, 1);
+    return ganc_net_upsample(n, "bic", h, 4, GANC_RESAMPLE_BICUBIC);
 }
 static int b_big_drop(ganc_net_t *n, const int *in) { return ganc_net_dropout(n, "drop", in[0], 0.5f); }
 static const fd_case_t big_cases[] = {
     {"big_lstm", "lstm T 24, in 20, hidden 48", 6, GANC_TRAIN, 1, {2}, {{24, 20}}, b_big_lstm, 1, 0, 0, NULL},
-    {"big_up", "upsample nearest x3, conv, bilinear x2 from 15x16", 4, GANC_TRAIN, 1, {3}, {{3, 15, 16}}, b_big_up, 1,
+    {"big_up", "upsample nearest x3, conv, bilinear x2, bicubic x4 from 15x16", 4, GANC_TRAIN, 1, {3}, {{3, 15, 16}}, b_big_up, 1,
      0, 0, NULL},
     {"big_drop", "dropout 0.5 over 3 x 40 x 40", 8, GANC_TRAIN, 1, {3}, {{3, 40, 40}}, b_big_drop, 1, 0, 0, NULL},
     {"big_bn", "batchnorm2d over 8 x 64 x 64", 8, GANC_TRAIN, 1, {3}, {{3, 64, 64}}, b_big_bn, 1, 0, 0, NULL},

@@ -93,7 +93,7 @@ static void train_steps(void) {
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, tu_fixture("srresnet_step.safetensors")));
     if (!st) return;
-    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE};
+    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "loss");
@@ -186,9 +186,9 @@ static void crops(void) {
 }
 
 /* Tiled upscaling equals the untiled network (eval mode, non-trivial BatchNorm statistics), for tiles that do and do
-   not divide the image; a file of another model is refused. */
-static void tiles(void) {
-    ganc_sr_cfg_t c = {1, 8, 4, 3};
+   not divide the image, with and without the bicubic skip; a file of another model is refused. */
+static void tiles(int skip) {
+    ganc_sr_cfg_t c = {1, 8, 4, 3, skip};
     ganc_sr_io_t io;
     enum { H = 23, W = 31 };
     ganc_net_t *g = ganc_srresnet(&c, H, W, 1, &io);
@@ -224,12 +224,46 @@ static void tiles(void) {
         for (size_t i = 0; i < sizeof y0 / sizeof y0[0]; i++) mx = fmax(mx, fabs(y0[i]));
         double e = tu_max_abs(y1, y0, sizeof y0 / sizeof y0[0]) / mx;
         CHECK(e <= 1e-5, "tiles of %d: %.3g away from the whole image (relative)", tiles_[k], e);
-        printf("upscale in tiles of %4d (margin %d): %.2e from the untiled network\n", tiles_[k], ganc_sr_margin(&c), e);
+        printf("upscale in tiles of %4d (margin %d, skip %s): %.2e from the untiled network\n", tiles_[k],
+               ganc_sr_margin(&c), skip ? "bicubic" : "none", e);
+        CHECK(!m || ganc_sr_model_cfg(m)->skip == skip, "the skip comes back from the file's metadata");
     }
     ganc_sr_free(m);
     ganc_net_free(g);
     CHECK(ganc_sr_load(tu_fixture("ganc_dcgan32_G.safetensors")) == NULL && strstr(ganc_errmsg(), "not an srresnet"),
           "a DCGAN file is refused: %s", ganc_errmsg());
+}
+
+/* With the bicubic skip a new trainer's G is MATLAB's bicubic upscaling (its residual branch starts at zero), in
+   training mode too; after steps it no longer is */
+static void starts_bicubic(void) {
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1};
+    ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
+    CHECK(t != NULL, "sr trainer with the bicubic skip: %s", ganc_errmsg());
+    if (!t) return;
+    enum { N = 2, S = 4 };
+    static float lr[N * 3 * S * S], hr[N * 3 * 16 * 16], want[3 * 16 * 16];
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 12);
+    ganc_rng_fill_uniform(&r, lr, sizeof lr / sizeof lr[0], -1, 1);
+    ganc_rng_fill_uniform(&r, hr, sizeof hr / sizeof hr[0], -1, 1);
+    ganc_net_t *g = ganc_sr_g(t);
+    const ganc_sr_io_t *io = ganc_sr_g_io(t);
+    CHECK_OK(ganc_net_set_input(g, io->in, lr, N));
+    CHECK_OK(ganc_net_forward(g, N, GANC_TRAIN));
+    double e = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK_OK(ganc_resize(lr + (size_t)i * 3 * S * S, 3, S, S, 16, 16, GANC_RESAMPLE_BICUBIC, want));
+        e = fmax(e, tu_max_abs(ganc_net_data(g, io->out) + (size_t)i * 3 * 16 * 16, want, 3 * 16 * 16));
+    }
+    CHECK(e < 1e-6, "a new G with the bicubic skip is %.3g from bicubic upscaling", e);
+    float loss;
+    for (int k = 0; k < 3; k++) CHECK_OK(ganc_sr_train_step(t, lr, hr, &loss));
+    CHECK_OK(ganc_net_set_input(g, io->in, lr, N));
+    CHECK_OK(ganc_net_forward(g, N, GANC_TRAIN));
+    CHECK(tu_max_abs(ganc_net_data(g, io->out) + 3 * 16 * 16, want, 3 * 16 * 16) > 1e-4, "G learns a residual");
+    printf("srresnet with the bicubic skip starts as bicubic (%.2e)\n", e);
+    ganc_sr_trainer_free(t);
 }
 
 /* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
@@ -324,7 +358,7 @@ static void cli(const char *ganc) {
 int main(int argc, char **argv) {
     ganc_set_threads(2);
     tu_device_from_env("test_srgan");
-    ganc_sr_cfg_t c = {2, 8, 4, 3};
+    ganc_sr_cfg_t c = {2, 8, 4, 3, GANC_SR_SKIP_NONE};
     ganc_sr_io_t gio, dio;
     ganc_net_t *g = ganc_srresnet(&c, 7, 9, 2, &gio);
     CHECK(g != NULL, "srresnet: %s", ganc_errmsg());
@@ -366,7 +400,9 @@ int main(int argc, char **argv) {
     CHECK(ganc_srgan_d(3, 40, 64, 1024, 1, &dio) == NULL && strstr(ganc_errmsg(), "multiple of 16"),
           "D input not a multiple of 16 refused");
     tu_tmpdir("srgan");
-    tiles();
+    tiles(GANC_SR_SKIP_NONE);
+    tiles(GANC_SR_SKIP_BICUBIC);
+    starts_bicubic();
     if (argc > 1) cli(argv[1]);
     tu_tmpdir_remove();
     return tu_finish("test_srgan");

@@ -901,10 +901,11 @@ static void bw_embedding(ganc_net_t *net, node_t *n, int N, int train, int want_
             IN0(n)->numel * (size_t)N, n->hp.embed.num, n->hp.embed.dim);
 }
 
-/* ---- upsample: the resampling plans (nearest / bilinear taps along H and W) are filled on the host and copied
-   into the node's saved state by forward; forward sums the taps of each output, backward gathers for each input
-   pixel the outputs within two input pixels' reach (the plans of an upsampling by an integer factor f touch only
-   inputs floor(o / f) - 1 .. floor(o / f) + 1) */
+/* ---- upsample: the resampling plans (nearest / bilinear / bicubic taps along H and W) are filled on the host and
+   copied into the node's saved state by forward; forward sums the taps of each output, backward gathers for each
+   input pixel the outputs that can reach it (the taps of output o of an upsampling by an integer factor f with
+   non-zero weight lie within floor(o / f) - 2 .. floor(o / f) + 3, mirrored edges included, so input r is read only
+   by outputs f (r - 3) .. f (r + 4)) */
 static char *h_plan;
 static size_t n_hplan;
 typedef struct {
@@ -965,8 +966,8 @@ __global__ void k_up_bw(const float *dy, float *dx, plan_d ph, plan_d pw, int f,
         const float *yp = dy + (size_t)pl * ph.n_out * OW;
         XLOOP(q, P) {
             const int r = q / W, c = q - r * W;
-            const int o0 = max(0, f * (r - 2)), o1 = min(ph.n_out, f * (r + 3));
-            const int c0 = max(0, f * (c - 2)), c1 = min(OW, f * (c + 3));
+            const int o0 = max(0, f * (r - 3)), o1 = min(ph.n_out, f * (r + 4));
+            const int c0 = max(0, f * (c - 3)), c1 = min(OW, f * (c + 4));
             double acc = 0;
             for (int o = o0; o < o1; o++) {
                 const double wh = tap_weight(ph, o, r);

@@ -6,6 +6,7 @@
       tail.0 conv 3x3, tail.1 BN, + head's output (the long skip)
       up.{k}: conv 3x3 w->4w, PixelShuffle x2, act (PReLU)                                 (k < log2(scale))
       out conv 9x9 w->nc
+      (skip bicubic: + MATLAB's bicubic upscale of the input, a parameter-free layer; ganc's default recipe)
    D  features: conv 3x3 nc->w s1, LeakyReLU 0.2, then seven [conv 3x3, BN, LeakyReLU 0.2] with w s2, 2w s1,
       2w s2, 4w s1, 4w s2, 8w s1, 8w s2 (indices 0,1, then 2+3k conv, 3+3k bn, 4+3k act), flatten,
       classifier.0 Linear -> dense, classifier.1 LeakyReLU 0.2, classifier.2 Linear -> 1 (a logit); paper: w 64,
@@ -18,14 +19,15 @@
 #include "ganc.h"
 
 ganc_sr_cfg_t ganc_sr_default_cfg(void) {
-    ganc_sr_cfg_t c = {16, 64, 4, 3};
+    ganc_sr_cfg_t c = {16, 64, 4, 3, GANC_SR_SKIP_NONE};
     return c;
 }
 
 int ganc_sr_check_cfg(const ganc_sr_cfg_t *c) {
     if (c->blocks < 0 || c->blocks > 64 || c->width < 1 || c->width > 1024 || (c->scale != 2 && c->scale != 4 &&
-        c->scale != 8) || (c->nc != 1 && c->nc != 3))
-        return ganc_fail(GANC_EINVAL, "srresnet: blocks 0..64, width 1..1024, scale 2, 4 or 8, channels 1 or 3");
+        c->scale != 8) || (c->nc != 1 && c->nc != 3) || (c->skip != GANC_SR_SKIP_NONE && c->skip != GANC_SR_SKIP_BICUBIC))
+        return ganc_fail(GANC_EINVAL, "srresnet: blocks 0..64, width 1..1024, scale 2, 4 or 8, channels 1 or 3, "
+                         "skip none or bicubic");
     return GANC_OK;
 }
 
@@ -74,6 +76,10 @@ ganc_net_t *ganc_srresnet(const ganc_sr_cfg_t *c, int lr_h, int lr_w, int max_ba
         h = ganc_net_prelu(n, nm, h, 1);
     }
     io->out = conv(n, "out", h, c->nc, 9, 1);
+    if (c->skip == GANC_SR_SKIP_BICUBIC) {
+        const int up = ganc_net_upsample(n, "skip.bicubic", io->in, c->scale, GANC_RESAMPLE_BICUBIC);
+        io->out = ganc_net_add(n, "skip.add", io->out, up);
+    }
     if (io->out < 0 || ganc_net_mark_output(n, io->out) || ganc_net_build(n, max_batch)) {
         ganc_net_free(n);
         return NULL;
@@ -162,6 +168,10 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
         return NULL;
     }
     ganc_net_init_default(t->g, cfg->seed);
+    ganc_tensor_info_t o;
+    if (c->skip == GANC_SR_SKIP_BICUBIC) /* the residual starts at zero: G starts as bicubic upscaling */
+        for (int k = 0; k < 2; k++)
+            if (!ganc_net_find(t->g, k ? "out.bias" : "out.weight", &o)) memset(o.data, 0, o.numel * sizeof(float));
     ganc_net_t *g = t->g;
     t->g = NULL; /* the trainer owns it from here, also when registering fails */
     if ((t->ig = ganc_trainer_add_net(t->tr, "G", g, &oc)) < 0) {
@@ -208,6 +218,7 @@ int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m) {
     if (!rc) rc = ganc_meta_set(m, "width", v[1]);
     if (!rc) rc = ganc_meta_set(m, "scale", v[2]);
     if (!rc) rc = ganc_meta_set(m, "nc", v[3]);
+    if (!rc) rc = ganc_meta_set(m, "skip", c->skip == GANC_SR_SKIP_BICUBIC ? "bicubic" : "none");
     return rc;
 }
 
@@ -225,6 +236,10 @@ int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c) {
             return ganc_fail(GANC_EFORMAT, "%s: srresnet metadata %s is %s", path, keys[i], s ? "not an integer" : "missing");
         *dst[i] = (int)v;
     }
+    const char *skip = ganc_st_meta(st, "skip"); /* absent in files written before the option: none */
+    if (skip && strcmp(skip, "none") && strcmp(skip, "bicubic"))
+        return ganc_fail(GANC_EFORMAT, "%s: srresnet metadata skip is '%s', not none or bicubic", path, skip);
+    c->skip = skip && !strcmp(skip, "bicubic") ? GANC_SR_SKIP_BICUBIC : GANC_SR_SKIP_NONE;
     return ganc_sr_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
 }
 

@@ -311,8 +311,9 @@ int ganc_net_upsample(ganc_net_t *net, const char *name, int x, int f, int mode)
     node_t *n = add_node(net, L_UPSAMPLE, name, x, -1, 1);
     if (!n) return -1;
     node_t *in = INODE(x);
-    if (in->ndim != 3 || f < 1 || (mode != 0 && mode != 1))
-        return fail_layer(net, name, L_UPSAMPLE, "input must be (C,H,W), factor >= 1, mode 0 or 1");
+    if (in->ndim != 3 || f < 1 || (mode != GANC_RESAMPLE_NEAREST && mode != GANC_RESAMPLE_BILINEAR &&
+                                   mode != GANC_RESAMPLE_BICUBIC))
+        return fail_layer(net, name, L_UPSAMPLE, "input must be (C,H,W), factor >= 1, mode nearest, bilinear or bicubic");
     set_shape(n, 3, (int[]){in->shape[0], in->shape[1] * f, in->shape[2] * f});
     n->hp.up.factor = f; n->hp.up.mode = mode;
     const float s = 1.0f / (float)f; /* the two resampling plans, and the rows-resampled intermediate */

@@ -13,6 +13,7 @@ typedef struct {
     ganc_sr_cfg_t net;
     int crop;
     const char *loss;       /* mse | l1 */
+    const char *skip;       /* bicubic | none */
     ganc_image_t *photos;   /* loaded by sr_load, handed to the model */
     int nphotos;
 } sr_opts_t;
@@ -34,6 +35,7 @@ static void sr_defaults(void *p) {
     g->net = ganc_sr_default_cfg();
     g->crop = 96;
     g->loss = "mse";
+    g->skip = "bicubic";
 }
 
 static int sr_add_flags(void *p, flag_t *f) {
@@ -45,6 +47,8 @@ static int sr_add_flags(void *p, flag_t *f) {
         {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)", 0, "crop",
          1, 2, 1024},
         {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, mse (paper) or l1", 0, "pixel_loss", 1, 0, 0},
+        {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale; starts as "
+         "bicubic) or none (paper)", 0, "skip", 1, 0, 0},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
@@ -60,6 +64,11 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         fprintf(stderr, "ganc train: --pixel-loss is mse or l1\n");
         return 2;
     }
+    if (strcmp(g->skip, "bicubic") && strcmp(g->skip, "none")) {
+        fprintf(stderr, "ganc train: --skip is bicubic or none\n");
+        return 2;
+    }
+    if (!st) g->net.skip = strcmp(g->skip, "bicubic") ? GANC_SR_SKIP_NONE : GANC_SR_SKIP_BICUBIC;
     if (ganc_dist_size() > 1 || o->eval_every > 0) {
         fprintf(stderr, "ganc train: srresnet %s yet\n", o->eval_every > 0 ? "has no --eval-every (PSNR) evaluation"
                                                                          : "does not train data-parallel");
