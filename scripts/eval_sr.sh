@@ -2,7 +2,8 @@
 # PSNR/SSIM of super-resolution on the test set (scripts/get_photos.sh), the papers' protocol: each original is
 # cropped to a multiple of the scale, degraded with MATLAB's bicubic, upscaled back, and compared on the Y channel
 # with a border of 4 pixels cropped. Usage: scripts/eval_sr.sh MODEL [OUTDIR]
-#   MODEL: a srresnet run folder, its G.safetensors, or bicubic (the baseline). GANC overrides the ganc binary.
+#   MODEL: a srresnet run folder, its G.safetensors, or bicubic (the baseline). GANC overrides the ganc binary;
+#   SR_DEVICE=cuda upscales on the GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?usage: scripts/eval_sr.sh MODEL [OUTDIR]}
@@ -12,7 +13,7 @@ scripts/get_photos.sh >/dev/null
 mkdir -p "$out/ref" "$out/sr"
 for f in data/photos/test/*; do
   n=$(basename "${f%.*}")
-  "$G" upscale "$f" "$out/sr/$n.png" --model "$model" --from-hr --hr-out "$out/ref/$n.png" >/dev/null
+  "$G" upscale "$f" "$out/sr/$n.png" --model "$model" ${SR_DEVICE:+--device "$SR_DEVICE"} --from-hr --hr-out "$out/ref/$n.png" >/dev/null
 done
 "$G" eval psnr,ssim --real "$out/ref" --fake "$out/sr"
 echo "(images in $out)"

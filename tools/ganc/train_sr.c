@@ -30,25 +30,32 @@ typedef struct {
 
 enum { SR_GRID_ROWS = 4 };
 
+/* ganc's default recipe, chosen at equal 2-core CPU time (scripts/sr_recipes.sh; the README has the table): 8 blocks of
+   width 32, 64x64 crops, L1, lr 5e-4, the bicubic skip, 7200 steps (about an hour on 2 cores). The paper's SRResNet:
+   --blocks 16 --width 64 --crop 96 --batch 16 --pixel-loss mse --lr 1e-4 --skip none. */
 static void sr_defaults(void *p) {
     sr_opts_t *g = p;
     g->net = ganc_sr_default_cfg();
-    g->crop = 96;
-    g->loss = "mse";
+    g->net.blocks = 8;
+    g->net.width = 32;
+    g->crop = 64;
+    g->loss = "l1";
     g->skip = "bicubic";
 }
 
 static int sr_add_flags(void *p, flag_t *f) {
     sr_opts_t *g = p;
     const flag_t fl[] = {
-        {"blocks", F_INT, &g->net.blocks, NULL, "srresnet: residual blocks (paper: 16)", 0, "blocks", 1, 0, 64},
+        {"blocks", F_INT, &g->net.blocks, NULL, "srresnet: residual blocks (paper: 16)", 0, "blocks", 1, 0,
+         64},
         {"width", F_INT, &g->net.width, NULL, "srresnet: feature maps (paper: 64)", 0, "width", 1, 1, 1024},
         {"scale", F_INT, &g->net.scale, NULL, "srresnet: upscaling factor, 2, 4 (paper) or 8", 0, "scale", 1, 2, 8},
-        {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)", 0, "crop",
+        {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)",
+         0, "crop",
          1, 2, 1024},
-        {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, mse (paper) or l1", 0, "pixel_loss", 1, 0, 0},
-        {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale; starts as "
-         "bicubic) or none (paper)", 0, "skip", 1, 0, 0},
+        {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, l1 or mse (paper)", 0, "pixel_loss", 1, 0, 0},
+        {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale and "
+         "starts as bicubic) or none (paper)", 0, "skip", 1, 0, 0},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
@@ -74,13 +81,13 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
                                                                          : "does not train data-parallel");
         return 2;
     }
-    if (!st) { /* the paper's Adam settings and batch, unless given */
-        if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = 1e-4f;
+    if (!st) { /* the recipe's Adam settings (the paper's betas and batch), unless given */
+        if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = 5e-4f;
         if (!flag_seen(o->flags, o->nflags, "beta1")) o->beta1 = 0.9f;
         if (!flag_seen(o->flags, o->nflags, "batch")) o->batch = 16;
     }
     if (!o->out) o->out = "runs/srresnet";
-    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 300;
+    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 7200; /* the recipe: about an hour on 2 cores */
     if (ganc_sr_check_cfg(&g->net) || g->crop % g->net.scale) {
         fprintf(stderr, "ganc train: %s\n", g->crop % g->net.scale ? "--crop must be a multiple of --scale"
                                                                     : ganc_errmsg());
