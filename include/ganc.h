@@ -383,6 +383,11 @@ int ganc_png_write(const char *path, const unsigned char *hwc, int w, int h, int
 /* The same PNG in memory (*out malloc'd, caller frees). */
 int ganc_png_encode(const unsigned char *hwc, int w, int h, int c, unsigned char **out, size_t *len);
 void ganc_image_free(ganc_image_t *img);
+/* bytes (h,w,c) -> floats (nc,h,w) in [-1,1] (nc 1 or 3): alpha composited onto white, grey repeated over RGB, RGB
+   to grey as BT.601 luma */
+void ganc_image_planes(const ganc_image_t *img, int nc, float *x);
+/* floats (nc,h,w) in [-1,1] -> a new 8-bit image (rounded, clamped); free with ganc_image_free */
+int ganc_planes_image(const float *x, int nc, int h, int w, ganc_image_t *img);
 /* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns (at most n) and 2 px padding; a grid
    or image wider or taller than GANC_IMG_MAX_SIDE is refused with its size in the message. */
 #define GANC_IMG_MAX_SIDE 32768
@@ -717,6 +722,15 @@ void ganc_sr_free(ganc_sr_model_t *m);
 const ganc_sr_cfg_t *ganc_sr_model_cfg(const ganc_sr_model_t *m);
 int ganc_sr_margin(const ganc_sr_cfg_t *c);
 int ganc_sr_upscale(ganc_sr_model_t *m, const float *x, int h, int w, int tile, float *y);
+/* The same on an 8-bit image (any of ganc_image_load's; the model's channels), into a new image *out (free with
+   ganc_image_free); an output over GANC_SR_MAX_OUT_PIXELS is refused. The whole of an embedding program:
+     ganc_sr_model_t *m = ganc_sr_load("weights/srresnet_x4.safetensors");
+     ganc_image_t in, out;
+     if (!m || ganc_image_load("photo.jpg", &in) || ganc_sr_upscale_image(m, &in, 64, &out) ||
+         ganc_png_write("photo_x4.png", out.px, out.w, out.h, out.c)) fprintf(stderr, "%s\n", ganc_errmsg());
+   (examples/upscale.c, built and run by the tests) */
+#define GANC_SR_MAX_OUT_PIXELS ((size_t)100 << 20) /* 100 Mpixels: 1.2 GB of floats in RGB */
+int ganc_sr_upscale_image(ganc_sr_model_t *m, const ganc_image_t *in, int tile, ganc_image_t *out);
 /* architecture metadata (kind=srresnet, blocks, width, scale, nc) and back */
 int ganc_sr_meta(const ganc_sr_cfg_t *c, ganc_meta_t *m);
 int ganc_sr_cfg_from_file(const ganc_st_t *st, ganc_sr_cfg_t *c);

@@ -266,6 +266,24 @@ static void starts_bicubic(void) {
     ganc_sr_trainer_free(t);
 }
 
+/* the embedding example (examples/upscale.c, built beside ganc) writes the image `ganc upscale` writes */
+static void example(const char *ganc, const char *photos) {
+    char exe[1200], model[1200], cli_png[1200], ex_png[1200], cmd[5000], args[4000], err[2048];
+    snprintf(exe, sizeof exe, "%s", ganc);
+    char *slash = strrchr(exe, '/');
+    snprintf(slash ? slash + 1 : exe, sizeof exe - (size_t)(slash ? slash + 1 - exe : 0), "example_upscale");
+    snprintf(model, sizeof model, "%s/G.safetensors", tu_tmp("straight"));
+    snprintf(cli_png, sizeof cli_png, "%s", tu_tmp("cli64.png"));
+    snprintf(ex_png, sizeof ex_png, "%s", tu_tmp("example.png"));
+    snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s --tile 64", photos, cli_png, model);
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s/p0.png' '%s' >/dev/null", exe, model, photos, ex_png);
+    CHECK(system(cmd) == 0, "the embedding example: %s", cmd);
+    CHECK(tu_same_file(cli_png, ex_png), "the example's PNG equals ganc upscale's");
+    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s/none.png' '%s' 2>/dev/null", exe, model, photos, ex_png);
+    CHECK(system(cmd) != 0, "the example fails on a missing input");
+}
+
 /* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
 static void cli(const char *ganc) {
     char dir[1024], args[4096], err[2048], a[1200], b[1200];
@@ -312,6 +330,7 @@ static void cli(const char *ganc) {
     CHECK(ganc_image_load(tu_tmp("up.png"), &up) == GANC_OK && up.w == 320 && up.h == 256 && up.c == 3,
           "upscaled 80x64 to %dx%dx%d", up.w, up.h, up.c);
     ganc_image_free(&up);
+    example(ganc, dir);
     /* evaluation inputs: the original cropped to a multiple of 4 (81x66 -> 80x64), degraded, upscaled back */
     snprintf(a, sizeof a, "%s/odd.png", tu_tmp("."));
     unsigned char *odd = malloc(81 * 66 * 3);
@@ -331,8 +350,10 @@ static void cli(const char *ganc) {
     }
     snprintf(args, sizeof args, "upscale %s %s --model bicubic --hr-out %s", a, tu_tmp("sr.png"), tu_tmp("ref.png"));
     tu_expect(ganc, "--hr-out without --from-hr", args, 2, "--hr-out needs --from-hr", 1);
-    snprintf(args, sizeof args, "upscale %s/p0.png %s", dir, tu_tmp("up.png"));
-    tu_expect(ganc, "upscale without a model", args, 2, "--model is required", 1);
+    snprintf(args, sizeof args, "upscale %s/p0.png %s", dir, tu_tmp("up.png")); /* the shipped default model */
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    CHECK(ganc_image_load(tu_tmp("up.png"), &up) == GANC_OK && up.w == 320 && up.h == 256, "the default model: x4");
+    ganc_image_free(&up);
     snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", dir, tu_tmp("up.jpg"), tu_tmp("straight"));
     tu_expect(ganc, "upscale to a non-PNG", args, 2, "must be a .png", 1);
     snprintf(args, sizeof args, "upscale %s/none.png %s --model %s", dir, tu_tmp("up.png"), tu_tmp("straight"));

@@ -227,3 +227,31 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
     free(img);
     return rc;
 }
+
+void ganc_image_planes(const ganc_image_t *im, int nc, float *x) {
+    const size_t hw = (size_t)im->w * im->h;
+    const int alpha = im->c == 2 || im->c == 4;
+    for (size_t i = 0; i < hw; i++) {
+        const unsigned char *p = im->px + i * im->c;
+        const float a = alpha ? p[im->c - 1] / 255.0f : 1.0f;
+        float v[3];
+        for (int k = 0; k < 3; k++) v[k] = (im->c >= 3 ? p[k] : p[0]) * a + 255.0f * (1 - a);
+        if (nc == 1) x[i] = (0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2]) / 127.5f - 1.0f;
+        else
+            for (int k = 0; k < 3; k++) x[k * hw + i] = v[k] / 127.5f - 1.0f;
+    }
+}
+
+int ganc_planes_image(const float *x, int nc, int h, int w, ganc_image_t *img) {
+    const size_t hw = (size_t)w * h;
+    img->w = w;
+    img->h = h;
+    img->c = nc;
+    if (!(img->px = malloc(hw * nc))) return ganc_fail(GANC_ENOMEM, "out of memory for a %dx%d image", w, h);
+    for (size_t i = 0; i < hw; i++)
+        for (int k = 0; k < nc; k++) {
+            float v = (x[k * hw + i] + 1.0f) * 127.5f + 0.5f;
+            img->px[i * nc + k] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
+        }
+    return GANC_OK;
+}

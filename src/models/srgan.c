@@ -331,3 +331,21 @@ int ganc_sr_upscale(ganc_sr_model_t *m, const float *x, int h, int w, int tile, 
         }
     return GANC_OK;
 }
+
+int ganc_sr_upscale_image(ganc_sr_model_t *m, const ganc_image_t *in, int tile, ganc_image_t *out) {
+    const int nc = m->cfg.nc, s = m->cfg.scale;
+    memset(out, 0, sizeof *out);
+    if (in->w < 1 || in->h < 1 || (size_t)in->w * in->h * s * s > GANC_SR_MAX_OUT_PIXELS)
+        return ganc_fail(GANC_EINVAL, "upscale: %dx%d would become %dx%d, over the limit of %zu Mpixels", in->w, in->h,
+                         in->w * s, in->h * s, GANC_SR_MAX_OUT_PIXELS >> 20);
+    float *x = malloc(sizeof(float) * nc * in->w * in->h), *y = malloc(sizeof(float) * nc * in->w * in->h * s * s);
+    int rc = x && y ? GANC_OK : ganc_fail(GANC_ENOMEM, "upscale: out of memory for a %dx%d image", in->w, in->h);
+    if (!rc) {
+        ganc_image_planes(in, nc, x);
+        rc = ganc_sr_upscale(m, x, in->h, in->w, tile, y);
+    }
+    if (!rc) rc = ganc_planes_image(y, nc, in->h * s, in->w * s, out);
+    free(x);
+    free(y);
+    return rc;
+}

@@ -5,22 +5,10 @@
 #include <string.h>
 #include "cli.h"
 
-#define MAX_OUT_PIXELS ((size_t)100 << 20) /* 100 Mpixels out: 1.2 GB of floats in RGB */
-
-/* bytes (h,w,c) -> floats (nc,h,w) in [-1,1]: grey repeated, alpha composited onto white */
-static void to_planes(const ganc_image_t *im, int nc, float *x) {
-    const size_t hw = (size_t)im->w * im->h;
-    for (size_t i = 0; i < hw; i++) {
-        const unsigned char *p = im->px + i * im->c;
-        const int alpha = im->c == 2 || im->c == 4;
-        const float a = alpha ? p[im->c - 1] / 255.0f : 1.0f;
-        float v[3];
-        for (int k = 0; k < 3; k++) v[k] = (im->c >= 3 ? p[k] : p[0]) * a + 255.0f * (1 - a);
-        if (nc == 1) x[i] = (0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2]) / 127.5f - 1.0f;
-        else
-            for (int k = 0; k < 3; k++) x[k * hw + i] = v[k] / 127.5f - 1.0f;
-    }
-}
+#ifndef GANC_WEIGHTS_DIR
+#define GANC_WEIGHTS_DIR "weights"
+#endif
+#define SR_DEFAULT_MODEL GANC_WEIGHTS_DIR "/srresnet_x4.safetensors"
 
 typedef struct {
     const char *model, *device, *hr_out;
@@ -29,16 +17,10 @@ typedef struct {
 
 /* floats (nc,h,w) in [-1,1] -> a PNG */
 static int write_planes(const char *path, const float *y, int nc, int w, int h) {
-    const size_t hw = (size_t)w * h;
-    unsigned char *u = malloc(hw * nc);
-    if (!u) return ganc_fail(GANC_ENOMEM, "out of memory for a %dx%d image", w, h);
-    for (size_t i = 0; i < hw; i++)
-        for (int k = 0; k < nc; k++) {
-            float v = (y[k * hw + i] + 1.0f) * 127.5f + 0.5f;
-            u[i * nc + k] = v <= 0 ? 0 : v >= 255 ? 255 : (unsigned char)v;
-        }
-    int rc = ganc_png_write(path, u, w, h, nc);
-    free(u);
+    ganc_image_t im;
+    int rc = ganc_planes_image(y, nc, h, w, &im);
+    if (!rc) rc = ganc_png_write(path, im.px, w, h, nc);
+    ganc_image_free(&im);
     return rc;
 }
 
@@ -74,15 +56,15 @@ static int upscale_file(const char *in, const char *out, const up_opts_t *o) {
     float *x = NULL, *y = NULL;
     if (ganc_image_load(in, &im)) {
         fprintf(stderr, "ganc upscale: %s\n", ganc_errmsg());
-    } else if (!o->from_hr && (size_t)im.w * im.h * s * s > MAX_OUT_PIXELS) {
+    } else if (!o->from_hr && (size_t)im.w * im.h * s * s > GANC_SR_MAX_OUT_PIXELS) {
         fprintf(stderr, "ganc upscale: %s: %dx%d would become %dx%d, over the limit of %zu Mpixels\n", in, im.w, im.h,
-                im.w * s, im.h * s, MAX_OUT_PIXELS >> 20);
+                im.w * s, im.h * s, GANC_SR_MAX_OUT_PIXELS >> 20);
     } else if (!(x = malloc(sizeof(float) * nc * im.w * im.h))) {
         fprintf(stderr, "ganc upscale: out of memory for a %dx%d image\n", im.w, im.h);
     } else {
         h = im.h;
         w = im.w;
-        to_planes(&im, nc, x);
+        ganc_image_planes(&im, nc, x);
         if (o->from_hr && degrade(&x, nc, &h, &w, s, o->hr_out)) {
             fprintf(stderr, "ganc upscale: %s: %s\n", in, ganc_errmsg());
         } else if (!(y = malloc(sizeof(float) * nc * w * h * s * s))) {
@@ -108,18 +90,19 @@ static int upscale_file(const char *in, const char *out, const up_opts_t *o) {
 
 int cmd_upscale(int argc, char **argv) {
     static const command_t cmd = {
-        "upscale", "upscale IN OUT.png --model RUN|G.safetensors|bicubic [--tile N] [--from-hr [--hr-out REF.png]]",
+        "upscale", "upscale IN OUT.png [--model RUN|G.safetensors|bicubic] [--tile N] [--from-hr [--hr-out REF.png]]",
         "Super-resolve a PNG/JPEG of any size with a trained SRResNet (ganc train srresnet): x4 for the paper's\n"
         "model. The image is processed in tiles of --tile input pixels, each with a margin of the network's reach\n"
         "around it, so memory stays bounded and the result equals processing the whole image at once (up to float\n"
         "rounding). Grey images are repeated over RGB, alpha is composited onto white. Output: PNG, at most 100\n"
-        "Mpixels. (No model ships with ganc yet: --model is required.) Evaluation: --from-hr degrades an original\n"
+        "Mpixels. The default model is the shipped weights/srresnet_x4.safetensors (ganc's default recipe; the\n"
+        "README says how it was trained and how well it does). Evaluation: --from-hr degrades an original\n"
         "first (crop to a multiple of the scale, MATLAB bicubic down), --hr-out writes the cropped original; then\n"
         "ganc eval psnr,ssim --real REFS --fake OUTS (Y channel, border 4) compares the folders.", NULL};
     up_opts_t o = {.device = "cpu", .tile = 64, .scale = 4};
     flag_t flags[] = {
-        {"model", F_STR, &o.model, "M", "a srresnet run folder or its G.safetensors, or bicubic (MATLAB's imresize)", 0,
-         NULL, 0, 0, 0},
+        {"model", F_STR, &o.model, "M", "a srresnet run folder or its G.safetensors, or bicubic (MATLAB's imresize); "
+         "default: the shipped weights/srresnet_x4.safetensors", 0, NULL, 0, 0, 0},
         {"scale", F_INT, &o.scale, NULL, "--model bicubic: the factor (a network's is its own)", 0, NULL, 0, 2, 8},
         {"from-hr", F_BOOL, &o.from_hr, NULL, "IN is a high-resolution original: crop it to a multiple of the scale, "
                                               "downscale it (MATLAB bicubic), then upscale (for evaluation)", 0, NULL, 0, 0, 0},
@@ -134,7 +117,7 @@ int cmd_upscale(int argc, char **argv) {
     int npos, prc = parse_flags(&cmd, flags, nflags, argc, argv, pos, 2, &npos);
     if (prc) return prc == 1 ? 0 : 2;
     if (npos != 2) { fprintf(stderr, "ganc upscale: need IN and OUT.png (see ganc upscale --help)\n"); return 2; }
-    if (!o.model) { fprintf(stderr, "ganc upscale: --model is required (no model ships with ganc yet)\n"); return 2; }
+    if (!o.model) o.model = SR_DEFAULT_MODEL;
     if (o.hr_out && (!o.from_hr || !ends_with(o.hr_out, ".png"))) {
         fprintf(stderr, "ganc upscale: --hr-out needs --from-hr and a .png name\n");
         return 2;
