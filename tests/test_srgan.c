@@ -284,6 +284,40 @@ static void example(const char *ganc, const char *photos) {
     CHECK(system(cmd) != 0, "the example fails on a missing input");
 }
 
+/* --eval-every: log.csv's psnr_test column at steps 3 and 6, the last equal to what `ganc upscale --from-hr` gives
+   photo by photo (the method of scripts/eval_sr.sh) */
+static void eval_psnr(const char *ganc, const char *photos) {
+    char path[1200], line[1024], args[4000], err[2048], ref[1200], sr[1200];
+    snprintf(path, sizeof path, "%s/log.csv", tu_tmp("straight"));
+    FILE *f = fopen(path, "r");
+    int rows = 0, evals = 0;
+    double last = NAN;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        const char *c = strrchr(line, ',');
+        if (!rows++) CHECK(c && !strcmp(c, ",psnr_test"), "log.csv's last column is psnr_test: %s", line);
+        else if (c && c[1]) { evals++; last = atof(c + 1); }
+    }
+    if (f) fclose(f);
+    CHECK(evals == 2, "two PSNR evaluations logged (steps 3 and 6), got %d", evals);
+    double sum = 0;
+    const char *names[4] = {"p0", "p1", "p2", "tiny"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(ref, sizeof ref, "%s", tu_tmp("ref.png"));
+        snprintf(sr, sizeof sr, "%s", tu_tmp("sr.png"));
+        snprintf(args, sizeof args, "upscale %s/%s.png %s --model %s --from-hr --hr-out %s", photos, names[i], sr,
+                 tu_tmp("straight"), ref);
+        CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+        ganc_image_t a = {0}, b = {0};
+        CHECK(!ganc_image_load(ref, &a) && !ganc_image_load(sr, &b), "the upscaled pair loads");
+        if (a.px && b.px) sum += ganc_psnr(a.px, b.px, a.w, a.h, 3, 1, 4);
+        ganc_image_free(&a);
+        ganc_image_free(&b);
+    }
+    CHECK(fabs(last - sum / 4) < 1e-3, "psnr_test %.4f vs ganc upscale --from-hr + PSNR %.4f", last, sum / 4);
+    printf("--eval-every: psnr_test %.4f dB, the CLI's path %.4f dB\n", last, sum / 4);
+}
+
 /* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
 static void cli(const char *ganc) {
     char dir[1024], args[4096], err[2048], a[1200], b[1200];
@@ -302,7 +336,8 @@ static void cli(const char *ganc) {
     CHECK_OK(ganc_png_write(a, px, 16, 16, 3));
     free(px);
     const char *common = "--blocks 1 --width 8 --crop 32 --batch 2 --threads 2 --sample-every 0";
-    snprintf(args, sizeof args, "train srresnet --data %s %s --iters 6 --out %s", dir, common, tu_tmp("straight"));
+    snprintf(args, sizeof args, "train srresnet --data %s %s --iters 6 --out %s --eval-every 3 --eval-real %s", dir,
+             common, tu_tmp("straight"), dir);
     CHECK(tu_run(ganc, args, err, sizeof err) == 0 && strstr(err, "skipped 1 images smaller"), "%s: %s", args, err);
     snprintf(args, sizeof args, "train srresnet --data %s %s --iters 4 --out %s", dir, common, tu_tmp("resumed"));
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
@@ -310,7 +345,8 @@ static void cli(const char *ganc) {
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
     snprintf(a, sizeof a, "%s/G.safetensors", tu_tmp("straight"));
     snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("resumed"));
-    CHECK(tu_same_tensors(a, b), "6 steps equal 4 + 2 resumed, bit for bit");
+    CHECK(tu_same_tensors(a, b), "6 steps equal 4 + 2 resumed, bit for bit (the evaluation changes nothing)");
+    eval_psnr(ganc, dir);
     ganc_st_t *st = NULL;
     ganc_sr_cfg_t c;
     CHECK_OK(ganc_st_open(&st, a));

@@ -124,5 +124,7 @@ void progress_end(progress_t *p);
 /* loss curves from log.csv (step,epoch,seconds,img_per_s, then the model's columns, then fid) into an SVG:
    panel 1 the columns whose panel is 1 (losses), panel 2 those of panel 2 (probabilities), panel 3 FID if any */
 struct log_col_s { const char *name, *label; int panel; };
-int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *cols, int ncols);
+/* eval: the name of log.csv's last column (fid, psnr_test), plotted in a third panel when it has values */
+int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *cols, int ncols,
+                   const char *eval);
 #endif

@@ -62,7 +62,7 @@ void progress_end(progress_t *p) {
 
 /* ---- loss plot: two panels (the model's losses; its probabilities), and a third for FID when log.csv has any */
 #define MAXC 24
-int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *lc, int nlc) {
+int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_col_s *lc, int nlc, const char *eval) {
     const int nv = 4 + nlc + 1, fc = nv - 1; /* step,epoch,seconds,img_per_s, model columns, fid */
     if (nlc < 1 || nv > MAXC) return ganc_fail(GANC_EINVAL, "loss plot: 1..%d model columns", MAXC - 5);
     FILE *f = fopen(csv_path, "r");
@@ -136,22 +136,25 @@ int write_loss_svg(const char *csv_path, const char *svg_path, const struct log_
             s++;
         }
     }
-    if (nfid) { /* FID panel */
-        double fmax_ = 0;
+    if (nfid) { /* the evaluation's panel (FID, PSNR), from 0 or, when that would flatten it, from near its minimum */
+        double fmax_ = -INFINITY, fmin_ = INFINITY;
         for (int i = 0; i < n; i++)
-            if (!isnan(r[i][fc])) fmax_ = fmax(fmax_, r[i][fc]);
-        if (fmax_ <= 0) fmax_ = 1;
+            if (!isnan(r[i][fc])) { fmax_ = fmax(fmax_, r[i][fc]); fmin_ = fmin(fmin_, r[i][fc]); }
+        double f0 = fmin_ > 0.5 * fmax_ ? fmin_ - 0.1 * (fmax_ - fmin_) - 0.5 : 0.0;
+        if (fmax_ <= f0) fmax_ = f0 + 1;
         OUT("<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, T3, W - L - R, PH);
         for (int k = 0; k <= 4; k++) {
             int y = T3 + PH - (int)(PH * k / 4);
             OUT("<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='#eee'/><text x='%d' y='%d' text-anchor='end'>%.1f</text>\n",
-                L, W - R, y, y, L - 5, y + 4, fmax_ * k / 4);
+                L, W - R, y, y, L - 5, y + 4, f0 + (fmax_ - f0) * k / 4);
         }
         OUT("<polyline fill='none' stroke='#9467bd' stroke-width='1.5' points='");
         for (int i = 0; i < n; i++)
             if (!isnan(r[i][fc]))
-                OUT("%.1f,%.1f ", L + (W - L - R) * (r[i][0] - x0) / (x1 - x0), T3 + PH - PH * r[i][fc] / fmax_);
-        OUT("'/>\n<text x='%d' y='%d' fill='#9467bd'>FID (log.csv column fid)</text>\n", L + 10, T3 - 8);
+                OUT("%.1f,%.1f ", L + (W - L - R) * (r[i][0] - x0) / (x1 - x0),
+                    T3 + PH - PH * (r[i][fc] - f0) / (fmax_ - f0));
+        OUT("'/>\n<text x='%d' y='%d' fill='#9467bd'>%s (log.csv column %s)</text>\n", L + 10, T3 - 8,
+            strcmp(eval, "fid") ? eval : "FID", eval);
     }
     OUT("</svg>\n");
 #undef OUT

@@ -57,6 +57,9 @@ typedef struct train_family {
     /* optional: load the data itself (into fo, for create) instead of ganc_dataset_load; ds->n sets the loader's
        order (an epoch); returns 0 or an exit code, having printed why */
     int (*load)(void *fo, const run_opts_t *o, ganc_dataset_t *ds);
+    /* optional: the family evaluates itself every --eval-every steps (fid() with a NULL reference) into this log.csv
+       column, instead of FID against --eval-real */
+    const char *eval_col;
 } train_family_t;
 
 extern const train_family_t family_gan, family_lapgan, family_sr;

@@ -240,4 +240,5 @@ const train_family_t family_gan = {
     gan_add_flags, gan_configure, gan_channels, gan_size, gan_create, gan_destroy, gan_trainer, gan_step,
     gan_progress, NULL, gan_meta, gan_write_weights, gan_grid, gan_fid, gan_summary,
     NULL, /* ganc_dataset_load */
+    NULL, /* FID against --eval-real */
 };

@@ -261,4 +261,5 @@ const train_family_t family_lapgan = {
     lap_create, lap_destroy, lap_trainer, lap_step, lap_progress, lap_columns, lap_meta, lap_write_weights, lap_grid,
     lap_fid, lap_summary,
     NULL, /* ganc_dataset_load */
+    NULL, /* FID against --eval-real */
 };

@@ -67,7 +67,7 @@ static int open_log(loop_t *L) {
         char hdr[1024] = "step,epoch,seconds,img_per_s";
         size_t o = strlen(hdr);
         for (int k = 0; k < L->ncols; k++) o += (size_t)snprintf(hdr + o, sizeof hdr - o, ",%s", L->cols[k].name);
-        snprintf(hdr + o, sizeof hdr - o, ",fid\n");
+        snprintf(hdr + o, sizeof hdr - o, ",%s\n", L->fam->eval_col ? L->fam->eval_col : "fid");
         if (ganc_write_file_atomic(L->log_path, hdr, strlen(hdr))) return -1;
     }
     L->log = fopen(L->log_path, "a");
@@ -139,7 +139,8 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
     if (o->time_limit > 0 && tn - L->t_start >= o->time_limit) L->stopped_by = -1;
     if (g_stop) L->stopped_by = (int)g_stop;
     double fid = NAN;
-    if (L->fref && (done % o->eval_every == 0 || done == L->target)) fid = L->fam->fid(L->m, L->fref, o->seed * 3 + 5);
+    if ((L->fref || (L->fam->eval_col && o->eval_every > 0)) && (done % o->eval_every == 0 || done == L->target))
+        fid = L->fam->fid(L->m, L->fref, o->seed * 3 + 5);
     /* the last step of a run that stops (target, --time, a signal) always has its row */
     int logrow = done % o->log_every == 0 || done == L->target || !isnan(fid) || L->stopped_by;
     if (!L->rank0) return;
@@ -149,7 +150,9 @@ static void report_step(loop_t *L, progress_t *pg, int64_t done) {
         if (!isnan(fid)) fprintf(L->log, ",%.4f\n", fid);
         else fprintf(L->log, ",\n");
         fflush(L->log);
-        if (!isnan(fid) && !pg->tty)
+        if (!isnan(fid) && !pg->tty && L->fam->eval_col)
+            printf("step %lld: %s %.3f (%s)\n", (long long)done, L->fam->eval_col, fid, o->eval_real);
+        else if (!isnan(fid) && !pg->tty)
             printf("step %lld: FID %.3f (%d samples vs %s)\n", (long long)done, fid, o->eval_n, o->eval_real);
     }
     char stats[256];
@@ -232,7 +235,7 @@ static int prepare(loop_t *L) {
         return 1;
     }
     if (open_log(L)) { fprintf(stderr, "ganc train: %s\n", ganc_errmsg()); return 1; }
-    if (o->eval_every > 0 && !(L->fref = fid_ref_new(o->eval_real, o->eval_n))) {
+    if (o->eval_every > 0 && !L->fam->eval_col && !(L->fref = fid_ref_new(o->eval_real, o->eval_n))) {
         fprintf(stderr, "ganc train: --eval-every: %s\n", ganc_errmsg());
         return 1;
     }
@@ -260,7 +263,7 @@ static void finish(loop_t *L) {
     char svg[4096];
     double el = now_s() - L->t_start;
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
-        write_loss_svg(L->log_path, svg, L->cols, L->ncols))
+        write_loss_svg(L->log_path, svg, L->cols, L->ncols, L->fam->eval_col ? L->fam->eval_col : "fid"))
         fprintf(stderr, "warning: loss plot: %s\n", ganc_errmsg());
     char dpath[4200];
     snprintf(dpath, sizeof dpath, "%s/D.safetensors", L->o->out);

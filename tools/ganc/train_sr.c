@@ -16,13 +16,17 @@ typedef struct {
     const char *skip;       /* bicubic | none */
     ganc_image_t *photos;   /* loaded by sr_load, handed to the model */
     int nphotos;
+    ganc_image_t *tests;    /* --eval-every: the test photos (also handed over) */
+    int ntests;
 } sr_opts_t;
 
 typedef struct {
     ganc_sr_trainer_t *t;
     ganc_sr_cfg_t cfg;
     int batch, crop, nphotos, nfix;
-    ganc_image_t *photos;
+    ganc_image_t *photos, *tests;
+    int ntests;
+    char eval_tmp[4096];    /* --eval-every: G's weights, written here for the tiled upscaler */
     ganc_rng_t rng;         /* the crops */
     float *hr, *lr, *grid, *fix_hr, *fix_lr;
     int *idx;
@@ -76,11 +80,12 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         return 2;
     }
     if (!st) g->net.skip = strcmp(g->skip, "bicubic") ? GANC_SR_SKIP_NONE : GANC_SR_SKIP_BICUBIC;
-    if (ganc_dist_size() > 1 || o->eval_every > 0) {
-        fprintf(stderr, "ganc train: srresnet %s yet\n", o->eval_every > 0 ? "has no --eval-every (PSNR) evaluation"
-                                                                         : "does not train data-parallel");
+    if (ganc_dist_size() > 1) {
+        fprintf(stderr, "ganc train: srresnet does not train data-parallel yet\n");
         return 2;
     }
+    if (o->eval_every > 0 && !flag_seen(o->flags, o->nflags, "eval-real"))
+        o->eval_real = "data/photos/test"; /* scripts/get_photos.sh's test set */
     if (!st) { /* the recipe's Adam settings (the paper's betas and batch), unless given */
         if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = 5e-4f;
         if (!flag_seen(o->flags, o->nflags, "beta1")) o->beta1 = 0.9f;
@@ -94,6 +99,23 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         return 2;
     }
     return 0;
+}
+
+/* --eval-every: the test photos (PSNR on the Y channel, border 4, of each photo degraded and upscaled back) */
+static int load_tests(sr_opts_t *g, const char *dir) {
+    char **paths = NULL;
+    int n = 0, rc = 0;
+    if (ganc_list_images(dir, &paths, &n) || n == 0) {
+        fprintf(stderr, "ganc train: --eval-every needs the test photos in --eval-real %s: %s\n", dir,
+                n ? ganc_errmsg() : "no images (scripts/get_photos.sh fetches them)");
+        ganc_free_list(paths, n);
+        return 1;
+    }
+    if (!(g->tests = calloc((size_t)n, sizeof *g->tests))) rc = 1;
+    for (int i = 0; !rc && i < n; i++, g->ntests++)
+        if (ganc_image_load(paths[i], &g->tests[i])) { fprintf(stderr, "ganc train: %s\n", ganc_errmsg()); rc = 1; }
+    ganc_free_list(paths, n);
+    return rc;
 }
 
 /* the photos of a folder (sorted by name), as bytes; those smaller than a crop are skipped with a count */
@@ -128,6 +150,7 @@ static int sr_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
         fprintf(stderr, "ganc train: no photo in %s is at least %dx%d\n", o->data, g->crop, g->crop);
         rc = 1;
     }
+    if (!rc && o->eval_every > 0) rc = load_tests(g, o->eval_real);
     ds->n = g->nphotos; /* the loader's order runs over the photos; an epoch takes one crop of each */
     ds->c = g->net.nc;
     ds->h = ds->w = g->crop;
@@ -142,7 +165,9 @@ static void sr_destroy(void *p) {
     if (!m) return;
     ganc_sr_trainer_free(m->t);
     for (int i = 0; i < m->nphotos; i++) ganc_image_free(&m->photos[i]);
+    for (int i = 0; i < m->ntests; i++) ganc_image_free(&m->tests[i]);
     free(m->photos);
+    free(m->tests);
     free(m->hr); free(m->lr); free(m->grid); free(m->fix_hr); free(m->fix_lr); free(m->idx);
     free(m);
 }
@@ -173,6 +198,11 @@ static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
     m->nphotos = g->nphotos;
     g->photos = NULL;
     g->nphotos = 0;
+    m->tests = g->tests;
+    m->ntests = g->ntests;
+    g->tests = NULL;
+    g->ntests = 0;
+    if (join_path(m->eval_tmp, sizeof m->eval_tmp, o->out, "eval_G.tmp.safetensors")) m->eval_tmp[0] = 0;
     m->cfg = g->net;
     m->batch = o->batch;
     m->crop = g->crop;
@@ -271,9 +301,50 @@ static int sr_grid(void *p, const float **x, int *n, int *cols, int *c, int *h, 
     return rc;
 }
 
+/* PSNR (Y, border 4) of one test photo as scripts/eval_sr.sh measures it (ganc upscale --from-hr): the photo in RGB
+   cropped to a multiple of the scale, MATLAB-bicubic down, upscaled back, both rounded to bytes */
+static double photo_psnr(ganc_sr_model_t *sm, const ganc_image_t *im, int s) {
+    const int H = im->h - im->h % s, W = im->w - im->w % s;
+    const size_t hw = (size_t)W * H;
+    float *all = malloc(sizeof(float) * 3 * im->w * im->h), *x = malloc(sizeof(float) * 3 * hw);
+    float *lo = malloc(sizeof(float) * 3 * hw / ((size_t)s * s)), *y = malloc(sizeof(float) * 3 * hw);
+    ganc_image_t ref = {0}, up = {0};
+    double psnr = NAN;
+    if (all && x && lo && y && H >= s && W >= s) {
+        ganc_image_planes(im, 3, all);
+        for (int k = 0; k < 3; k++)
+            for (int r = 0; r < H; r++)
+                memcpy(x + ((size_t)k * H + r) * W, all + ((size_t)k * im->h + r) * im->w, sizeof(float) * W);
+        if (!ganc_resize(x, 3, H, W, H / s, W / s, GANC_RESAMPLE_BICUBIC, lo) &&
+            !ganc_sr_upscale(sm, lo, H / s, W / s, 64, y) && !ganc_planes_image(x, 3, H, W, &ref) &&
+            !ganc_planes_image(y, 3, H, W, &up))
+            psnr = ganc_psnr(ref.px, up.px, W, H, 3, 1, 4);
+    }
+    ganc_image_free(&ref);
+    ganc_image_free(&up);
+    free(all); free(x); free(lo); free(y);
+    return psnr;
+}
+
+/* --eval-every: mean PSNR over the test photos, G as it is now (eval mode, through the tiled upscaler) */
 static double sr_fid(void *p, fid_ref_t *ref, uint64_t seed) {
-    (void)p; (void)ref; (void)seed;
-    return NAN; /* configure refuses --eval-every */
+    sr_model_t *m = p;
+    (void)ref; (void)seed;
+    if (!m->eval_tmp[0] || m->cfg.nc != 3) return NAN;
+    ganc_meta_t meta;
+    ganc_meta_init(&meta);
+    ganc_stw_t *w = ganc_stw_new();
+    int rc = w ? ganc_sr_meta(&m->cfg, &meta) : GANC_ENOMEM;
+    if (!rc) rc = ganc_net_add_to(ganc_sr_g(m->t), w, "");
+    if (!rc) rc = ganc_meta_write(&meta, w);
+    if (!rc) rc = ganc_stw_write(w, m->eval_tmp);
+    ganc_stw_free(w);
+    ganc_sr_model_t *sm = rc ? NULL : ganc_sr_load(m->eval_tmp);
+    remove(m->eval_tmp);
+    double sum = sm && m->ntests ? 0 : NAN;
+    for (int i = 0; sm && i < m->ntests; i++) sum += photo_psnr(sm, &m->tests[i], m->cfg.scale);
+    ganc_sr_free(sm);
+    return sum / (m->ntests ? m->ntests : 1);
 }
 
 static const char *sr_summary(void *p, char *buf, size_t cap) {
@@ -286,5 +357,5 @@ static const char *sr_summary(void *p, char *buf, size_t cap) {
 const train_family_t family_sr = {
     "srresnet", sr_cols, 2, sizeof(sr_opts_t), sr_defaults, sr_add_flags, sr_configure, sr_channels, sr_size,
     sr_create, sr_destroy, sr_trainer, sr_step, sr_progress, NULL, sr_meta, sr_write_weights, sr_grid, sr_fid,
-    sr_summary, sr_load,
+    sr_summary, sr_load, "psnr_test",
 };
