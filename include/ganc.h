@@ -706,12 +706,22 @@ typedef struct {
     float lr, beta1, beta2;
     uint64_t seed;
     int loss;
+    /* SRGAN when adv > 0 (paper 1e-3): G's loss = pixel loss (the paper's SRGAN-MSE content) + adv x the
+       non-saturating adversarial loss -log D(G(x)); D (ganc_srgan_d with d_width, d_dense; paper 64, 1024; crop a
+       multiple of 16) is trained on BCE, real HR crops against G's outputs, with the same Adam settings */
+    float adv;
+    int d_width, d_dense;
 } ganc_sr_train_cfg_t;
 typedef struct ganc_sr_trainer ganc_sr_trainer_t;
 ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);
 void ganc_sr_trainer_free(ganc_sr_trainer_t *t);
 /* one update on lr (batch,nc,crop/scale,crop/scale) and hr (batch,nc,crop,crop), both in [-1,1] */
 int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss);
+/* SRGAN (adv > 0): one D update (real hr vs G(lr)), then one G update through the updated D (D's running statistics
+   are left alone in G's pass); D(.) are mean sigmoid outputs */
+typedef struct { float content, adv, d_loss, d_real, d_fake; } ganc_srgan_stats_t;
+int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, ganc_srgan_stats_t *st);
+ganc_net_t *ganc_sr_d(ganc_sr_trainer_t *t); /* NULL for SRResNet training */
 /* Upscaling any image with a trained SRResNet (G.safetensors with srresnet metadata): in tiles of tile x tile input
    pixels, each computed with a margin of ganc_sr_margin input pixels around it (how far an output pixel's value
    reaches), so memory stays bounded by the tile and the result equals the untiled network's up to float rounding.

@@ -5,6 +5,10 @@ after.<buffer> (BatchNorm running statistics after the forward).
 G: blocks 2, width 8, x4, RGB, input 2x3x7x9 (odd sizes). D: RGB 32x32, width 4, dense 16, batch 3.
 srresnet_step.safetensors: two training steps of that G (MSE, Adam 1e-3) on batches of 2 (lr 4x4, hr 16x16):
 param.* before, lr, hr, loss (2), after1.* (the state_dict after the first step).
+srgan_step.safetensors: two SRGAN steps (ganc_srgan_train_step): G blocks 1 width 8, D width 4 dense 8 on 32x32,
+batches of 2, MSE content + 0.1 x adversarial, Adam 1e-3 for both; per step: D on real (1) and G's output (0), then G
+through the updated D in training mode with D's running statistics restored after it (ganc leaves them alone there).
+g.* / d.* before, lr, hr, losses (2 x [d_loss, content, adv]), g1.* / d1.* after step 1, g2.* / d2.* after step 2.
 Usage: python3 scripts/gen_srgan_fixtures.py [DIR]
 """
 import os
@@ -114,12 +118,48 @@ def step_fixture(path):
     save_st(path, t)
 
 
+def srgan_step_fixture(path):
+    g, d = SRResNet(1, 8, 4, 3), SRGAN_D(3, 32, 4, 8)  # 32x32: D's last BatchNorm sees 2x2 x 2 values
+    t = {"g." + k: v.clone() for k, v in g.state_dict().items()}
+    t.update({"d." + k: v.clone() for k, v in d.state_dict().items()})
+    lr = torch.rand(2, 2, 3, 8, 8) * 2 - 1
+    hr = torch.rand(2, 2, 3, 32, 32) * 2 - 1
+    og = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    od = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.9, 0.999))
+    bce = nn.functional.binary_cross_entropy_with_logits
+    g.train()
+    d.train()
+    losses = []
+    for i in range(2):
+        sr = g(lr[i])
+        od.zero_grad()
+        lr_ = bce(d(hr[i]), torch.ones(2, 1))
+        lf = bce(d(sr.detach()), torch.zeros(2, 1))
+        (lr_ + lf).backward()
+        od.step()
+        keep = {k: b.clone() for k, b in d.named_buffers()}
+        og.zero_grad()
+        adv = bce(d(sr), torch.ones(2, 1))
+        content = nn.functional.mse_loss(sr, hr[i])
+        (content + 0.1 * adv).backward()
+        og.step()
+        with torch.no_grad():
+            for k, b in d.named_buffers():
+                b.copy_(keep[k])
+        losses += [(lr_ + lf).item(), content.item(), adv.item()]
+        t.update({"g%d.%s" % (i + 1, k): v.clone() for k, v in g.state_dict().items()})
+        t.update({"d%d.%s" % (i + 1, k): v.clone() for k, v in d.state_dict().items()})
+    t.update({"lr": lr, "hr": hr, "losses": torch.tensor(losses)})
+    save_st(path, t)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
     torch.manual_seed(15)
     fixture(os.path.join(out, "srresnet_small.safetensors"), SRResNet(2, 8, 4, 3), torch.rand(2, 3, 7, 9))
     fixture(os.path.join(out, "srgan_d_small.safetensors"), SRGAN_D(3, 32, 4, 16), torch.rand(3, 3, 32, 32) * 2 - 1)
     step_fixture(os.path.join(out, "srresnet_step.safetensors"))
+    srgan_step_fixture(os.path.join(out, "srgan_step.safetensors"))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ static void train_steps(void) {
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, tu_fixture("srresnet_step.safetensors")));
     if (!st) return;
-    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE};
+    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "loss");
@@ -234,10 +234,94 @@ static void tiles(int skip) {
           "a DCGAN file is refused: %s", ganc_errmsg());
 }
 
+/* a network's tensors against the fixture's PREFIX.name after `steps` Adam steps of lr 1e-3: the largest relative
+   error (floor 0.05) over weights, with the biases feeding a BatchNorm (gradient 0 up to rounding, which Adam turns
+   into steps of up to lr in either direction) only required within 2 lr per step, and the running means (which such
+   a bias shifts, times the momentum 0.1) within 5e-4 per step; counters exactly */
+static double vs_fixture(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int steps, char *worst, size_t cap) {
+    double w = 0;
+    for (int k = 0; k < ganc_net_ntensors(net); k++) {
+        ganc_tensor_info_t ti;
+        ganc_net_tensor(net, k, &ti);
+        char name[300];
+        snprintf(name, sizeof name, "%s%s", prefix, ti.name);
+        const ganc_st_tensor_t *r = ganc_st_find(st, name);
+        CHECK(r && r->numel == ti.numel, "%s missing", name);
+        if (!r || r->numel != ti.numel) continue;
+        if (ti.kind == GANC_COUNTER) {
+            int64_t v = -1;
+            if (r->dtype == GANC_I64) memcpy(&v, r->data, sizeof v);
+            CHECK(v == *ti.counter, "%s: %lld, PyTorch %lld", name, (long long)*ti.counter, (long long)v);
+            continue;
+        }
+        float *ref = malloc(ti.numel * sizeof(float));
+        memcpy(ref, r->data, ti.numel * sizeof(float));
+        const ganc_tensor_info_t *next = NULL;
+        ganc_tensor_info_t nt;
+        if (k + 2 < ganc_net_ntensors(net) && !ganc_net_tensor(net, k + 1, &nt)) next = &nt;
+        const int before_bn = strstr(ti.name, ".bias") && next && strstr(next->name, "weight") &&
+                              ganc_net_tensor(net, k + 2, &nt) == GANC_OK && strstr(nt.name, "bias") &&
+                              ganc_net_tensor(net, k + 1, &nt) == GANC_OK && nt.numel == ti.numel &&
+                              ganc_net_tensor(net, k + 3, &nt) == GANC_OK && strstr(nt.name, "running_mean");
+        double e = tu_max_rel(ti.data, ref, ti.numel, 0.05, NULL);
+        if (before_bn || strstr(ti.name, "running_mean")) {
+            CHECK(tu_max_abs(ti.data, ref, ti.numel) <= (before_bn ? 2e-3 : 5e-4) * steps, "%s moved %.3g from "
+                  "PyTorch's", name, tu_max_abs(ti.data, ref, ti.numel));
+            e = 0;
+        }
+        if (e > w) { w = e; snprintf(worst, cap, "%s", name); }
+        free(ref);
+    }
+    return w;
+}
+
+/* two SRGAN steps against PyTorch (scripts/gen_srgan_fixtures.py: srgan_step): losses, G's and D's weights and D's
+   statistics after each step */
+static void srgan_steps(void) {
+    ganc_st_t *st = NULL;
+    CHECK_OK(ganc_st_open(&st, tu_fixture("srgan_step.safetensors")));
+    if (!st) return;
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 32, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0.1f, 4, 8};
+    ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
+    CHECK(t != NULL && ganc_sr_d(t) != NULL, "srgan trainer: %s", ganc_errmsg());
+    const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "losses");
+    if (!t || !lr || !hr || !ls || lr->numel != 2 * 2 * 3 * 64 || hr->numel != 2 * 2 * 3 * 1024 || ls->numel != 6) {
+        CHECK(0, "srgan_step fixture");
+        ganc_sr_trainer_free(t);
+        ganc_st_free(st);
+        return;
+    }
+    CHECK_OK(ganc_net_load_from(ganc_sr_g(t), st, "g.", 1));
+    CHECK_OK(ganc_net_load_from(ganc_sr_d(t), st, "d.", 1));
+    double w = 0;
+    char worst[300] = "", where[300];
+    for (int i = 0; i < 2; i++) {
+        ganc_srgan_stats_t s;
+        float want[3];
+        memcpy(want, (const char *)ls->data + 12 * i, 12);
+        CHECK_OK(ganc_srgan_train_step(t, (const float *)lr->data + i * 2 * 3 * 64,
+                                       (const float *)hr->data + i * 2 * 3 * 1024, &s));
+        const float got[3] = {s.d_loss, s.content, s.adv};
+        for (int k = 0; k < 3; k++)
+            CHECK(fabsf(got[k] - want[k]) <= 1e-5f * (1 + want[k]), "step %d: loss %d %.7g, PyTorch %.7g", i + 1, k,
+                  got[k], want[k]);
+        char pre[8];
+        for (int n = 0; n < 2; n++) {
+            snprintf(pre, sizeof pre, "%c%d.", n ? 'd' : 'g', i + 1);
+            double e = vs_fixture(n ? ganc_sr_d(t) : ganc_sr_g(t), st, pre, i + 1, where, sizeof where);
+            if (e > w) { w = e; snprintf(worst, sizeof worst, "%s", where); }
+        }
+    }
+    CHECK(w <= 1e-4, "SRGAN weights after a step: max relative error %.3g (%s)", w, worst);
+    printf("srgan     two steps vs PyTorch (D then G, MSE + 0.1 adversarial): weights within %.2e, losses 1e-5\n", w);
+    ganc_sr_trainer_free(t);
+    ganc_st_free(st);
+}
+
 /* With the bicubic skip a new trainer's G is MATLAB's bicubic upscaling (its residual branch starts at zero), in
    training mode too; after steps it no longer is */
 static void starts_bicubic(void) {
-    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1};
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1, 0, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer with the bicubic skip: %s", ganc_errmsg());
     if (!t) return;
@@ -460,6 +544,7 @@ int main(int argc, char **argv) {
     tiles(GANC_SR_SKIP_NONE);
     tiles(GANC_SR_SKIP_BICUBIC);
     starts_bicubic();
+    srgan_steps();
     if (argc > 1) cli(argv[1]);
     tu_tmpdir_remove();
     return tu_finish("test_srgan");

@@ -145,17 +145,19 @@ int ganc_sr_crop(const ganc_image_t *img, int crop, int scale, ganc_rng_t *r, fl
 struct ganc_sr_trainer {
     ganc_sr_train_cfg_t cfg;
     ganc_trainer_t *tr;
-    ganc_net_t *g;
-    ganc_sr_io_t io;
-    int ig;
+    ganc_net_t *g, *d;
+    ganc_sr_io_t io, dio;
+    int ig, id;
 };
 
 ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
     const ganc_sr_cfg_t *c = &cfg->net;
     if (ganc_sr_check_cfg(c)) return NULL;
     if (cfg->batch < 1 || cfg->batch > 4096 || cfg->crop < c->scale || cfg->crop % c->scale || cfg->crop > 1024 ||
-        !(cfg->lr > 0) || (cfg->loss != GANC_SR_MSE && cfg->loss != GANC_SR_L1)) {
-        ganc_fail(GANC_EINVAL, "srresnet: batch 1..4096, crop a multiple of the scale up to 1024, lr > 0, loss mse/l1");
+        !(cfg->lr > 0) || (cfg->loss != GANC_SR_MSE && cfg->loss != GANC_SR_L1) || !(cfg->adv >= 0) ||
+        (cfg->adv > 0 && cfg->crop % 16)) {
+        ganc_fail(GANC_EINVAL, "srresnet: batch 1..4096, crop a multiple of the scale up to 1024 (SRGAN: of 16), lr > 0, "
+                  "loss mse/l1, adv >= 0");
         return NULL;
     }
     ganc_sr_trainer_t *t = calloc(1, sizeof *t);
@@ -179,7 +181,62 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
         return NULL;
     }
     t->g = g;
+    if (cfg->adv > 0) { /* SRGAN: the paper's D, registered after G */
+        ganc_net_t *d = ganc_srgan_d(c->nc, cfg->crop, cfg->d_width, cfg->d_dense, cfg->batch, &t->dio);
+        if (d) ganc_net_init_default(d, cfg->seed + 1);
+        if (!d || (t->id = ganc_trainer_add_net(t->tr, "D", d, &oc)) < 0) {
+            ganc_sr_trainer_free(t); /* a registered D (and one refused) belongs to the trainer */
+            return NULL;
+        }
+        t->d = d;
+    }
     return t;
+}
+
+ganc_net_t *ganc_sr_d(ganc_sr_trainer_t *t) { return t->d; }
+
+static float mean_prob(ganc_net_t *d, int out, int B) {
+    const float *lo = ganc_net_data(d, out);
+    double s = 0;
+    for (int i = 0; i < B; i++) s += 1.0 / (1.0 + exp(-(double)lo[i]));
+    return (float)(s / B);
+}
+
+/* D on its input batch: forward, BCE against target, backward; *p = mean D(.) */
+static int srgan_d_pass(ganc_sr_trainer_t *t, float target, int fw, int bw, float *loss, float *p) {
+    const int B = t->cfg.batch;
+    int rc = ganc_net_forward(t->d, B, fw);
+    if (!rc) rc = ganc_net_loss(t->d, t->dio.out, GANC_LOSS_BCE_LOGITS, NULL, target, 1.0f, loss);
+    if (!rc) *p = mean_prob(t->d, t->dio.out, B);
+    return rc ? rc : ganc_net_backward(t->d, bw);
+}
+
+int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, ganc_srgan_stats_t *st) {
+    const int B = t->cfg.batch, kind = t->cfg.loss == GANC_SR_L1 ? GANC_LOSS_L1 : GANC_LOSS_MSE;
+    float l_real, l_fake, p;
+    int rc;
+    if (!t->d) return ganc_fail(GANC_EINVAL, "srgan: a trainer made without an adversarial weight has no D");
+    if ((rc = ganc_net_set_input(t->g, t->io.in, lr, B)) ||
+        (rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS)))
+        return rc;
+    /* D: real HR crops (1) against G's outputs (0) */
+    ganc_net_zero_grad(t->d);
+    if ((rc = ganc_net_set_input(t->d, t->dio.in, hr, B)) ||
+        (rc = srgan_d_pass(t, 1.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_real, &st->d_real)) ||
+        (rc = ganc_net_feed(t->d, t->dio.in, t->g, t->io.out)) ||
+        (rc = srgan_d_pass(t, 0.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_fake, &st->d_fake)) ||
+        (rc = ganc_trainer_update(t->tr, t->id, st->d_loss = l_real + l_fake)))
+        return rc;
+    /* G: content + adv x BCE(D(G(lr)), 1) through the updated D */
+    ganc_net_zero_grad(t->g);
+    if ((rc = srgan_d_pass(t, 1.0f, GANC_TRAIN, GANC_NO_PARAM_GRADS, &st->adv, &p)) ||
+        (rc = ganc_net_add_grad(t->g, t->io.out, ganc_net_grad(t->d, t->dio.in), t->cfg.adv)) ||
+        (rc = ganc_net_loss(t->g, t->io.out, kind, hr, 0.0f, 1.0f, &st->content)) ||
+        (rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) ||
+        (rc = ganc_trainer_update(t->tr, t->ig, st->content + t->cfg.adv * st->adv)))
+        return rc;
+    ganc_trainer_count_step(t->tr);
+    return GANC_OK;
 }
 
 void ganc_sr_trainer_free(ganc_sr_trainer_t *t) {
