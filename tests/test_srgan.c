@@ -368,6 +368,44 @@ static void example(const char *ganc, const char *photos) {
     CHECK(system(cmd) != 0, "the example fails on a missing input");
 }
 
+/* `ganc train srgan --init RUN`: G starts from the SRResNet run, resumes exactly, writes a G that upscales; errors */
+static void srgan_cli(const char *ganc, const char *photos) {
+    char args[4096], err[2048], a[1300], b[1300], init[1200];
+    snprintf(init, sizeof init, "%s", tu_tmp("straight"));
+    const char *common = "--crop 32 --batch 2 --threads 2 --sample-every 0 --d-width 4 --d-dense 8 --adv 0.01";
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --iters 3 --out %s", photos, init, common,
+             tu_tmp("gan3"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --iters 2 --out %s", photos, init, common,
+             tu_tmp("gan21"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train --resume %s --iters 3 --threads 2", tu_tmp("gan21"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(a, sizeof a, "%s/state.safetensors", tu_tmp("gan3"));
+    snprintf(b, sizeof b, "%s/state.safetensors", tu_tmp("gan21"));
+    CHECK(tu_same_tensors(a, b), "srgan: 3 steps equal 2 + 1 resumed (G, D, both optimizers), bit for bit");
+    ganc_st_t *s0 = NULL, *s1 = NULL;
+    snprintf(a, sizeof a, "%s/G.safetensors", init);
+    snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("gan3"));
+    CHECK(!ganc_st_open(&s0, a) && !ganc_st_open(&s1, b), "G files open");
+    const ganc_st_tensor_t *w0 = s0 ? ganc_st_find(s0, "head.0.weight") : NULL, *w1 = s1 ? ganc_st_find(s1, "head.0.weight") : NULL;
+    CHECK(w0 && w1 && w0->numel == w1->numel && memcmp(w0->data, w1->data, w0->nbytes) != 0 &&
+              tu_max_abs((const float *)w0->data, (const float *)w1->data, w0->numel) < 0.05,
+          "srgan's G starts at the SRResNet's weights and moves from them");
+    ganc_st_free(s0);
+    ganc_st_free(s1);
+    snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", photos, tu_tmp("gan.png"), tu_tmp("gan3"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "an srgan run upscales: %s", err);
+    snprintf(args, sizeof args, "train srgan --data %s %s --iters 1 --out %s", photos, common, tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan without --init", args, 2, "--init RUN", 1);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s --crop 40 --iters 1 --out %s", photos, init,
+             tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan with a crop D cannot take", args, 2, "multiple of 16", 1);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s --iters 1 --out %s", photos,
+             tu_fixture("ganc_dcgan32_G.safetensors"), tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan from a DCGAN file", args, 2, "not an srresnet", 1);
+}
+
 /* --eval-every: log.csv's psnr_test column at steps 3 and 6, the last equal to what `ganc upscale --from-hr` gives
    photo by photo (the method of scripts/eval_sr.sh) */
 static void eval_psnr(const char *ganc, const char *photos) {
@@ -431,6 +469,7 @@ static void cli(const char *ganc) {
     snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("resumed"));
     CHECK(tu_same_tensors(a, b), "6 steps equal 4 + 2 resumed, bit for bit (the evaluation changes nothing)");
     eval_psnr(ganc, dir);
+    srgan_cli(ganc, dir);
     ganc_st_t *st = NULL;
     ganc_sr_cfg_t c;
     CHECK_OK(ganc_st_open(&st, a));

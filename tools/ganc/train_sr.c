@@ -18,10 +18,16 @@ typedef struct {
     int nphotos;
     ganc_image_t *tests;    /* --eval-every: the test photos (also handed over) */
     int ntests;
+    int gan;                /* ganc train srgan */
+    const char *init;       /* srgan: the SRResNet run (or its G.safetensors) G starts from */
+    char init_path[4096];   /* its G.safetensors */
+    float adv;
+    int d_width, d_dense;
 } sr_opts_t;
 
 typedef struct {
     ganc_sr_trainer_t *t;
+    int gan;
     ganc_sr_cfg_t cfg;
     int batch, crop, nphotos, nfix;
     ganc_image_t *photos, *tests;
@@ -45,6 +51,9 @@ static void sr_defaults(void *p) {
     g->crop = 64;
     g->loss = "l1";
     g->skip = "bicubic";
+    g->adv = 1e-3f;
+    g->d_width = 64;
+    g->d_dense = 1024;
 }
 
 static int sr_add_flags(void *p, flag_t *f) {
@@ -60,9 +69,29 @@ static int sr_add_flags(void *p, flag_t *f) {
         {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, l1 or mse (paper)", 0, "pixel_loss", 1, 0, 0},
         {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale and "
          "starts as bicubic) or none (paper)", 0, "skip", 1, 0, 0},
+        {"init", F_STR, &g->init, "RUN", "srgan: the trained SRResNet run (or its G.safetensors) G starts from; its "
+         "architecture is G's", 0, NULL, 0, 0, 0},
+        {"adv", F_FLOAT, &g->adv, NULL, "srgan: weight of the adversarial loss (paper: 1e-3)", 0, "adv", 1, 1e-9, 100},
+        {"d-width", F_INT, &g->d_width, NULL, "srgan: D's first width (paper: 64)", 0, "d_width", 1, 1, 256},
+        {"d-dense", F_INT, &g->d_dense, NULL, "srgan: D's dense units (paper: 1024)", 0, "d_dense", 1, 1, 8192},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
+}
+
+/* srgan: G's architecture is the --init run's (its G.safetensors' metadata) */
+static int init_arch(sr_opts_t *g) {
+    char *path = g->init_path;
+    if (!g->init) {
+        fprintf(stderr, "ganc train: srgan starts from a trained SRResNet: --init RUN (ganc train srresnet)\n");
+        return 1;
+    }
+    snprintf(path, sizeof g->init_path, "%s%s", g->init, is_dir(g->init) ? "/G.safetensors" : "");
+    ganc_st_t *st = NULL;
+    int rc = ganc_st_open(&st, path) || ganc_sr_cfg_from_file(st, &g->net);
+    if (rc) fprintf(stderr, "ganc train: --init: %s\n", ganc_errmsg());
+    ganc_st_free(st);
+    return rc;
 }
 
 static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
@@ -80,22 +109,26 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         return 2;
     }
     if (!st) g->net.skip = strcmp(g->skip, "bicubic") ? GANC_SR_SKIP_NONE : GANC_SR_SKIP_BICUBIC;
+    g->gan = !strcmp(o->model, "srgan");
+    if (g->gan && !st && init_arch(g)) return 2;
     if (ganc_dist_size() > 1) {
         fprintf(stderr, "ganc train: srresnet does not train data-parallel yet\n");
         return 2;
     }
     if (o->eval_every > 0 && !flag_seen(o->flags, o->nflags, "eval-real"))
         o->eval_real = "data/photos/test"; /* scripts/get_photos.sh's test set */
-    if (!st) { /* the recipe's Adam settings (the paper's betas and batch), unless given */
-        if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = 5e-4f;
+    if (!st) { /* the recipe's Adam settings (the paper's betas and batch; SRGAN: the paper's 1e-4), unless given */
+        if (!flag_seen(o->flags, o->nflags, "lr")) o->lr = g->gan ? 1e-4f : 5e-4f;
+        if (g->gan && !flag_seen(o->flags, o->nflags, "pixel-loss")) g->loss = "mse"; /* SRGAN-MSE */
         if (!flag_seen(o->flags, o->nflags, "beta1")) o->beta1 = 0.9f;
         if (!flag_seen(o->flags, o->nflags, "batch")) o->batch = 16;
     }
-    if (!o->out) o->out = "runs/srresnet";
-    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 7200; /* the recipe: about an hour on 2 cores */
-    if (ganc_sr_check_cfg(&g->net) || g->crop % g->net.scale) {
+    if (!o->out) o->out = g->gan ? "runs/srgan" : "runs/srresnet";
+    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = g->gan ? 1000 : 7200; /* 7200: about an hour */
+    if (ganc_sr_check_cfg(&g->net) || g->crop % g->net.scale || (g->gan && g->crop % 16)) {
         fprintf(stderr, "ganc train: %s\n", g->crop % g->net.scale ? "--crop must be a multiple of --scale"
-                                                                    : ganc_errmsg());
+                                             : g->gan && g->crop % 16 ? "srgan: --crop must be a multiple of 16 (D)"
+                                                                      : ganc_errmsg());
         return 2;
     }
     return 0;
@@ -207,8 +240,10 @@ static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
     m->batch = o->batch;
     m->crop = g->crop;
     ganc_rng_seed(&m->rng, o->seed * 3 + 6);
+    m->gan = g->gan;
     ganc_sr_train_cfg_t tc = {m->cfg, o->batch, g->crop, o->lr, o->beta1, o->beta2, o->seed,
-                              strcmp(g->loss, "l1") ? GANC_SR_MSE : GANC_SR_L1};
+                              strcmp(g->loss, "l1") ? GANC_SR_MSE : GANC_SR_L1, g->gan ? g->adv : 0.0f, g->d_width,
+                              g->d_dense};
     const size_t hr = (size_t)m->cfg.nc * m->crop * m->crop, lr = hr / ((size_t)m->cfg.scale * m->cfg.scale);
     m->nfix = SR_GRID_ROWS < m->batch ? SR_GRID_ROWS : m->batch;
     m->hr = malloc(sizeof(float) * hr * o->batch);
@@ -222,11 +257,15 @@ static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
         sr_destroy(m);
         return NULL;
     }
-    if (!(m->t = ganc_sr_trainer_new(&tc)) || ganc_trainer_add_rng(ganc_sr_trainer_core(m->t), "crops", &m->rng) < 0) {
+    ganc_st_t *init = NULL; /* srgan: G from the SRResNet run (resuming: from the state, later) */
+    if (!(m->t = ganc_sr_trainer_new(&tc)) || ganc_trainer_add_rng(ganc_sr_trainer_core(m->t), "crops", &m->rng) < 0 ||
+        (g->init_path[0] && (ganc_st_open(&init, g->init_path) || ganc_net_load_from(ganc_sr_g(m->t), init, "", 0)))) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
+        ganc_st_free(init);
         sr_destroy(m);
         return NULL;
     }
+    ganc_st_free(init);
     ganc_rng_t fr; /* the progress grid's crops: fixed, from the first photos */
     ganc_rng_seed(&fr, o->seed * 3 + 7);
     for (int i = 0; i < m->nfix; i++)
@@ -249,6 +288,12 @@ static int sr_step(void *p, ganc_loader_t *ld, float *v) {
         int rc = crop_of(m, &m->photos[m->idx[b]], &m->rng, m->hr + hr * b, m->lr + lr * b);
         if (rc) return rc;
     }
+    if (m->gan) {
+        ganc_srgan_stats_t s;
+        int rc = ganc_srgan_train_step(m->t, m->lr, m->hr, &s);
+        v[0] = s.content; v[1] = s.adv; v[2] = s.d_loss; v[3] = s.d_real; v[4] = s.d_fake;
+        return rc;
+    }
     float loss = NAN;
     int rc = ganc_sr_train_step(m->t, m->lr, m->hr, &loss);
     v[0] = loss;
@@ -257,10 +302,18 @@ static int sr_step(void *p, ganc_loader_t *ld, float *v) {
 }
 
 static const log_col_t sr_cols[] = {{"loss", "pixel loss", 1}, {"psnr_train", "training-crop PSNR (mse)", 0}};
+static const log_col_t srgan_cols[] = {{"content", "content (pixel) loss", 1}, {"adv", "adversarial -log D(G(x))", 1},
+                                       {"loss_d", "D loss", 1}, {"d_x", "D(x)", 2}, {"d_g_x", "D(G(x))", 2}};
+static const log_col_t *sr_columns(void *p, int *n) {
+    const sr_model_t *m = p;
+    *n = m->gan ? 5 : 2;
+    return m->gan ? srgan_cols : sr_cols;
+}
 
 static void sr_progress(void *p, const float *v, int tty, char *buf, size_t cap) {
-    (void)p;
-    snprintf(buf, cap, tty ? "loss %.4f" : "loss %.5f", v[0]);
+    const sr_model_t *m = p;
+    if (m->gan) snprintf(buf, cap, "content %.4f adv %.3f D %.3f D(x) %.2f D(G(x)) %.2f", v[0], v[1], v[2], v[3], v[4]);
+    else snprintf(buf, cap, tty ? "loss %.4f" : "loss %.5f", v[0]);
 }
 
 static int sr_meta(void *p, ganc_meta_t *meta) { return ganc_sr_meta(&((sr_model_t *)p)->cfg, meta); }
@@ -349,13 +402,15 @@ static double sr_fid(void *p, fid_ref_t *ref, uint64_t seed) {
 
 static const char *sr_summary(void *p, char *buf, size_t cap) {
     sr_model_t *m = p;
-    snprintf(buf, cap, "srresnet x%d, %d blocks of width %d, %dx%d crops of %d photos (%zu parameters)", m->cfg.scale,
-             m->cfg.blocks, m->cfg.width, m->crop, m->crop, m->nphotos, ganc_net_nparams(ganc_sr_g(m->t)));
+    ganc_net_t *d = ganc_sr_d(m->t);
+    snprintf(buf, cap, "%s x%d, %d blocks of width %d, %dx%d crops of %d photos (G %zu, D %zu parameters)",
+             m->gan ? "srgan" : "srresnet", m->cfg.scale, m->cfg.blocks, m->cfg.width, m->crop, m->crop, m->nphotos,
+             ganc_net_nparams(ganc_sr_g(m->t)), d ? ganc_net_nparams(d) : 0);
     return buf;
 }
 
 const train_family_t family_sr = {
-    "srresnet", sr_cols, 2, sizeof(sr_opts_t), sr_defaults, sr_add_flags, sr_configure, sr_channels, sr_size,
-    sr_create, sr_destroy, sr_trainer, sr_step, sr_progress, NULL, sr_meta, sr_write_weights, sr_grid, sr_fid,
+    "srresnet srgan", NULL, 0, sizeof(sr_opts_t), sr_defaults, sr_add_flags, sr_configure, sr_channels, sr_size,
+    sr_create, sr_destroy, sr_trainer, sr_step, sr_progress, sr_columns, sr_meta, sr_write_weights, sr_grid, sr_fid,
     sr_summary, sr_load, "psnr_test",
 };
