@@ -748,6 +748,16 @@ ganc_trainer_t *ganc_sr_trainer_core(ganc_sr_trainer_t *t);
 ganc_net_t *ganc_sr_g(ganc_sr_trainer_t *t);
 const ganc_sr_io_t *ganc_sr_g_io(const ganc_sr_trainer_t *t);
 
+/* VGG19's features in torchvision's layout (vgg19().features[:end]; names features.{i}.weight/.bias) behind a fixed
+   input normalisation "norm" (a BatchNorm used in evaluation mode: ganc's [-1,1] images -> ImageNet-normalised
+   [0,1]), for SRGAN's content loss: end GANC_VGG22 (relu2_2) or GANC_VGG54 (relu5_4). Weights come from the user:
+   scripts/convert_vgg19.py turns torchvision's vgg19 state_dict into such a file (ganc downloads nothing).
+   ganc_vgg19_set_norm writes the normalisation's constants (the converter stores them too). */
+enum { GANC_VGG22 = 9, GANC_VGG54 = 36 };
+ganc_net_t *ganc_vgg19(int end, int h, int w, int max_batch, int *in, int *out);
+int ganc_vgg19_features(ganc_net_t *net, int x, int end); /* the layers after node x; the last node or -1 */
+void ganc_vgg19_set_norm(ganc_net_t *net);
+
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */
 

@@ -318,6 +318,56 @@ static void srgan_steps(void) {
     ganc_st_free(st);
 }
 
+/* VGG19's features against torchvision's vgg19().features with the closed-form weights of
+   scripts/gen_vgg_fixtures.py, at relu2_2 and relu5_4 */
+static void vgg_vs_torchvision(void) {
+    ganc_st_t *st = NULL;
+    CHECK_OK(ganc_st_open(&st, tu_fixture("vgg19_closed_form.safetensors")));
+    const ganc_st_tensor_t *x = st ? ganc_st_find(st, "in.x") : NULL;
+    if (!x || x->numel != 2 * 3 * 16 * 16) { CHECK(0, "vgg19 fixture"); ganc_st_free(st); return; }
+    const int ends[2] = {GANC_VGG22, GANC_VGG54};
+    for (int e = 0; e < 2; e++) {
+        int in, out;
+        ganc_net_t *n = ganc_vgg19(ends[e], 16, 16, 2, &in, &out);
+        CHECK(n != NULL, "vgg19: %s", ganc_errmsg());
+        if (!n) continue;
+        ganc_vgg19_set_norm(n);
+        int k = 0;
+        for (int t = 0; t < ganc_net_ntensors(n); t++) { /* the closed form, convolution k in order */
+            ganc_tensor_info_t ti;
+            ganc_net_tensor(n, t, &ti);
+            if (strncmp(ti.name, "features.", 9)) continue;
+            if (strstr(ti.name, ".weight")) {
+                const double a = 2 / sqrt((double)(ti.numel / (size_t)ti.shape[0]));
+                for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(a * sin(0.37 * (double)i + 0.11 * k));
+            } else {
+                for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(0.05 * cos(0.13 * (double)i + k));
+                k++;
+            }
+        }
+        CHECK(k == (e ? 16 : 4), "vgg19 to %s: %d convolutions", e ? "relu5_4" : "relu2_2", k);
+        CHECK_OK(ganc_net_set_input(n, in, (const float *)x->data, 2));
+        CHECK_OK(ganc_net_forward(n, 2, 0));
+        const ganc_st_tensor_t *ref = ganc_st_find(st, e ? "out.vgg54" : "out.vgg22");
+        const size_t ny = ganc_net_numel(n, out) * 2;
+        CHECK(ref && ref->numel == ny, "vgg19 output size %zu", ny);
+        if (ref && ref->numel == ny) {
+            float *r = malloc(ny * sizeof(float));
+            memcpy(r, ref->data, ny * sizeof(float));
+            double mx = 0;
+            for (size_t i = 0; i < ny; i++) mx = fmax(mx, fabs(r[i]));
+            const double err = tu_max_abs(ganc_net_data(n, out), r, ny) / mx;
+            CHECK(err < 1e-4, "vgg19 to %s vs torchvision: %.3g", e ? "relu5_4" : "relu2_2", err);
+            printf("vgg19 to %s vs torchvision (closed-form weights): %.2e\n", e ? "relu5_4" : "relu2_2", err);
+            free(r);
+        }
+        ganc_net_free(n);
+    }
+    ganc_st_free(st);
+    int in, out;
+    CHECK(ganc_vgg19(20, 16, 16, 1, &in, &out) == NULL && strstr(ganc_errmsg(), "relu5_4"), "a VGG cut elsewhere refused");
+}
+
 /* With the bicubic skip a new trainer's G is MATLAB's bicubic upscaling (its residual branch starts at zero), in
    training mode too; after steps it no longer is */
 static void starts_bicubic(void) {
@@ -584,6 +634,7 @@ int main(int argc, char **argv) {
     tiles(GANC_SR_SKIP_BICUBIC);
     starts_bicubic();
     srgan_steps();
+    vgg_vs_torchvision();
     if (argc > 1) cli(argv[1]);
     tu_tmpdir_remove();
     return tu_finish("test_srgan");
