@@ -65,7 +65,7 @@ static void sr_step(void *p) {
     ganc_sr_train_step(c->t, c->lr, c->hr, &loss);
 }
 static int bench_sr(int size, int iters) {
-    ganc_sr_train_cfg_t tc = {ganc_sr_default_cfg(), 16, size, 1e-4f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0};
+    ganc_sr_train_cfg_t tc = {ganc_sr_default_cfg(), 16, size, 1e-4f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     const size_t nh = (size_t)16 * 3 * size * size;

@@ -711,6 +711,11 @@ typedef struct {
        multiple of 16) is trained on BCE, real HR crops against G's outputs, with the same Adam settings */
     float adv;
     int d_width, d_dense;
+    /* SRGAN's VGG content loss instead of the pixel loss: vgg_end GANC_VGG22 or GANC_VGG54 (0: pixel loss) with the
+       converted weights in vgg (scripts/convert_vgg19.py): MSE between VGG19 features of G's output and of the HR
+       crop, rescaled by 1/12.75^2 (the paper's factor 1/12.75 on the features) */
+    int vgg_end;
+    const char *vgg;
 } ganc_sr_train_cfg_t;
 typedef struct ganc_sr_trainer ganc_sr_trainer_t;
 ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);

@@ -9,6 +9,8 @@ srgan_step.safetensors: two SRGAN steps (ganc_srgan_train_step): G blocks 1 widt
 batches of 2, MSE content + 0.1 x adversarial, Adam 1e-3 for both; per step: D on real (1) and G's output (0), then G
 through the updated D in training mode with D's running statistics restored after it (ganc leaves them alone there).
 g.* / d.* before, lr, hr, losses (2 x [d_loss, content, adv]), g1.* / d1.* after step 1, g2.* / d2.* after step 2.
+srgan_vgg22_step.safetensors: the same with SRGAN-VGG22's content loss: MSE of VGG19 features[:9] (the closed-form
+weights of gen_vgg_fixtures.py) of G's output and of the HR crop, over 12.75^2.
 Usage: python3 scripts/gen_srgan_fixtures.py [DIR]
 """
 import os
@@ -19,6 +21,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gen_fixtures import save_st  # noqa: E402
+from gen_vgg_fixtures import closed_form_vgg19, normalise  # noqa: E402
 
 
 class Block(nn.Module):
@@ -118,7 +121,7 @@ def step_fixture(path):
     save_st(path, t)
 
 
-def srgan_step_fixture(path):
+def srgan_step_fixture(path, vgg=None):
     g, d = SRResNet(1, 8, 4, 3), SRGAN_D(3, 32, 4, 8)  # 32x32: D's last BatchNorm sees 2x2 x 2 values
     t = {"g." + k: v.clone() for k, v in g.state_dict().items()}
     t.update({"d." + k: v.clone() for k, v in d.state_dict().items()})
@@ -140,7 +143,12 @@ def srgan_step_fixture(path):
         keep = {k: b.clone() for k, b in d.named_buffers()}
         og.zero_grad()
         adv = bce(d(sr), torch.ones(2, 1))
-        content = nn.functional.mse_loss(sr, hr[i])
+        if vgg is None:
+            content = nn.functional.mse_loss(sr, hr[i])
+        else:  # SRGAN-VGG22: features' MSE / 12.75^2
+            with torch.no_grad():
+                fhr = vgg(normalise(hr[i]))
+            content = nn.functional.mse_loss(vgg(normalise(sr)), fhr) / 12.75 ** 2
         (content + 0.1 * adv).backward()
         og.step()
         with torch.no_grad():
@@ -160,6 +168,8 @@ def main():
     fixture(os.path.join(out, "srgan_d_small.safetensors"), SRGAN_D(3, 32, 4, 16), torch.rand(3, 3, 32, 32) * 2 - 1)
     step_fixture(os.path.join(out, "srresnet_step.safetensors"))
     srgan_step_fixture(os.path.join(out, "srgan_step.safetensors"))
+    torch.manual_seed(16)
+    srgan_step_fixture(os.path.join(out, "srgan_vgg22_step.safetensors"), closed_form_vgg19()[:9])
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from gen_fixtures import save_st  # noqa: E402
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+def closed_form_vgg19():
+    """torchvision's vgg19().features with the closed-form weights above"""
     vgg = torchvision.models.vgg19().features.eval()
     k = 0
     with torch.no_grad():
@@ -33,11 +33,22 @@ def main():
                 j = np.arange(m.bias.numel(), dtype=np.float64)
                 m.bias.copy_(torch.tensor(0.05 * np.cos(0.13 * j + k), dtype=torch.float32))
                 k += 1
-    g = torch.Generator().manual_seed(3)
-    x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    return vgg
+
+
+def normalise(x):
+    """ganc's "norm": [-1,1] -> ImageNet-normalised [0,1]"""
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-    xn = ((x + 1) / 2 - mean) / std
+    return ((x + 1) / 2 - mean) / std
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+    vgg = closed_form_vgg19()
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    xn = normalise(x)
     with torch.no_grad():
         t = {"in.x": x, "out.vgg22": vgg[:9](xn).clone(), "out.vgg54": vgg[:36](xn).clone()}
     save_st(os.path.join(out, "vgg19_closed_form.safetensors"), t,

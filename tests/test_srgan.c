@@ -93,7 +93,7 @@ static void train_steps(void) {
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, tu_fixture("srresnet_step.safetensors")));
     if (!st) return;
-    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0};
+    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "loss");
@@ -275,13 +275,42 @@ static double vs_fixture(ganc_net_t *net, const ganc_st_t *st, const char *prefi
     return w;
 }
 
-/* two SRGAN steps against PyTorch (scripts/gen_srgan_fixtures.py: srgan_step): losses, G's and D's weights and D's
-   statistics after each step */
-static void srgan_steps(void) {
+/* VGG19's weights by scripts/gen_vgg_fixtures.py's closed form (convolution k in order), and its normalisation;
+   returns the number of convolutions */
+static int closed_form_vgg(ganc_net_t *n) {
+    int k = 0;
+    ganc_vgg19_set_norm(n);
+    for (int t = 0; t < ganc_net_ntensors(n); t++) {
+        ganc_tensor_info_t ti;
+        ganc_net_tensor(n, t, &ti);
+        if (strncmp(ti.name, "features.", 9)) continue;
+        if (strstr(ti.name, ".weight")) {
+            const double a = 2 / sqrt((double)(ti.numel / (size_t)ti.shape[0]));
+            for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(a * sin(0.37 * (double)i + 0.11 * k));
+        } else {
+            for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(0.05 * cos(0.13 * (double)i + k));
+            k++;
+        }
+    }
+    return k;
+}
+
+/* two SRGAN steps against PyTorch (scripts/gen_srgan_fixtures.py: srgan_step, and srgan_vgg22_step with the VGG22
+   content loss of a closed-form VGG19): losses, G's and D's weights and D's statistics after each step */
+static void srgan_steps(const char *fixture, int vgg_end) {
     ganc_st_t *st = NULL;
-    CHECK_OK(ganc_st_open(&st, tu_fixture("srgan_step.safetensors")));
+    CHECK_OK(ganc_st_open(&st, tu_fixture(fixture)));
     if (!st) return;
-    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 32, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0.1f, 4, 8};
+    char vgg[1200] = "";
+    if (vgg_end) { /* the closed-form VGG as a weights file, as scripts/convert_vgg19.py would write one */
+        int in, out;
+        ganc_net_t *v = ganc_vgg19(vgg_end, 32, 32, 1, &in, &out);
+        snprintf(vgg, sizeof vgg, "%s", tu_tmp("vgg.safetensors"));
+        CHECK(v && closed_form_vgg(v) == 4 && ganc_net_save(v, vgg, NULL, 0) == GANC_OK, "vgg file: %s", ganc_errmsg());
+        ganc_net_free(v);
+    }
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 32, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0.1f, 4, 8,
+                              vgg_end, vgg_end ? vgg : NULL};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL && ganc_sr_d(t) != NULL, "srgan trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "losses");
@@ -313,7 +342,8 @@ static void srgan_steps(void) {
         }
     }
     CHECK(w <= 1e-4, "SRGAN weights after a step: max relative error %.3g (%s)", w, worst);
-    printf("srgan     two steps vs PyTorch (D then G, MSE + 0.1 adversarial): weights within %.2e, losses 1e-5\n", w);
+    printf("srgan     two steps vs PyTorch (D then G, %s + 0.1 adversarial): weights within %.2e, losses 1e-5\n",
+           vgg_end ? "VGG22" : "MSE", w);
     ganc_sr_trainer_free(t);
     ganc_st_free(st);
 }
@@ -331,20 +361,7 @@ static void vgg_vs_torchvision(void) {
         ganc_net_t *n = ganc_vgg19(ends[e], 16, 16, 2, &in, &out);
         CHECK(n != NULL, "vgg19: %s", ganc_errmsg());
         if (!n) continue;
-        ganc_vgg19_set_norm(n);
-        int k = 0;
-        for (int t = 0; t < ganc_net_ntensors(n); t++) { /* the closed form, convolution k in order */
-            ganc_tensor_info_t ti;
-            ganc_net_tensor(n, t, &ti);
-            if (strncmp(ti.name, "features.", 9)) continue;
-            if (strstr(ti.name, ".weight")) {
-                const double a = 2 / sqrt((double)(ti.numel / (size_t)ti.shape[0]));
-                for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(a * sin(0.37 * (double)i + 0.11 * k));
-            } else {
-                for (size_t i = 0; i < ti.numel; i++) ti.data[i] = (float)(0.05 * cos(0.13 * (double)i + k));
-                k++;
-            }
-        }
+        const int k = closed_form_vgg(n);
         CHECK(k == (e ? 16 : 4), "vgg19 to %s: %d convolutions", e ? "relu5_4" : "relu2_2", k);
         CHECK_OK(ganc_net_set_input(n, in, (const float *)x->data, 2));
         CHECK_OK(ganc_net_forward(n, 2, 0));
@@ -371,7 +388,7 @@ static void vgg_vs_torchvision(void) {
 /* With the bicubic skip a new trainer's G is MATLAB's bicubic upscaling (its residual branch starts at zero), in
    training mode too; after steps it no longer is */
 static void starts_bicubic(void) {
-    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1, 0, 0, 0};
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1, 0, 0, 0, 0, NULL};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer with the bicubic skip: %s", ganc_errmsg());
     if (!t) return;
@@ -448,6 +465,12 @@ static void srgan_cli(const char *ganc, const char *photos) {
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "an srgan run upscales: %s", err);
     snprintf(args, sizeof args, "train srgan --data %s %s --iters 1 --out %s", photos, common, tu_tmp("gan_x"));
     tu_expect(ganc, "srgan without --init", args, 2, "--init RUN", 1);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s --content vgg54 --iters 1 --out %s", photos, init,
+             tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan-vgg54 without VGG weights", args, 2, "--vgg FILE", 1);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s --content vgg54 --vgg %s/none.st --crop 32 --iters 1 "
+             "--out %s", photos, init, photos, tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan-vgg54 with a missing VGG file", args, 1, "none.st", 0); /* (and the tiny photo's warning) */
     snprintf(args, sizeof args, "train srgan --data %s --init %s --crop 40 --iters 1 --out %s", photos, init,
              tu_tmp("gan_x"));
     tu_expect(ganc, "srgan with a crop D cannot take", args, 2, "multiple of 16", 1);
@@ -633,7 +656,8 @@ int main(int argc, char **argv) {
     tiles(GANC_SR_SKIP_NONE);
     tiles(GANC_SR_SKIP_BICUBIC);
     starts_bicubic();
-    srgan_steps();
+    srgan_steps("srgan_step.safetensors", 0);
+    srgan_steps("srgan_vgg22_step.safetensors", GANC_VGG22);
     vgg_vs_torchvision();
     if (argc > 1) cli(argv[1]);
     tu_tmpdir_remove();

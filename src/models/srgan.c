@@ -145,19 +145,55 @@ int ganc_sr_crop(const ganc_image_t *img, int crop, int scale, ganc_rng_t *r, fl
 struct ganc_sr_trainer {
     ganc_sr_train_cfg_t cfg;
     ganc_trainer_t *tr;
-    ganc_net_t *g, *d;
-    ganc_sr_io_t io, dio;
+    ganc_net_t *g, *d, *vgg;
+    ganc_sr_io_t io, dio, vio;
     int ig, id;
+    float *fhr; /* the VGG features of the HR batch */
 };
+
+#define VGG_RESCALE (1.0f / (12.75f * 12.75f))
+
+/* SRGAN-VGG: the frozen VGG19 (the trainer owns it) and the buffer of the HR batch's features */
+static int add_vgg(ganc_sr_trainer_t *t, const ganc_sr_train_cfg_t *cfg) {
+    ganc_st_t *st = NULL;
+    ganc_net_t *v = ganc_vgg19(cfg->vgg_end, cfg->crop, cfg->crop, cfg->batch, &t->vio.in, &t->vio.out);
+    if (!v) return GANC_EINVAL;
+    int rc = cfg->vgg ? ganc_st_open(&st, cfg->vgg) : ganc_fail(GANC_EINVAL, "srgan: the VGG content loss needs VGG19 "
+                                                                "weights (scripts/convert_vgg19.py)");
+    if (!rc) rc = ganc_net_load_from(v, st, "", 1);
+    ganc_st_free(st);
+    if (rc) { ganc_net_free(v); return rc; }
+    if (ganc_trainer_add_net(t->tr, "VGG", v, NULL) < 0) return GANC_EINVAL;
+    t->vgg = v;
+    t->fhr = malloc(sizeof(float) * ganc_net_numel(v, t->vio.out) * cfg->batch);
+    return t->fhr ? GANC_OK : ganc_fail(GANC_ENOMEM, "srgan: out of memory");
+}
+
+/* the content loss on G's output (its gradient added there): the pixel loss, or VGG features' MSE */
+static int content_loss(ganc_sr_trainer_t *t, const float *hr, float *loss) {
+    const int B = t->cfg.batch, kind = t->cfg.loss == GANC_SR_L1 ? GANC_LOSS_L1 : GANC_LOSS_MSE;
+    if (!t->vgg) return ganc_net_loss(t->g, t->io.out, kind, hr, 0.0f, 1.0f, loss);
+    const size_t nf = ganc_net_numel(t->vgg, t->vio.out) * (size_t)B;
+    int rc = ganc_net_set_input(t->vgg, t->vio.in, hr, B);
+    if (!rc) rc = ganc_net_forward(t->vgg, B, 0);
+    if (!rc) memcpy(t->fhr, ganc_net_data(t->vgg, t->vio.out), nf * sizeof(float));
+    if (!rc) rc = ganc_net_feed(t->vgg, t->vio.in, t->g, t->io.out);
+    if (!rc) rc = ganc_net_forward(t->vgg, B, 0);
+    if (!rc) rc = ganc_net_loss(t->vgg, t->vio.out, GANC_LOSS_MSE, t->fhr, 0.0f, VGG_RESCALE, loss);
+    if (!rc) rc = ganc_net_backward(t->vgg, GANC_NO_PARAM_GRADS);
+    if (!rc) rc = ganc_net_add_grad(t->g, t->io.out, ganc_net_grad(t->vgg, t->vio.in), 1.0f);
+    *loss *= VGG_RESCALE;
+    return rc;
+}
 
 ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
     const ganc_sr_cfg_t *c = &cfg->net;
     if (ganc_sr_check_cfg(c)) return NULL;
     if (cfg->batch < 1 || cfg->batch > 4096 || cfg->crop < c->scale || cfg->crop % c->scale || cfg->crop > 1024 ||
         !(cfg->lr > 0) || (cfg->loss != GANC_SR_MSE && cfg->loss != GANC_SR_L1) || !(cfg->adv >= 0) ||
-        (cfg->adv > 0 && cfg->crop % 16)) {
+        (cfg->adv > 0 && cfg->crop % 16) || (cfg->vgg_end && cfg->adv <= 0)) {
         ganc_fail(GANC_EINVAL, "srresnet: batch 1..4096, crop a multiple of the scale up to 1024 (SRGAN: of 16), lr > 0, "
-                  "loss mse/l1, adv >= 0");
+                  "loss mse/l1, adv >= 0 (> 0 with a VGG content loss)");
         return NULL;
     }
     ganc_sr_trainer_t *t = calloc(1, sizeof *t);
@@ -190,6 +226,10 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
         }
         t->d = d;
     }
+    if (cfg->vgg_end && add_vgg(t, cfg)) {
+        ganc_sr_trainer_free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -212,7 +252,7 @@ static int srgan_d_pass(ganc_sr_trainer_t *t, float target, int fw, int bw, floa
 }
 
 int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, ganc_srgan_stats_t *st) {
-    const int B = t->cfg.batch, kind = t->cfg.loss == GANC_SR_L1 ? GANC_LOSS_L1 : GANC_LOSS_MSE;
+    const int B = t->cfg.batch;
     float l_real, l_fake, p;
     int rc;
     if (!t->d) return ganc_fail(GANC_EINVAL, "srgan: a trainer made without an adversarial weight has no D");
@@ -231,7 +271,7 @@ int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr
     ganc_net_zero_grad(t->g);
     if ((rc = srgan_d_pass(t, 1.0f, GANC_TRAIN, GANC_NO_PARAM_GRADS, &st->adv, &p)) ||
         (rc = ganc_net_add_grad(t->g, t->io.out, ganc_net_grad(t->d, t->dio.in), t->cfg.adv)) ||
-        (rc = ganc_net_loss(t->g, t->io.out, kind, hr, 0.0f, 1.0f, &st->content)) ||
+        (rc = content_loss(t, hr, &st->content)) ||
         (rc = ganc_net_backward(t->g, GANC_NO_INPUT_GRADS)) ||
         (rc = ganc_trainer_update(t->tr, t->ig, st->content + t->cfg.adv * st->adv)))
         return rc;
@@ -243,6 +283,7 @@ void ganc_sr_trainer_free(ganc_sr_trainer_t *t) {
     if (!t) return;
     if (t->tr) ganc_trainer_free(t->tr); /* frees G once registered */
     else ganc_net_free(t->g);
+    free(t->fhr);
     free(t);
 }
 

@@ -9,7 +9,7 @@
 
 static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
-#define MAX_FLAGS 64
+#define MAX_FLAGS 128
 
 static const train_family_t *family_of(const char *model) {
     for (int i = 0; model && *model && i < NFAM; i++) { /* a whole word of the family's space-separated list */
@@ -199,7 +199,8 @@ int cmd_train(int argc, char **argv) {
         "         --skip none\n"
         "  srgan  SRGAN (Ledig et al. 2016): G starts from a trained SRResNet (--init RUN, its architecture) and adds\n"
         "         --adv x the adversarial loss of the paper's D (--d-width, --d-dense) to the pixel content loss\n"
-        "         (SRGAN-MSE; lr 1e-4, 1000 steps unless given; the VGG content losses are not built yet)\n"
+        "         (SRGAN-MSE; lr 1e-4, 1000 steps unless given) or, with --content vgg22|vgg54 --vgg FILE, VGG19's\n"
+        "         features (SRGAN-VGG22/VGG54)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
         "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
@@ -218,6 +219,11 @@ int cmd_train(int argc, char **argv) {
             return 1;
         }
         families[i]->defaults(fo[i]);
+        if (nflags + FAMILY_MAX_FLAGS > MAX_FLAGS) { /* a programming error: more room is needed */
+            fprintf(stderr, "ganc train: internal error: the flag table is full\n");
+            while (i >= 0) free(fo[i--]);
+            return 1;
+        }
         nflags += families[i]->add_flags(fo[i], flags + nflags);
     }
     char *pos[2];

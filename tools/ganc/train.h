@@ -25,13 +25,14 @@ typedef struct {
 typedef struct log_col_s log_col_t;
 #define MAX_LOG_COLS 16
 
+#define FAMILY_MAX_FLAGS 24
 typedef struct train_family {
     const char *models;         /* the model names it trains, space-separated ("dcgan gan cgan") */
     const log_col_t *cols;      /* its log columns, or NULL: ask the model (columns) */
     int ncols;
     size_t opts_size;           /* its own settings (flags from add_flags) */
     void (*defaults)(void *fo);
-    /* append its flags (pointing into fo) to f; returns how many */
+    /* append its flags (pointing into fo) to f, at most FAMILY_MAX_FLAGS; returns how many */
     int (*add_flags)(void *fo, flag_t *f);
     /* settle the model name, defaults and checks (resuming: st is the state file, its settings already applied);
        returns 0 or an exit code, having printed why */

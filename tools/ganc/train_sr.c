@@ -23,6 +23,7 @@ typedef struct {
     char init_path[4096];   /* its G.safetensors */
     float adv;
     int d_width, d_dense;
+    const char *content, *vgg; /* srgan: pixel | vgg22 | vgg54, and the VGG19 weights file */
 } sr_opts_t;
 
 typedef struct {
@@ -54,6 +55,7 @@ static void sr_defaults(void *p) {
     g->adv = 1e-3f;
     g->d_width = 64;
     g->d_dense = 1024;
+    g->content = "pixel";
 }
 
 static int sr_add_flags(void *p, flag_t *f) {
@@ -74,6 +76,10 @@ static int sr_add_flags(void *p, flag_t *f) {
         {"adv", F_FLOAT, &g->adv, NULL, "srgan: weight of the adversarial loss (paper: 1e-3)", 0, "adv", 1, 1e-9, 100},
         {"d-width", F_INT, &g->d_width, NULL, "srgan: D's first width (paper: 64)", 0, "d_width", 1, 1, 256},
         {"d-dense", F_INT, &g->d_dense, NULL, "srgan: D's dense units (paper: 1024)", 0, "d_dense", 1, 1, 8192},
+        {"content", F_STR, &g->content, "C", "srgan: content loss, pixel (--pixel-loss; SRGAN-MSE), vgg22 or vgg54 "
+         "(VGG19 features over 12.75^2; needs --vgg)", 0, "content", 1, 0, 0},
+        {"vgg", F_STR, &g->vgg, "FILE", "srgan: VGG19 weights converted by scripts/convert_vgg19.py from torchvision's",
+         0, "vgg", 1, 0, 0},
     };
     memcpy(f, fl, sizeof fl);
     return (int)(sizeof fl / sizeof fl[0]);
@@ -110,6 +116,15 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
     }
     if (!st) g->net.skip = strcmp(g->skip, "bicubic") ? GANC_SR_SKIP_NONE : GANC_SR_SKIP_BICUBIC;
     g->gan = !strcmp(o->model, "srgan");
+    if (strcmp(g->content, "pixel") && strcmp(g->content, "vgg22") && strcmp(g->content, "vgg54")) {
+        fprintf(stderr, "ganc train: --content is pixel, vgg22 or vgg54\n");
+        return 2;
+    }
+    if (strcmp(g->content, "pixel") && (!g->gan || !g->vgg)) {
+        fprintf(stderr, "ganc train: --content %s is srgan's and needs --vgg FILE (VGG19 weights from torchvision's, "
+                        "converted by scripts/convert_vgg19.py; ganc downloads none)\n", g->content);
+        return 2;
+    }
     if (g->gan && !st && init_arch(g)) return 2;
     if (ganc_dist_size() > 1) {
         fprintf(stderr, "ganc train: srresnet does not train data-parallel yet\n");
@@ -243,7 +258,8 @@ static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
     m->gan = g->gan;
     ganc_sr_train_cfg_t tc = {m->cfg, o->batch, g->crop, o->lr, o->beta1, o->beta2, o->seed,
                               strcmp(g->loss, "l1") ? GANC_SR_MSE : GANC_SR_L1, g->gan ? g->adv : 0.0f, g->d_width,
-                              g->d_dense};
+                              g->d_dense, !strcmp(g->content, "vgg22") ? GANC_VGG22
+                                          : !strcmp(g->content, "vgg54") ? GANC_VGG54 : 0, g->vgg};
     const size_t hr = (size_t)m->cfg.nc * m->crop * m->crop, lr = hr / ((size_t)m->cfg.scale * m->cfg.scale);
     m->nfix = SR_GRID_ROWS < m->batch ? SR_GRID_ROWS : m->batch;
     m->hr = malloc(sizeof(float) * hr * o->batch);
