@@ -410,6 +410,20 @@ static void example(const char *ganc, const char *photos) {
     CHECK(system(cmd) != 0, "the example fails on a missing input");
 }
 
+/* `ganc ARGS --iters k --out PART`, then `ganc train --resume PART --iters n`: PART/FILE equals FULL/FILE (a run of
+   n steps already in the test folder), bit for bit */
+static void resumed_equals(const char *ganc, const char *args0, int k, int n, const char *full, const char *part,
+                           const char *file) {
+    char args[4096], err[2048], a[1300], b[1300];
+    snprintf(args, sizeof args, "%s --iters %d --out %s", args0, k, tu_tmp(part));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train --resume %s --iters %d --threads 2", tu_tmp(part), n);
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(a, sizeof a, "%s/%s", tu_tmp(full), file);
+    snprintf(b, sizeof b, "%s/%s", tu_tmp(part), file);
+    CHECK(tu_same_tensors(a, b), "%d steps equal %d + %d resumed, bit for bit (%s)", n, k, n - k, file);
+}
+
 /* `ganc train srgan --init RUN`: G starts from the SRResNet run, resumes exactly, writes a G that upscales; errors */
 static void srgan_cli(const char *ganc, const char *photos) {
     char args[4096], err[2048], a[1300], b[1300], init[1200];
@@ -418,14 +432,8 @@ static void srgan_cli(const char *ganc, const char *photos) {
     snprintf(args, sizeof args, "train srgan --data %s --init %s %s --iters 3 --out %s", photos, init, common,
              tu_tmp("gan3"));
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
-    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --iters 2 --out %s", photos, init, common,
-             tu_tmp("gan21"));
-    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
-    snprintf(args, sizeof args, "train --resume %s --iters 3 --threads 2", tu_tmp("gan21"));
-    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
-    snprintf(a, sizeof a, "%s/state.safetensors", tu_tmp("gan3"));
-    snprintf(b, sizeof b, "%s/state.safetensors", tu_tmp("gan21"));
-    CHECK(tu_same_tensors(a, b), "srgan: 3 steps equal 2 + 1 resumed (G, D, both optimizers), bit for bit");
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s", photos, init, common);
+    resumed_equals(ganc, args, 2, 3, "gan3", "gan21", "state.safetensors"); /* G, D, both optimizers */
     ganc_st_t *s0 = NULL, *s1 = NULL;
     snprintf(a, sizeof a, "%s/G.safetensors", init);
     snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("gan3"));
@@ -490,7 +498,7 @@ static void eval_psnr(const char *ganc, const char *photos) {
 
 /* `ganc train srresnet`: a photo folder, exact resume, the weights file's architecture, the errors */
 static void cli(const char *ganc) {
-    char dir[1024], args[4096], err[2048], a[1200], b[1200];
+    char dir[1024], args[4096], err[2048], a[1200];
     snprintf(dir, sizeof dir, "%s", tu_tmp("photos"));
     CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
     unsigned char *px = malloc(80 * 64 * 3);
@@ -509,13 +517,9 @@ static void cli(const char *ganc) {
     snprintf(args, sizeof args, "train srresnet --data %s %s --iters 6 --out %s --eval-every 3 --eval-real %s", dir,
              common, tu_tmp("straight"), dir);
     CHECK(tu_run(ganc, args, err, sizeof err) == 0 && strstr(err, "skipped 1 images smaller"), "%s: %s", args, err);
-    snprintf(args, sizeof args, "train srresnet --data %s %s --iters 4 --out %s", dir, common, tu_tmp("resumed"));
-    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
-    snprintf(args, sizeof args, "train --resume %s --iters 6 --threads 2", tu_tmp("resumed"));
-    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train srresnet --data %s %s", dir, common);
+    resumed_equals(ganc, args, 4, 6, "straight", "resumed", "G.safetensors"); /* (the evaluation changes nothing) */
     snprintf(a, sizeof a, "%s/G.safetensors", tu_tmp("straight"));
-    snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("resumed"));
-    CHECK(tu_same_tensors(a, b), "6 steps equal 4 + 2 resumed, bit for bit (the evaluation changes nothing)");
     eval_psnr(ganc, dir);
     srgan_cli(ganc, dir);
     ganc_st_t *st = NULL;
