@@ -446,6 +446,16 @@ static void srgan_cli(const char *ganc, const char *photos) {
     ganc_st_free(s1);
     snprintf(args, sizeof args, "upscale %s/p0.png %s --model %s", photos, tu_tmp("gan.png"), tu_tmp("gan3"));
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "an srgan run upscales: %s", err);
+    /* from an SRResNet of another architecture than the flags' defaults (no skip, 2 blocks): resumes */
+    snprintf(args, sizeof args, "train srresnet --data %s --blocks 2 --width 4 --skip none --crop 32 --batch 2 --iters 1 "
+             "--sample-every 0 --out %s", photos, tu_tmp("noskip"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(init, sizeof init, "%s", tu_tmp("noskip"));
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --iters 2 --out %s", photos, init, common,
+             tu_tmp("gan_ns2"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s", photos, init, common);
+    resumed_equals(ganc, args, 1, 2, "gan_ns2", "gan_ns", "state.safetensors");
     snprintf(args, sizeof args, "train srgan --data %s %s --iters 1 --out %s", photos, common, tu_tmp("gan_x"));
     tu_expect(ganc, "srgan without --init", args, 2, "--init RUN", 1);
     snprintf(args, sizeof args, "train srgan --data %s --init %s --content vgg54 --iters 1 --out %s", photos, init,

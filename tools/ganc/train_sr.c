@@ -61,12 +61,10 @@ static void sr_defaults(void *p) {
 static int sr_add_flags(void *p, flag_t *f) {
     sr_opts_t *g = p;
     const flag_t fl[] = {
-        {"blocks", F_INT, &g->net.blocks, NULL, "srresnet: residual blocks (paper: 16)", 0, "blocks", 1, 0,
-         64},
+        {"blocks", F_INT, &g->net.blocks, NULL, "srresnet: residual blocks (paper: 16)", 0, "blocks", 1, 0, 64},
         {"width", F_INT, &g->net.width, NULL, "srresnet: feature maps (paper: 64)", 0, "width", 1, 1, 1024},
         {"scale", F_INT, &g->net.scale, NULL, "srresnet: upscaling factor, 2, 4 (paper) or 8", 0, "scale", 1, 2, 8},
-        {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)",
-         0, "crop",
+        {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)", 0, "crop",
          1, 2, 1024},
         {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, l1 or mse (paper)", 0, "pixel_loss", 1, 0, 0},
         {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale and "
@@ -97,6 +95,7 @@ static int init_arch(sr_opts_t *g) {
     int rc = ganc_st_open(&st, path) || ganc_sr_cfg_from_file(st, &g->net);
     if (rc) fprintf(stderr, "ganc train: --init: %s\n", ganc_errmsg());
     ganc_st_free(st);
+    g->skip = g->net.skip == GANC_SR_SKIP_BICUBIC ? "bicubic" : "none"; /* the flags (metadata) follow the file */
     return rc;
 }
 
