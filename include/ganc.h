@@ -249,6 +249,8 @@ size_t ganc_net_nparams(const ganc_net_t *net);
 /* Binary cross-entropy on logits, numerically stable for any logit. target == NULL means every target = t. */
 float ganc_bce_logits(const float *logits, const float *target, float t, size_t n, float *grad, float scale);
 float ganc_mse(const float *x, const float *target, size_t n, float *grad, float scale);
+/* the mean of sigmoid(logits): a discriminator's mean D(.) over a batch, summed in double */
+float ganc_mean_sigmoid(const float *logits, size_t n);
 float ganc_l1(const float *x, const float *target, size_t n, float *grad, float scale);
 /* The same losses on a node of a network, computed where the network lives (on a GPU the data stays there): the
    loss of the last forward's batch (batch x per-sample elements of node) against target (as many elements, in plain

@@ -303,12 +303,6 @@ ganc_gan_trainer_t *ganc_gan_trainer_new(const ganc_gan_train_cfg_t *cfg) {
     return t;
 }
 
-static float mean_sigmoid(const float *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += 1.0 / (1.0 + exp(-(double)x[i]));
-    return (float)(s / n);
-}
-
 static size_t img_numel(const ganc_gan_cfg_t *c) { return (size_t)c->nc * c->size * c->size; }
 
 /* D on a batch: forward, BCE against `target` for every logit, backward; returns the loss, *p = mean D() */
@@ -322,7 +316,7 @@ static int d_pass(ganc_gan_trainer_t *t, float target, int fw_flags, int bw_flag
                             target >= 0 ? 1.0f : -1.0f, loss)))
         return rc;
     if (target < 0) *loss = -*loss;
-    *p = mean_sigmoid(ganc_net_data(t->d, t->dio.out), B);
+    *p = ganc_mean_sigmoid(ganc_net_data(t->d, t->dio.out), B);
     return ganc_net_backward(t->d, bw_flags);
 }
 

@@ -418,12 +418,6 @@ ganc_lapgan_trainer_t *ganc_lapgan_trainer_new(const ganc_lapgan_train_cfg_t *cf
     return t;
 }
 
-static float mean_sigmoid(const float *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += 1.0 / (1.0 + exp(-(double)x[i]));
-    return (float)(s / n);
-}
-
 /* D of level k on the batch in its inputs: forward, BCE against target for every logit, backward */
 static int d_pass(ganc_lapgan_trainer_t *t, int k, float target, int fw, int bw, float *loss, float *p) {
     const int B = t->cfg.batch;
@@ -431,7 +425,7 @@ static int d_pass(ganc_lapgan_trainer_t *t, int k, float target, int fw, int bw,
     int rc = ganc_net_forward(d, B, fw);
     if (rc) return rc;
     if ((rc = ganc_net_loss(d, t->dio[k].out, GANC_LOSS_BCE_LOGITS, NULL, target, 1.0f, loss))) return rc;
-    *p = mean_sigmoid(ganc_net_data(d, t->dio[k].out), B);
+    *p = ganc_mean_sigmoid(ganc_net_data(d, t->dio[k].out), B);
     return ganc_net_backward(d, bw);
 }
 

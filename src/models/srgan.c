@@ -235,19 +235,12 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
 
 ganc_net_t *ganc_sr_d(ganc_sr_trainer_t *t) { return t->d; }
 
-static float mean_prob(ganc_net_t *d, int out, int B) {
-    const float *lo = ganc_net_data(d, out);
-    double s = 0;
-    for (int i = 0; i < B; i++) s += 1.0 / (1.0 + exp(-(double)lo[i]));
-    return (float)(s / B);
-}
-
 /* D on its input batch: forward, BCE against target, backward; *p = mean D(.) */
 static int srgan_d_pass(ganc_sr_trainer_t *t, float target, int fw, int bw, float *loss, float *p) {
     const int B = t->cfg.batch;
     int rc = ganc_net_forward(t->d, B, fw);
     if (!rc) rc = ganc_net_loss(t->d, t->dio.out, GANC_LOSS_BCE_LOGITS, NULL, target, 1.0f, loss);
-    if (!rc) *p = mean_prob(t->d, t->dio.out, B);
+    if (!rc) *p = ganc_mean_sigmoid(ganc_net_data(t->d, t->dio.out), (size_t)B);
     return rc ? rc : ganc_net_backward(t->d, bw);
 }
 

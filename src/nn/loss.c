@@ -18,6 +18,12 @@ float ganc_bce_logits(const float *x, const float *target, float t0, size_t n, f
     return (float)(acc / (double)n);
 }
 
+float ganc_mean_sigmoid(const float *logits, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += 1.0 / (1.0 + exp(-(double)logits[i]));
+    return (float)(s / (double)n);
+}
+
 float ganc_mse(const float *x, const float *target, size_t n, float *grad, float scale) {
     double acc = 0.0;
     const float k = 2.0f * scale / (float)n;
