@@ -360,7 +360,8 @@ int ganc_open_regular(const char *path);
 /* Read a whole file (limit bytes at most; regular files only). */
 int ganc_read_file(const char *path, size_t limit, unsigned char **data, size_t *len);
 
-/* NumPy .npy v1/v2/v3. Write uint8 or float32 C-order arrays; read float32/float64/uint8 (converted to float). */
+/* NumPy .npy v1/v2/v3. Write uint8, float32 or int64 C-order arrays; read float32/float64/uint8/int64 (converted to
+   float: int64 exactly within +-2^24; ganc_npy_read also says which dtype the file held). */
 int ganc_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, const void *data);
 /* The same, streamed: the header for the whole shape, then the elements appended in C order, a chunk at a time
    (memory stays that of a chunk); close commits (temp file, fsync, rename) only when exactly every element was
@@ -371,8 +372,11 @@ int ganc_npyw_append(ganc_npyw_t *w, const void *data, size_t numel);
 int ganc_npyw_close(ganc_npyw_t *w);
 void ganc_npyw_abort(ganc_npyw_t *w);
 int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **data);
+int ganc_npy_read(const char *path, int *dtype, int *ndim, int64_t shape[8], float **data);
 int ganc_npy_parse_f32(const char *name, const unsigned char *buf, size_t len, int *ndim, int64_t shape[8],
                        float **data);
+int ganc_npy_parse(const char *name, const unsigned char *buf, size_t len, int *dtype, int *ndim, int64_t shape[8],
+                   float **data);
 
 /* IDX (MNIST layout), raw or gzip. Images: (n, rows, cols) uint8; labels: (n) uint8. Caller frees. */
 int ganc_idx_read(const char *path, int *ndim, int64_t dims[4], unsigned char **data, size_t max_bytes);
@@ -400,6 +404,11 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
    resolution (and labels when the source has them). Sources:
      "fashion-mnist" / "fashion-mnist:train" / "fashion-mnist:test"  Debian's dataset-fashion-mnist IDX files
      "idx:IMAGES[,LABELS]"                                           any MNIST-layout IDX pair, raw or .gz
+     "sklearn-digits[:FILE]"   scikit-learn's 1,797 real handwritten 8x8 digits (16 grey levels, labels 0..9):
+                               digits.csv.gz of Debian's python3-sklearn, or of its copy unpacked under data/sklearn
+                               by scripts/get_digits.sh (ganc_digits_path says where it was found); ink is bright
+     a folder with images.npy  labelled arrays: images.npy uint8 (N,C,H,W) or (N,H,W), C 1 or 3, and (optional)
+                               labels.npy int64 (N,) with labels 0..999 (what `ganc synth` and `ganc refine` write)
      a folder                                                         every .png/.jpg/.jpeg in it (sorted by name)
    Geometry: 28x28 sources at size 32 are padded with 2 pixels of background (-1) on each side; otherwise the shorter
    side is resized to `size` (antialiased triangle filter) and the centre is cropped. Colour: channels=1 converts
@@ -424,6 +433,15 @@ typedef struct {
    sources lose at most half a grey level (1/255). */
 enum { GANC_SKIP_BAD = 1, GANC_DS_U8 = 2 };
 int ganc_dataset_load(ganc_dataset_t *ds, const char *source, int size, int channels, int flags);
+int ganc_digits_path(char *buf, size_t cap);
+/* Synthetic labelled digits (SimGAN's synthetic domain, src/data/synth.c): n grey images of size x size bytes (ink
+   bright on black) into px, labels[i] = i % 10, rendered through FreeType from the given font files (TrueType/
+   OpenType: each must have the ten digits) with a random font, height, aspect, rotation (+-15 degrees), shear
+   (+-0.3), stroke weight and offset drawn from the stream (seed, i): the same seed gives the same bytes. Needs a
+   build with FreeType (ganc_have_freetype; otherwise GANC_EINVAL saying how to get it). */
+int ganc_synth_digits(int n, uint64_t seed, int size, const char *const *fonts, int nfonts, unsigned char *px,
+                      int *labels);
+int ganc_have_freetype(void);
 void ganc_dataset_free(ganc_dataset_t *ds);
 /* The .png/.jpg/.jpeg files of a folder (hidden files skipped), as "dir/name" paths sorted by name: the order a
    folder dataset uses. Free with ganc_free_list. An empty folder is an error. */
@@ -464,6 +482,11 @@ void ganc_trainer_free(ganc_trainer_t *t);
 /* returns the network's index (>= 0) or a negative status */
 int ganc_trainer_add_net(ganc_trainer_t *t, const char *name, ganc_net_t *net, const ganc_optim_cfg_t *opt);
 int ganc_trainer_add_rng(ganc_trainer_t *t, const char *name, ganc_rng_t *rng); /* rng stays the caller's */
+/* A float array that is part of the training state (SimGAN's history of refined images): numel floats in entries of
+   `entry` elements, *count of them in use; saved as "NAME" and "NAME.count", loaded back (count checked against the
+   capacity, values finite). data and count stay the caller's. */
+int ganc_trainer_add_buffer(ganc_trainer_t *t, const char *name, float *data, size_t numel, size_t entry,
+                            int64_t *count);
 void ganc_trainer_set_grad_sync(ganc_trainer_t *t, ganc_grad_sync_fn fn, void *ctx);
 /* sync hook -> finite check (loss and gradients) -> optimizer step, for trained network i */
 int ganc_trainer_update(ganc_trainer_t *t, int i, float loss);
@@ -764,6 +787,60 @@ enum { GANC_VGG22 = 9, GANC_VGG54 = 36 };
 ganc_net_t *ganc_vgg19(int end, int h, int w, int max_batch, int *in, int *out);
 int ganc_vgg19_features(ganc_net_t *net, int x, int end); /* the layers after node x; the last node or -1 */
 void ganc_vgg19_set_norm(ganc_net_t *net);
+
+/* ---------------------------------------------------------------- SimGAN (src/models/simgan.c)
+   Shrivastava et al. 2016: a refiner R (head conv 3x3 + ReLU, `blocks` ResNet blocks [conv 3x3, ReLU, conv 3x3,
+   + input, ReLU], tail conv 1x1, tanh; size-preserving) makes synthetic images look real; D (conv 3x3 w, conv 3x3
+   stride 2 2w, conv 3x3 stride 2 2w, LeakyReLU 0.2 after each) ends in a map of per-patch logits (conv 1x1: one
+   logit per 9x9 patch, size/4 x size/4 of them; or, d_global, one logit from a linear layer over everything), its
+   BCE averaged over the map. R's loss: the adversarial -log D(R(x)) (averaged over the map) + lambda x mean |R(x)-x|
+   (self-regularisation). D sees real images (1) and refined ones (0): with a history of `history` images, half of
+   its fake batch comes from the history (once it holds batch/2), and batch/2 of the refined images enter it each D
+   step (appended until full, then over random entries). State_dict names: scripts/gen_simgan_fixtures.py. */
+typedef struct {
+    int nc, size;      /* images: channels (1 or 3), side (a multiple of 4) */
+    int blocks, width; /* R: ResNet blocks and feature maps (paper: 4, 64) */
+    int d_width;       /* D's first width */
+    int d_global;      /* 1: one logit per image instead of the local map (the paper's ablation) */
+} ganc_simgan_cfg_t;
+typedef struct { int in, out; } ganc_simgan_io_t;
+ganc_simgan_cfg_t ganc_simgan_default_cfg(void); /* 1x16x16, 4 blocks of 32, D width 32, local */
+int ganc_simgan_check_cfg(const ganc_simgan_cfg_t *c);
+ganc_net_t *ganc_simgan_refiner(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan_io_t *io);
+ganc_net_t *ganc_simgan_d(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan_io_t *io);
+typedef struct {
+    ganc_simgan_cfg_t net;
+    int batch;              /* even */
+    float lr, beta1, beta2; /* Adam, both networks */
+    uint64_t seed;
+    float lambda;           /* self-regularisation weight */
+    int history;            /* images in the history buffer; 0: none (the paper's ablation) */
+    int kg, kd;             /* R and D updates per step */
+} ganc_simgan_train_cfg_t;
+typedef struct { float adv, reg, d_loss, d_real, d_fake; } ganc_simgan_stats_t;
+typedef struct ganc_simgan_trainer ganc_simgan_trainer_t;
+/* R registered as "R", D as "D", the history's stream as "history_rng" and the history as "history" */
+ganc_simgan_trainer_t *ganc_simgan_trainer_new(const ganc_simgan_train_cfg_t *cfg);
+void ganc_simgan_trainer_free(ganc_simgan_trainer_t *t);
+/* One R update on a batch of synthetic images: adversarial (through D, its parameters untouched) + self-regularisation
+   when `adversarial`, else self-regularisation only (R's pre-training); st->adv and st->reg (the mean |R(x)-x|). */
+int ganc_simgan_r_step(ganc_simgan_trainer_t *t, const float *synth, int adversarial, ganc_simgan_stats_t *st);
+/* One D update: real batch (1) against refined synthetic ones (0, with the history); st->d_loss, d_real, d_fake. */
+int ganc_simgan_d_step(ganc_simgan_trainer_t *t, const float *synth, const float *real, ganc_simgan_stats_t *st);
+/* The paper's step: K_g R updates, then K_d D updates, then the step count. synth holds (kg + kd) batches (R's
+   first), real kd batches. */
+int ganc_simgan_train_step(ganc_simgan_trainer_t *t, const float *synth, const float *real, ganc_simgan_stats_t *st);
+ganc_trainer_t *ganc_simgan_trainer_core(ganc_simgan_trainer_t *t);
+ganc_net_t *ganc_simgan_r(ganc_simgan_trainer_t *t);
+ganc_net_t *ganc_simgan_trainer_d(ganc_simgan_trainer_t *t);
+const ganc_simgan_io_t *ganc_simgan_r_io(const ganc_simgan_trainer_t *t);
+int64_t ganc_simgan_history_count(const ganc_simgan_trainer_t *t);
+const float *ganc_simgan_history(const ganc_simgan_trainer_t *t);
+/* R.safetensors metadata (kind=simgan_refiner, nc, size, blocks, width) and back */
+int ganc_simgan_meta(const ganc_simgan_cfg_t *c, ganc_meta_t *m);
+int ganc_simgan_cfg_from_file(const ganc_st_t *st, ganc_simgan_cfg_t *c);
+/* Refine n images (nc,size,size) in [-1,1] with the refiner in st (its metadata says nc and size) into y. */
+int ganc_simgan_refine(const ganc_st_t *st, const float *x, int n, float *y);
 
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */

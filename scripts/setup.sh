@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(gcc make cmake libc6-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist)
+PKGS=(gcc make cmake libc6-dev libopenblas-dev zlib1g-dev libpng-dev libjpeg-dev dataset-fashion-mnist
+      libfreetype-dev fonts-dejavu-core fonts-liberation2)
 mode=${1:-release}
 # the test build (werror) also builds the MPI backend and runs its test under mpirun, and the HTML pages' test runs
 # in headless Chromium through Selenium

@@ -5,10 +5,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <zlib.h>
 #include "ganc.h"
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 #define MAX_SAMPLES (1 << 24)
+#ifndef GANC_DATA_DIR
+#define GANC_DATA_DIR "data"
+#endif
 
 void ganc_dataset_free(ganc_dataset_t *ds) {
     free(ds->x);
@@ -271,6 +275,123 @@ out:
     return rc;
 }
 
+
+/* ---- labelled arrays (DIR/images.npy uint8 (N,C,H,W) or (N,H,W), DIR/labels.npy int64 (N,)) and scikit-learn's
+   digits (digits.csv.gz: 1,797 rows of 64 pixels 0..16 and the label) */
+
+#define MAX_CLASSES 1000
+
+/* n images of (c,h,w) bytes in planes -> the dataset at size/channels; labels (may be NULL) copied */
+static int store_planes(ganc_dataset_t *ds, const char *what, const unsigned char *px, int n, int c, int h, int w,
+                        const int *labels, int size, int channels, int flags) {
+    const size_t per = (size_t)channels * size * size, plane = (size_t)h * w;
+    if (alloc_store(ds, per * n, flags, channels) || (labels && !(ds->labels = malloc(sizeof(int) * n)))) {
+        ganc_dataset_free(ds);
+        return ganc_fail(GANC_ENOMEM, "%s: out of memory for %d images", what, n);
+    }
+    ds->n = n; ds->c = channels; ds->h = ds->w = size;
+    int bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad)
+    for (int i = 0; i < n; i++) {
+        unsigned char *hwc = malloc(plane * c);
+        if (!hwc) { bad++; continue; }
+        for (size_t p = 0; p < plane; p++)
+            for (int k = 0; k < c; k++) hwc[p * c + k] = px[((size_t)i * c + k) * plane + p];
+        ganc_image_t img = {w, h, c, hwc};
+        if (store_image(ds, &img, size, channels, (size_t)i)) bad++;
+        free(hwc);
+    }
+    if (bad) { ganc_dataset_free(ds); return ganc_fail(GANC_ENOMEM, "%s: out of memory converting images", what); }
+    for (int i = 0; labels && i < n; i++) {
+        ds->labels[i] = labels[i];
+        if (labels[i] + 1 > ds->nclasses) ds->nclasses = labels[i] + 1;
+    }
+    return GANC_OK;
+}
+
+static int load_arrays(ganc_dataset_t *ds, const char *dir, int size, int channels, int flags) {
+    char ip[4096], lp[4096];
+    snprintf(ip, sizeof ip, "%s/images.npy", dir);
+    snprintf(lp, sizeof lp, "%s/labels.npy", dir);
+    int dt, nd, ldt, lnd;
+    int64_t sh[8], lsh[8];
+    float *x = NULL, *y = NULL;
+    unsigned char *px = NULL;
+    int *lab = NULL, rc = ganc_npy_read(ip, &dt, &nd, sh, &x);
+    if (rc) return rc;
+    if (dt != GANC_U8 || (nd != 3 && nd != 4))
+        { rc = ganc_fail(GANC_EFORMAT, "%s: expected uint8 images (N,C,H,W) or (N,H,W)", ip); goto out; }
+    const int64_t n = sh[0], c = nd == 4 ? sh[1] : 1, h = sh[nd - 2], w = sh[nd - 1];
+    if (n < 1 || n > MAX_SAMPLES || (c != 1 && c != 3) || h < 1 || w < 1 || h > 4096 || w > 4096)
+        { rc = ganc_fail(GANC_EFORMAT, "%s: %lld images of %lldx%lldx%lld (1..2^24 images of 1 or 3 channels, sides "
+                         "1..4096)", ip, (long long)n, (long long)c, (long long)h, (long long)w); goto out; }
+    struct stat st;
+    if (stat(lp, &st) == 0) {
+        if ((rc = ganc_npy_read(lp, &ldt, &lnd, lsh, &y))) goto out;
+        if (ldt != GANC_I64 || lnd != 1 || lsh[0] != n)
+            { rc = ganc_fail(GANC_EFORMAT, "%s: expected %lld int64 labels (one per image of %s), found %s%lld %s",
+                             lp, (long long)n, ip, lnd == 1 ? "" : "a shape of ", (long long)lsh[0],
+                             ldt == GANC_I64 ? "int64" : "of another dtype"); goto out; }
+        if (!(lab = malloc(sizeof(int) * n))) { rc = ganc_fail(GANC_ENOMEM, "%s: out of memory", lp); goto out; }
+        for (int64_t i = 0; i < n; i++) {
+            if (!(y[i] >= 0 && y[i] < MAX_CLASSES))
+                { rc = ganc_fail(GANC_EFORMAT, "%s: label %lld is %g (labels are 0..%d)", lp, (long long)i, y[i],
+                                 MAX_CLASSES - 1); goto out; }
+            lab[i] = (int)y[i];
+        }
+    }
+    const size_t numel = (size_t)n * c * h * w;
+    if (!(px = malloc(numel))) { rc = ganc_fail(GANC_ENOMEM, "%s: out of memory", ip); goto out; }
+    for (size_t i = 0; i < numel; i++) px[i] = (unsigned char)x[i];
+    rc = store_planes(ds, ip, px, (int)n, (int)c, (int)h, (int)w, lab, size, channels, flags);
+out:
+    free(x); free(y); free(px); free(lab);
+    return rc;
+}
+
+/* Debian's python3-sklearn (or scripts/get_digits.sh's unpacked copy under data/) */
+#define DIGITS_REL "usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+enum { DIGITS_N = 1797 };
+
+int ganc_digits_path(char *buf, size_t cap) {
+    const char *dirs[] = {"/", GANC_DATA_DIR "/sklearn/"};
+    struct stat st;
+    for (int i = 0; i < 2; i++) {
+        snprintf(buf, cap, "%s%s", dirs[i], DIGITS_REL);
+        if (stat(buf, &st) == 0) return GANC_OK;
+    }
+    return ganc_fail(GANC_EIO, "scikit-learn's digits.csv.gz not found in /%s or %s/sklearn/: run scripts/get_digits.sh "
+                               "(apt-get download python3-sklearn + dpkg -x; no install needed)", DIGITS_REL, GANC_DATA_DIR);
+}
+
+static int load_digits(ganc_dataset_t *ds, const char *path, int size, int channels, int flags) {
+    gzFile g = gzopen(path, "rb");
+    if (!g) return ganc_fail(GANC_EIO, "%s: cannot open", path);
+    unsigned char *px = malloc((size_t)DIGITS_N * 64);
+    int *lab = malloc(sizeof(int) * DIGITS_N), n = 0, rc = GANC_OK;
+    char line[1024];
+    if (!px || !lab) rc = ganc_fail(GANC_ENOMEM, "%s: out of memory", path);
+    while (!rc && gzgets(g, line, sizeof line)) {
+        if (n == DIGITS_N) { rc = ganc_fail(GANC_EFORMAT, "%s: more than %d rows", path, DIGITS_N); break; }
+        char *p = line, *e;
+        for (int k = 0; k < 65 && !rc; k++) {
+            double v = strtod(p, &e);
+            if (e == p || v != (int)v || v < 0 || v > (k < 64 ? 16 : 9) || (*e != ',' && k < 64))
+                rc = ganc_fail(GANC_EFORMAT, "%s: row %d, value %d is not a %s", path, n + 1, k + 1,
+                               k < 64 ? "pixel 0..16" : "label 0..9");
+            else if (k < 64) px[(size_t)n * 64 + k] = (unsigned char)((int)v * 255 / 16);
+            else lab[n] = (int)v;
+            p = e + 1;
+        }
+        n++;
+    }
+    gzclose(g);
+    if (!rc && n != DIGITS_N) rc = ganc_fail(GANC_EFORMAT, "%s: %d rows, expected %d", path, n, DIGITS_N);
+    if (!rc) rc = store_planes(ds, path, px, n, 1, 8, 8, lab, size, channels, flags);
+    free(px); free(lab);
+    return rc;
+}
+
 int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channels, int flags) {
     memset(ds, 0, sizeof *ds);
     if (size < 4 || size > 4096 || (channels != 1 && channels != 3))
@@ -293,10 +414,20 @@ int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channel
         if (comma) *comma = 0;
         return load_idx_pair(ds, buf, comma ? comma + 1 : NULL, size, channels, flags);
     }
+    if (!strcmp(src, "sklearn-digits") || !strncmp(src, "sklearn-digits:", 15)) {
+        char path[4096];
+        if (src[14] == ':') snprintf(path, sizeof path, "%s", src + 15);
+        else if (ganc_digits_path(path, sizeof path)) return GANC_EIO;
+        return load_digits(ds, path, size, channels, flags);
+    }
     struct stat st;
-    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) return load_folder(ds, src, size, channels, flags);
-    return ganc_fail(GANC_EINVAL, "%s: unknown data source (expected fashion-mnist[:train|:test], idx:FILE[,LABELS] "
-                                  "or a folder of PNG/JPEG images)", src);
+    char arr[4096];
+    snprintf(arr, sizeof arr, "%s/images.npy", src);
+    if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+        return stat(arr, &st) == 0 ? load_arrays(ds, src, size, channels, flags) : load_folder(ds, src, size, channels, flags);
+    return ganc_fail(GANC_EINVAL, "%s: unknown data source (expected fashion-mnist[:train|:test], idx:FILE[,LABELS], "
+                                  "sklearn-digits[:FILE], a folder with images.npy [+ labels.npy] or a folder of "
+                                  "PNG/JPEG images)", src);
 }
 
 /* ---- loader */

@@ -15,8 +15,8 @@ struct ganc_npyw {
 };
 
 ganc_npyw_t *ganc_npyw_open(const char *path, int dtype, int ndim, const int64_t *shape) {
-    const char *descr = dtype == GANC_U8 ? "|u1" : dtype == GANC_F32 ? "<f4" : NULL;
-    if (!descr) { ganc_fail(GANC_EINVAL, "%s: .npy writer supports uint8 and float32 only", path); return NULL; }
+    const char *descr = dtype == GANC_U8 ? "|u1" : dtype == GANC_F32 ? "<f4" : dtype == GANC_I64 ? "<i8" : NULL;
+    if (!descr) { ganc_fail(GANC_EINVAL, "%s: .npy writer supports uint8, float32 and int64 only", path); return NULL; }
     if (ndim < 1 || ndim > 8) { ganc_fail(GANC_EINVAL, "%s: .npy writer: %d dimensions", path, ndim); return NULL; }
     char h[512];
     int o = snprintf(h, sizeof h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
@@ -97,18 +97,27 @@ static const char *dict_key(const char *h, const char *key) {
 }
 
 int ganc_npy_read_f32(const char *path, int *ndim, int64_t shape[8], float **out) {
+    return ganc_npy_read(path, NULL, ndim, shape, out);
+}
+
+int ganc_npy_read(const char *path, int *dtype, int *ndim, int64_t shape[8], float **out) {
     unsigned char *buf;
     size_t len;
     *out = NULL;
     int rc = ganc_read_file(path, NPY_MAX_FILE, &buf, &len);
     if (rc) return rc;
-    rc = ganc_npy_parse_f32(path, buf, len, ndim, shape, out);
+    rc = ganc_npy_parse(path, buf, len, dtype, ndim, shape, out);
     free(buf);
     return rc;
 }
 
 int ganc_npy_parse_f32(const char *path, const unsigned char *buf, size_t len, int *ndim, int64_t shape[8],
                        float **out) {
+    return ganc_npy_parse(path, buf, len, NULL, ndim, shape, out);
+}
+
+int ganc_npy_parse(const char *path, const unsigned char *buf, size_t len, int *dtype, int *ndim, int64_t shape[8],
+                   float **out) {
     *out = NULL;
     char *h = NULL;
 #define BAD(...) do { ganc_fail(GANC_EFORMAT, __VA_ARGS__); goto fail; } while (0)
@@ -133,7 +142,8 @@ int ganc_npy_parse_f32(const char *path, const unsigned char *buf, size_t len, i
     if (!strncmp(d, "'<f4'", 5) || !strncmp(d, "'f4'", 4)) { dt = GANC_F32; es = 4; }
     else if (!strncmp(d, "'<f8'", 5) || !strncmp(d, "'f8'", 4)) { dt = GANC_F64; es = 8; }
     else if (!strncmp(d, "'|u1'", 5) || !strncmp(d, "'u1'", 4)) { dt = GANC_U8; es = 1; }
-    else BAD("%s: .npy dtype %.12s is not supported (use float32, float64 or uint8, little-endian)", path, d);
+    else if (!strncmp(d, "'<i8'", 5) || !strncmp(d, "'i8'", 4)) { dt = GANC_I64; es = 8; }
+    else BAD("%s: .npy dtype %.12s is not supported (use float32, float64, uint8 or int64, little-endian)", path, d);
     if (strncmp(f, "False", 5)) BAD("%s: Fortran-order .npy arrays are not supported", path);
     if (*s != '(') BAD("%s: bad .npy shape", path);
     s++;
@@ -161,8 +171,10 @@ int ganc_npy_parse_f32(const char *path, const unsigned char *buf, size_t len, i
     for (size_t i = 0; i < numel; i++) {
         if (dt == GANC_F32) memcpy(&o[i], p + 4 * i, 4);
         else if (dt == GANC_F64) { double v; memcpy(&v, p + 8 * i, 8); o[i] = (float)v; }
+        else if (dt == GANC_I64) { int64_t v; memcpy(&v, p + 8 * i, 8); o[i] = (float)v; }
         else o[i] = (float)p[i];
     }
+    if (dtype) *dtype = dt;
     *ndim = nd;
     *out = o;
     free(h);

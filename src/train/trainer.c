@@ -11,6 +11,7 @@
 
 #define MAX_NETS 16
 #define MAX_RNGS 16
+#define MAX_BUFS 8
 
 typedef struct {
     char name[32], opt_key[40];
@@ -27,10 +28,19 @@ typedef struct {
     float spare;
 } trng_t;
 
+typedef struct {
+    char name[32];
+    float *data;
+    size_t numel;
+    int64_t *count, saved; /* how many entries (of numel/entry elements) are in use */
+    size_t entry;
+} tbuf_t;
+
 struct ganc_trainer {
     tnet_t nets[MAX_NETS];
     trng_t rngs[MAX_RNGS];
-    int nnets, nrngs;
+    tbuf_t bufs[MAX_BUFS];
+    int nnets, nrngs, nbufs;
     int64_t step, epoch, pos;
     int64_t saved[3]; /* step, epoch, pos as handed to the writer */
     ganc_grad_sync_fn sync;
@@ -87,6 +97,19 @@ int ganc_trainer_add_rng(ganc_trainer_t *t, const char *name, ganc_rng_t *rng) {
     snprintf(r->name, sizeof r->name, "%s", name);
     r->rng = rng;
     return t->nrngs++;
+}
+
+int ganc_trainer_add_buffer(ganc_trainer_t *t, const char *name, float *data, size_t numel, size_t entry,
+                            int64_t *count) {
+    if (t->nbufs == MAX_BUFS || bad_name(name, sizeof t->bufs[0].name) || !data || !count || !entry || numel % entry)
+        return ganc_fail(GANC_EINVAL, "trainer: at most %d buffers, names of 1..31 characters, whole entries", MAX_BUFS);
+    tbuf_t *b = &t->bufs[t->nbufs];
+    snprintf(b->name, sizeof b->name, "%s", name);
+    b->data = data;
+    b->numel = numel;
+    b->entry = entry;
+    b->count = count;
+    return t->nbufs++;
 }
 
 void ganc_trainer_set_grad_sync(ganc_trainer_t *t, ganc_grad_sync_fn fn, void *ctx) {
@@ -177,6 +200,13 @@ int ganc_trainer_state_add(ganc_trainer_t *t, ganc_stw_t *w) {
         if (!rc) rc = add_key(w, r->name, ".has_spare", GANC_I64, 0, NULL, &r->has_spare);
         if (!rc) rc = add_key(w, r->name, ".spare", GANC_F32, 0, NULL, &r->spare);
     }
+    for (int i = 0; !rc && i < t->nbufs; i++) {
+        tbuf_t *b = &t->bufs[i];
+        const int64_t n = (int64_t)b->numel;
+        b->saved = *b->count;
+        rc = add_key(w, b->name, "", GANC_F32, 1, &n, b->data);
+        if (!rc) rc = add_key(w, b->name, ".count", GANC_I64, 0, NULL, &b->saved);
+    }
     return rc;
 }
 
@@ -256,7 +286,31 @@ int ganc_trainer_state_load(ganc_trainer_t *t, const ganc_st_t *st) {
         if (!rc) rc = get(st, r->name, ".has_spare", GANC_I64, 1, &r->has_spare);
         if (!rc) rc = get(st, r->name, ".spare", GANC_F32, 1, &r->spare);
     }
+    for (int i = 0; !rc && i < t->nbufs; i++) { /* checked before anything is overwritten */
+        tbuf_t *b = &t->bufs[i];
+        const ganc_st_tensor_t *x = ganc_st_find(st, b->name);
+        rc = get(st, b->name, ".count", GANC_I64, 1, &b->saved);
+        if (!rc && (!x || x->dtype != GANC_F32 || x->numel != b->numel))
+            rc = ganc_fail(GANC_EMISMATCH, "%s: state buffer %s is missing or not %zu floats", ganc_st_path(st),
+                           b->name, b->numel);
+        if (!rc && (b->saved < 0 || (size_t)b->saved > b->numel / b->entry))
+            rc = ganc_fail(GANC_EFORMAT, "%s: %s.count = %lld is out of range 0..%zu", ganc_st_path(st), b->name,
+                           (long long)b->saved, b->numel / b->entry);
+        int finite = 1; /* the file's bytes need not be aligned for float */
+        for (size_t k = 0; !rc && finite && k < b->numel; k++) {
+            float v;
+            memcpy(&v, (const char *)x->data + 4 * k, 4);
+            finite = isfinite(v);
+        }
+        if (!rc && !finite)
+            rc = ganc_fail(GANC_EFORMAT, "%s: state buffer %s holds NaN or infinite values", ganc_st_path(st), b->name);
+    }
     if (rc || (rc = validate_state(t, st))) return rc;
+    for (int i = 0; i < t->nbufs; i++) {
+        tbuf_t *b = &t->bufs[i];
+        memcpy(b->data, ganc_st_find(st, b->name)->data, b->numel * sizeof(float));
+        *b->count = b->saved;
+    }
     if (sc[0] < 0 || sc[1] < 0 || sc[2] < 0 || sc[0] > (int64_t)1 << 50)
         return ganc_fail(GANC_EFORMAT, "%s: step or data position out of range", ganc_st_path(st));
     t->step = sc[0]; t->epoch = sc[1]; t->pos = sc[2];

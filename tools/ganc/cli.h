@@ -39,6 +39,8 @@ int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_upscale(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_refine(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train_classifier(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const command_t commands[] = {
-    {"train", NULL, "train a model (dcgan, gan, cgan, lapgan, srresnet, or the eval feature network: classifier); resumable",
+    {"train", NULL, "train a model (dcgan, gan, cgan, lapgan, srresnet, srgan, simgan, or the eval feature network: classifier); resumable",
      cmd_train},
     {"sample", NULL, "generate images from a trained generator into .npy or .png", cmd_sample},
     {"eval", NULL, "FID, KID, precision/recall, IS, class accuracy, Parzen, PSNR, SSIM", cmd_eval},
@@ -14,6 +14,8 @@ static const command_t commands[] = {
     {"arith", NULL, "latent vector arithmetic A - B + C on samples of a numbered sheet", cmd_arith},
     {"show-filters", NULL, "D's first-layer filters, or the real patches that excite a deeper layer most", cmd_show_filters},
     {"upscale", NULL, "super-resolve a PNG/JPEG of any size with a trained SRResNet (tiled)", cmd_upscale},
+    {"synth", NULL, "render labelled synthetic digits through FreeType (SimGAN's synthetic data)", cmd_synth},
+    {"refine", NULL, "make synthetic images look real with a trained SimGAN refiner (labels kept)", cmd_refine},
     {"info", NULL, "list the tensors and metadata of a safetensors file", cmd_info},
     {"report", NULL, "one self-contained HTML page for a run: settings, curves, grids, evaluations", cmd_report},
     {"study", NULL, "human studies: real-vs-generated and mean opinion score pages, and their scores", cmd_study},

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "train.h"
 
-static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr};
+static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr, &family_simgan};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 #define MAX_FLAGS 128
 
@@ -181,7 +181,7 @@ done:
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan|gan|cgan|lapgan|srresnet [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "train", "train dcgan|gan|cgan|lapgan|srresnet|srgan|simgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
         "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
         "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
         "OUT/samples.png and OUT/loss.svg. Models:\n"
@@ -202,9 +202,9 @@ int cmd_train(int argc, char **argv) {
         "         (SRGAN-MSE; lr 1e-4, 1000 steps unless given) or, with --content vgg22|vgg54 --vgg FILE, VGG19's\n"
         "         features (SRGAN-VGG22/VGG54)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
-        "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], or a folder\n"
-        "of PNG/JPEG images. Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in\n"
-        "--out is never overwritten (--resume it, or --force). Built with GANC_MPI, `mpirun -np N ganc train ...`\n"
+        "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], sklearn-digits,\n"
+        "a folder with images.npy (uint8 N,C,H,W) and labels.npy (int64 N), or a folder of PNG/JPEG images.\n"
+        "Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in --out is never overwritten (--resume it, or --force). Built with GANC_MPI, `mpirun -np N ganc train ...`\n"
         "trains data-parallel: --batch is the global batch (a multiple of N), rank 0 writes the files.", NULL};
     run_opts_t o = {.device = "cpu", .model = "dcgan", .data = "fashion-mnist", .batch = 64, .log_every = 25, .sample_every = 250,
                     .ckpt_every = 250, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .seed = 1, .on_nan = "stop",
@@ -231,7 +231,7 @@ int cmd_train(int argc, char **argv) {
     const train_family_t *fam = npos == 1 ? family_of(pos[0]) : NULL;
     if (prc) rc = prc == 1 ? 0 : 2;
     else if (!o.resume && !fam) {
-        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan or srresnet%s%s (see ganc train --help)\n",
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan, srresnet, srgan or simgan%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         rc = 2;
     } else {

@@ -265,13 +265,15 @@ static void finish(loop_t *L) {
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
         write_loss_svg(L->log_path, svg, L->cols, L->ncols, L->fam->eval_col ? L->fam->eval_col : "fid"))
         fprintf(stderr, "warning: loss plot: %s\n", ganc_errmsg());
-    char dpath[4200];
-    snprintf(dpath, sizeof dpath, "%s/D.safetensors", L->o->out);
-    printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{G,%sstate}.safetensors, samples.png, "
+    char path[4200], nets[16] = "";
+    for (const char *n = "GRD"; *n; n++) { /* the weight files the family wrote: G (generators), R (SimGAN), D */
+        snprintf(path, sizeof path, "%s/%c.safetensors", L->o->out, *n);
+        if (!access(path, F_OK)) snprintf(nets + strlen(nets), sizeof nets - strlen(nets), "%c,", *n);
+    }
+    printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{%sstate}.safetensors, samples.png, "
            "log.csv, loss.svg\n",
            L->stopped_by > 0 ? "interrupted" : L->stopped_by < 0 ? "time limit reached" : "done", (long long)end,
-           (long long)(end - L->start), el, (double)(end - L->start) * L->o->batch / el, L->o->out,
-           access(dpath, F_OK) ? "" : "D,");
+           (long long)(end - L->start), el, (double)(end - L->start) * L->o->batch / el, L->o->out, nets);
     if (L->stopped_by) printf("resume with: ganc train --resume %s --iters N\n", L->o->out);
 }
 
