@@ -436,11 +436,14 @@ int ganc_dataset_load(ganc_dataset_t *ds, const char *source, int size, int chan
 int ganc_digits_path(char *buf, size_t cap);
 /* Synthetic labelled digits (SimGAN's synthetic domain, src/data/synth.c): n grey images of size x size bytes (ink
    bright on black) into px, labels[i] = i % 10, rendered through FreeType from the given font files (TrueType/
-   OpenType: each must have the ten digits) with a random font, height, aspect, rotation (+-15 degrees), shear
-   (+-0.3), stroke weight and offset drawn from the stream (seed, i): the same seed gives the same bytes. Needs a
-   build with FreeType (ganc_have_freetype; otherwise GANC_EINVAL saying how to get it). */
-int ganc_synth_digits(int n, uint64_t seed, int size, const char *const *fonts, int nfonts, unsigned char *px,
-                      int *labels);
+   OpenType: each must have the ten digits) with a random font, height (85-100%), aspect, rotation (+-15 degrees),
+   shear (+-0.3), stroke weight and offset drawn from the stream (seed, i): the same seed gives the same bytes. Needs a
+   build with FreeType (ganc_have_freetype; otherwise GANC_EINVAL saying how to get it). Drawn at 4x and box-averaged
+   (anti-aliased grey edges), or with GANC_SYNTH_MONO point-sampled and thresholded: pure black and white, as a
+   renderer without anti-aliasing draws. */
+enum { GANC_SYNTH_MONO = 1 };
+int ganc_synth_digits(int n, uint64_t seed, int size, const char *const *fonts, int nfonts, int flags,
+                      unsigned char *px, int *labels);
 int ganc_have_freetype(void);
 void ganc_dataset_free(ganc_dataset_t *ds);
 /* The .png/.jpg/.jpeg files of a folder (hidden files skipped), as "dir/name" paths sorted by name: the order a
@@ -791,20 +794,20 @@ void ganc_vgg19_set_norm(ganc_net_t *net);
 /* ---------------------------------------------------------------- SimGAN (src/models/simgan.c)
    Shrivastava et al. 2016: a refiner R (head conv 3x3 + ReLU, `blocks` ResNet blocks [conv 3x3, ReLU, conv 3x3,
    + input, ReLU], tail conv 1x1, tanh; size-preserving) makes synthetic images look real; D (conv 3x3 w, conv 3x3
-   stride 2 2w, conv 3x3 stride 2 2w, LeakyReLU 0.2 after each) ends in a map of per-patch logits (conv 1x1: one
-   logit per 9x9 patch, size/4 x size/4 of them; or, d_global, one logit from a linear layer over everything), its
+   stride 2 2w, conv 1x1 2w, LeakyReLU 0.2 after each) ends in a map of per-patch logits (conv 1x1: one logit per
+   5x5 patch, size/2 x size/2 of them; or, d_global, one logit from a linear layer over everything), its
    BCE averaged over the map. R's loss: the adversarial -log D(R(x)) (averaged over the map) + lambda x mean |R(x)-x|
    (self-regularisation). D sees real images (1) and refined ones (0): with a history of `history` images, half of
    its fake batch comes from the history (once it holds batch/2), and batch/2 of the refined images enter it each D
    step (appended until full, then over random entries). State_dict names: scripts/gen_simgan_fixtures.py. */
 typedef struct {
-    int nc, size;      /* images: channels (1 or 3), side (a multiple of 4) */
+    int nc, size;      /* images: channels (1 or 3), side (even) */
     int blocks, width; /* R: ResNet blocks and feature maps (paper: 4, 64) */
     int d_width;       /* D's first width */
     int d_global;      /* 1: one logit per image instead of the local map (the paper's ablation) */
 } ganc_simgan_cfg_t;
 typedef struct { int in, out; } ganc_simgan_io_t;
-ganc_simgan_cfg_t ganc_simgan_default_cfg(void); /* 1x16x16, 4 blocks of 32, D width 32, local */
+ganc_simgan_cfg_t ganc_simgan_default_cfg(void); /* 1x8x8, 4 blocks of 32, D width 32, local */
 int ganc_simgan_check_cfg(const ganc_simgan_cfg_t *c);
 ganc_net_t *ganc_simgan_refiner(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan_io_t *io);
 ganc_net_t *ganc_simgan_d(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan_io_t *io);
@@ -816,6 +819,8 @@ typedef struct {
     float lambda;           /* self-regularisation weight */
     int history;            /* images in the history buffer; 0: none (the paper's ablation) */
     int kg, kd;             /* R and D updates per step */
+    float d_noise;          /* std of Gaussian noise added to every image D sees, real and refined (0: none, the
+                               paper) */
 } ganc_simgan_train_cfg_t;
 typedef struct { float adv, reg, d_loss, d_real, d_fake; } ganc_simgan_stats_t;
 typedef struct ganc_simgan_trainer ganc_simgan_trainer_t;

@@ -1,6 +1,6 @@
 """SimGAN fixtures for tests/test_simgan.c: PyTorch's version of ganc's refiner R and discriminator D
 (src/models/simgan.c; the modules here define the parameter names) and of two training steps.
-simgan_step.safetensors: R (1 channel, 8x8, 1 block of width 4), local D (width 3: a 2x2 map of logits), batch 4,
+simgan_step.safetensors: R (1 channel, 8x8, 1 block of width 4), local D (width 3: a 4x4 map of logits), batch 4,
 lambda 0.7, no history, K_g = K_d = 1, Adam(1e-3, (0.5, 0.999)) for both. Each step: one R update on synth[2i]
 (BCE of D(R(x)) against 1 averaged over the map + 0.7 x mean |R(x) - x|; D's parameters untouched), then one D
 update on real[i] (1) against R(synth[2i+1]) (0). r.* / d.* before; grad_r.* and grad_d.* (step 1's gradients);
@@ -46,11 +46,11 @@ class D(nn.Module):
     def __init__(self, nc=1, size=16, w=32, global_=False):
         super().__init__()
         layers = [nn.Conv2d(nc, w, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.LeakyReLU(0.2),
-                  nn.Conv2d(2 * w, 2 * w, 3, 2, 1), nn.LeakyReLU(0.2)]
+                  nn.Conv2d(2 * w, 2 * w, 1, 1, 0), nn.LeakyReLU(0.2)]
         if not global_:
             layers.append(nn.Conv2d(2 * w, 1, 1, 1, 0))
         self.main = nn.Sequential(*layers)
-        self.fc = nn.Linear(2 * w * (size // 4) ** 2, 1) if global_ else None
+        self.fc = nn.Linear(2 * w * (size // 2) ** 2, 1) if global_ else None
 
     def forward(self, x):
         h = self.main(x)

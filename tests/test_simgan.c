@@ -10,7 +10,7 @@
 #include "testutil.h"
 
 static ganc_simgan_train_cfg_t small_cfg(int history, int global) {
-    ganc_simgan_train_cfg_t tc = {{1, 8, 1, 4, 3, global}, 4, 1e-3f, 0.5f, 0.999f, 1, 0.7f, history, 1, 1};
+    ganc_simgan_train_cfg_t tc = {{1, 8, 1, 4, 3, global}, 4, 1e-3f, 0.5f, 0.999f, 1, 0.7f, history, 1, 1, 0.0f};
     return tc;
 }
 
@@ -260,12 +260,12 @@ static void renderer(void) {
     unsigned char a[30 * 256], b[30 * 256], c[10 * 256];
     int la[30], lb[30], lc[10];
     const char *fonts[1] = {font};
-    CHECK_OK(ganc_synth_digits(30, 5, 16, fonts, 1, a, la));
-    CHECK_OK(ganc_synth_digits(30, 5, 16, fonts, 1, b, lb));
-    CHECK_OK(ganc_synth_digits(10, 5, 16, fonts, 1, c, lc));
+    CHECK_OK(ganc_synth_digits(30, 5, 16, fonts, 1, 0, a, la));
+    CHECK_OK(ganc_synth_digits(30, 5, 16, fonts, 1, 0, b, lb));
+    CHECK_OK(ganc_synth_digits(10, 5, 16, fonts, 1, 0, c, lc));
     CHECK(!memcmp(a, b, sizeof a) && !memcmp(la, lb, sizeof la), "the same seed renders the same digits");
     CHECK(!memcmp(a, c, sizeof c), "sample i does not depend on n");
-    CHECK_OK(ganc_synth_digits(30, 6, 16, fonts, 1, b, lb));
+    CHECK_OK(ganc_synth_digits(30, 6, 16, fonts, 1, 0, b, lb));
     CHECK(memcmp(a, b, sizeof a) != 0, "another seed renders other digits");
     long ink = 0;
     int labels_ok = 1;
@@ -277,8 +277,12 @@ static void renderer(void) {
         ink += s;
     }
     CHECK(labels_ok, "labels are i %% 10");
+    CHECK_OK(ganc_synth_digits(30, 5, 16, fonts, 1, GANC_SYNTH_MONO, b, lb));
+    int binary = 1;
+    for (int k = 0; k < 30 * 256; k++) binary &= b[k] == 0 || b[k] == 255;
+    CHECK(binary && memcmp(a, b, sizeof a), "--mono: black and white pixels only");
     const char *none[1] = {"/nonexistent.ttf"};
-    CHECK(ganc_synth_digits(3, 1, 16, none, 1, a, la) != GANC_OK && strstr(ganc_errmsg(), "/nonexistent.ttf"),
+    CHECK(ganc_synth_digits(3, 1, 16, none, 1, 0, a, la) != GANC_OK && strstr(ganc_errmsg(), "/nonexistent.ttf"),
           "a missing font is an error naming it: %s", ganc_errmsg());
 }
 
@@ -359,8 +363,8 @@ static void cli(const char *ganc) {
     int nd;
     int64_t sh[8];
     float *y = NULL;
-    CHECK(ganc_npy_read_f32(b, &nd, sh, &y) == GANC_OK && nd == 4 && sh[0] == 40 && sh[1] == 1 && sh[2] == 16,
-          "refined images: 40 of 1x16x16");
+    CHECK(ganc_npy_read_f32(b, &nd, sh, &y) == GANC_OK && nd == 4 && sh[0] == 40 && sh[1] == 1 && sh[2] == 8,
+          "refined images: 40 of 1x8x8 (the default working size)");
     free(y);
     snprintf(args, sizeof args, "refine %s --in %s --out %s", tu_tmp("nothing"), tu_tmp("syn"), tu_tmp("ref2"));
     tu_expect(ganc, "refine with a missing run", args, 1, "nothing", 1);

@@ -7,13 +7,13 @@
 #include "ganc.h"
 
 ganc_simgan_cfg_t ganc_simgan_default_cfg(void) {
-    return (ganc_simgan_cfg_t){.nc = 1, .size = 16, .blocks = 4, .width = 32, .d_width = 32, .d_global = 0};
+    return (ganc_simgan_cfg_t){.nc = 1, .size = 8, .blocks = 4, .width = 32, .d_width = 32, .d_global = 0};
 }
 
 int ganc_simgan_check_cfg(const ganc_simgan_cfg_t *c) {
-    if ((c->nc != 1 && c->nc != 3) || c->size < 4 || c->size > 1024 || c->size % 4 || c->blocks < 0 ||
+    if ((c->nc != 1 && c->nc != 3) || c->size < 4 || c->size > 1024 || c->size % 2 || c->blocks < 0 ||
         c->blocks > 64 || c->width < 1 || c->width > 1024 || c->d_width < 1 || c->d_width > 1024)
-        return ganc_fail(GANC_EINVAL, "simgan: channels 1 or 3, size 4..1024 and a multiple of 4, 0..64 blocks, "
+        return ganc_fail(GANC_EINVAL, "simgan: channels 1 or 3, an even size 4..1024, 0..64 blocks, "
                                       "widths 1..1024 (got %d, %d, %d, %d, %d)", c->nc, c->size, c->blocks, c->width,
                          c->d_width);
     return GANC_OK;
@@ -39,18 +39,18 @@ ganc_net_t *ganc_simgan_refiner(const ganc_simgan_cfg_t *c, int max_batch, ganc_
     return n;
 }
 
-/* D: main.0 conv 3x3 (w), main.2 conv 3x3 stride 2 (2w), main.4 conv 3x3 stride 2 (2w), LeakyReLU(0.2) after
-   each; local: main.6 conv 1x1 -> (1, size/4, size/4) logits, one per 9x9 patch; global: fc over the flattened
-   features -> one logit */
+/* D: main.0 conv 3x3 (w), main.2 conv 3x3 stride 2 (2w), main.4 conv 1x1 (2w), LeakyReLU(0.2) after each; local:
+   main.6 conv 1x1 -> (1, size/2, size/2) logits, one per 5x5 patch; global: fc over the flattened features -> one
+   logit */
 ganc_net_t *ganc_simgan_d(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan_io_t *io) {
     if (ganc_simgan_check_cfg(c)) return NULL;
     ganc_net_t *n = ganc_net_new("D");
     if (!n) return NULL;
-    const int w = c->d_width, q = c->size / 4;
+    const int w = c->d_width, q = c->size / 2;
     int h = io->in = ganc_net_input(n, "x", 3, (int[]){c->nc, c->size, c->size});
     h = ganc_net_leaky_relu(n, "main.1", ganc_net_conv2d(n, "main.0", h, w, 3, 3, 1, 1, 1), 0.2f);
     h = ganc_net_leaky_relu(n, "main.3", ganc_net_conv2d(n, "main.2", h, 2 * w, 3, 3, 2, 1, 1), 0.2f);
-    h = ganc_net_leaky_relu(n, "main.5", ganc_net_conv2d(n, "main.4", h, 2 * w, 3, 3, 2, 1, 1), 0.2f);
+    h = ganc_net_leaky_relu(n, "main.5", ganc_net_conv2d(n, "main.4", h, 2 * w, 1, 1, 1, 0, 1), 0.2f);
     if (c->d_global) h = ganc_net_linear(n, "fc", ganc_net_reshape(n, "flat", h, 1, (int[]){2 * w * q * q}), 1, 1);
     else h = ganc_net_conv2d(n, "main.6", h, 1, 1, 1, 1, 0, 1);
     io->out = h;
@@ -68,6 +68,8 @@ struct ganc_simgan_trainer {
     int64_t nhist;    /* how many are filled */
     ganc_rng_t hrng;  /* which entries D draws and which are replaced */
     float *fake;      /* D's fake batch */
+    float *noisy;     /* a batch with D's input noise added */
+    ganc_rng_t nrng;  /* that noise */
 };
 
 ganc_simgan_trainer_t *ganc_simgan_trainer_new(const ganc_simgan_train_cfg_t *cfg) {
@@ -77,7 +79,7 @@ ganc_simgan_trainer_t *ganc_simgan_trainer_new(const ganc_simgan_train_cfg_t *cf
         (cfg->history && cfg->history < cfg->batch / 2) || cfg->kg < 1 || cfg->kd < 1 || cfg->kg > 100 ||
         cfg->kd > 100 || !(cfg->lambda >= 0)) {
         ganc_fail(GANC_EINVAL, "simgan: an even batch 2..4096, a history of 0 or batch/2..2^20 images, K_g and K_d "
-                               "1..100, lambda >= 0");
+                               "1..100, lambda >= 0, D's input noise 0..10");
         return NULL;
     }
     ganc_simgan_trainer_t *t = calloc(1, sizeof *t);
@@ -85,10 +87,11 @@ ganc_simgan_trainer_t *ganc_simgan_trainer_new(const ganc_simgan_train_cfg_t *cf
     t->cfg = *cfg;
     const size_t per = (size_t)c->nc * c->size * c->size;
     t->fake = malloc(sizeof(float) * per * cfg->batch);
+    t->noisy = malloc(sizeof(float) * per * cfg->batch);
     t->hist = cfg->history ? calloc((size_t)cfg->history * per, sizeof(float)) : NULL;
     ganc_optim_cfg_t oc = ganc_adam_cfg(cfg->lr, cfg->beta1, cfg->beta2);
     ganc_net_t *r = NULL, *d = NULL;
-    int ok = t->fake && (!cfg->history || t->hist) && (t->tr = ganc_trainer_new()) &&
+    int ok = t->fake && t->noisy && (!cfg->history || t->hist) && (t->tr = ganc_trainer_new()) &&
              (r = ganc_simgan_refiner(c, cfg->batch, &t->rio)) && (d = ganc_simgan_d(c, cfg->batch, &t->dio));
     if (!ok) {
         if (!t->tr || !r || !d) ganc_fail(GANC_ENOMEM, "simgan: out of memory");
@@ -100,9 +103,11 @@ ganc_simgan_trainer_t *ganc_simgan_trainer_new(const ganc_simgan_train_cfg_t *cf
     ganc_net_init_default(r, cfg->seed);
     ganc_net_init_default(d, cfg->seed + 1);
     ganc_rng_seed(&t->hrng, cfg->seed * 5 + 3);
+    ganc_rng_seed(&t->nrng, cfg->seed * 5 + 4);
     t->ir = ganc_trainer_add_net(t->tr, "R", r, &oc); /* the trainer owns both from here */
     t->id = t->ir < 0 ? (ganc_net_free(d), -1) : ganc_trainer_add_net(t->tr, "D", d, &oc);
     if (t->id < 0 || ganc_trainer_add_rng(t->tr, "history_rng", &t->hrng) < 0 ||
+        ganc_trainer_add_rng(t->tr, "noise_rng", &t->nrng) < 0 ||
         (cfg->history && ganc_trainer_add_buffer(t->tr, "history", t->hist, (size_t)cfg->history * per, per,
                                                  &t->nhist) < 0)) {
         ganc_simgan_trainer_free(t);
@@ -118,6 +123,7 @@ void ganc_simgan_trainer_free(ganc_simgan_trainer_t *t) {
     ganc_trainer_free(t->tr);
     free(t->hist);
     free(t->fake);
+    free(t->noisy);
     free(t);
 }
 
@@ -162,16 +168,23 @@ static void fake_batch(ganc_simgan_trainer_t *t) {
     }
 }
 
-int ganc_simgan_d_step(ganc_simgan_trainer_t *t, const float *synth, const float *real, ganc_simgan_stats_t *st) {
+/* D's input: x, or x + N(0, d_noise^2) per element (instance noise; 0: x as it is) */
+static int d_input(ganc_simgan_trainer_t *t, const float *x) {
     const int B = t->cfg.batch;
+    if (!(t->cfg.d_noise > 0)) return ganc_net_set_input(t->d, t->dio.in, x, B);
+    const size_t n = (size_t)B * ganc_net_numel(t->d, t->dio.in);
+    for (size_t i = 0; i < n; i++) t->noisy[i] = x[i] + t->cfg.d_noise * ganc_rng_normal(&t->nrng);
+    return ganc_net_set_input(t->d, t->dio.in, t->noisy, B);
+}
+
+int ganc_simgan_d_step(ganc_simgan_trainer_t *t, const float *synth, const float *real, ganc_simgan_stats_t *st) {
     float lr_, lf;
     int rc = refine_batch(t, synth);
     if (rc) return rc;
     fake_batch(t);
     ganc_net_zero_grad(t->d);
-    if ((rc = ganc_net_set_input(t->d, t->dio.in, real, B)) ||
-        (rc = d_pass(t, 1.0f, GANC_NO_INPUT_GRADS, &lr_, &st->d_real)) ||
-        (rc = ganc_net_set_input(t->d, t->dio.in, t->fake, B)) ||
+    if ((rc = d_input(t, real)) || (rc = d_pass(t, 1.0f, GANC_NO_INPUT_GRADS, &lr_, &st->d_real)) ||
+        (rc = d_input(t, t->fake)) ||
         (rc = d_pass(t, 0.0f, GANC_NO_INPUT_GRADS, &lf, &st->d_fake)))
         return rc;
     st->d_loss = lr_ + lf;
@@ -184,7 +197,8 @@ int ganc_simgan_r_step(ganc_simgan_trainer_t *t, const float *synth, int adversa
     if (rc) return rc;
     ganc_net_zero_grad(t->r);
     st->adv = 0;
-    if (adversarial && ((rc = ganc_net_feed(t->d, t->dio.in, t->r, t->rio.out)) ||
+    if (adversarial && ((rc = t->cfg.d_noise > 0 ? d_input(t, ganc_net_data(t->r, t->rio.out))
+                                                  : ganc_net_feed(t->d, t->dio.in, t->r, t->rio.out)) ||
                         (rc = d_pass(t, 1.0f, GANC_NO_PARAM_GRADS, &st->adv, &p)) ||
                         (rc = ganc_net_add_grad(t->r, t->rio.out, ganc_net_grad(t->d, t->dio.in), 1.0f))))
         return rc;

@@ -12,7 +12,7 @@
 typedef struct {
     ganc_simgan_cfg_t net;
     const char *synthetic, *real, *d_kind;
-    float lambda;
+    float lambda, d_noise;
     int history, kg, kd, pre_r, pre_d;
     ganc_dataset_t reals; /* loaded by sim_load, handed to the model */
 } sim_opts_t;
@@ -30,19 +30,20 @@ typedef struct {
 
 enum { GRID_COLS = 10 };
 
-/* ganc's defaults for 16x16 digits on 2 CPU cores; the paper's refiner: --blocks 4 --width 64 */
+/* ganc's defaults for 8x8 digits on 2 CPU cores; the paper's refiner: --r-blocks 4 --r-width 64 */
 static void sim_defaults(void *p) {
     sim_opts_t *g = p;
     g->net = ganc_simgan_default_cfg();
     g->synthetic = NULL;
     g->real = "sklearn-digits";
     g->d_kind = "local";
-    g->lambda = 0.5f;
+    g->lambda = 5.0f;
     g->history = 1024;
     g->kg = 1;
     g->kd = 1;
     g->pre_r = 200;
     g->pre_d = 100;
+    g->d_noise = 0;
 }
 
 static int sim_add_flags(void *p, flag_t *f) {
@@ -52,11 +53,11 @@ static int sim_add_flags(void *p, flag_t *f) {
          "ganc synth digits)", 0, "synthetic", 1, 0, 0},
         {"real", F_STR, &g->real, "SRC", "simgan: the unlabelled real images (default sklearn-digits; labels unused)", 0,
          "real", 1, 0, 0},
-        {"sim-size", F_INT, &g->net.size, NULL, "simgan: working resolution (a multiple of 4)", 0, "sim_size", 1, 4, 1024},
+        {"sim-size", F_INT, &g->net.size, NULL, "simgan: working resolution (even; 8: the real digits' own)", 0, "sim_size", 1, 4, 1024},
         {"r-blocks", F_INT, &g->net.blocks, NULL, "simgan: refiner ResNet blocks (paper: 4)", 0, "r_blocks", 1, 0, 64},
         {"r-width", F_INT, &g->net.width, NULL, "simgan: refiner feature maps (paper: 64)", 0, "r_width", 1, 1, 1024},
         {"sim-d-width", F_INT, &g->net.d_width, NULL, "simgan: D's first width", 0, "sim_d_width", 1, 1, 1024},
-        {"d", F_STR, &g->d_kind, "KIND", "simgan: local (a logit per 9x9 patch; the paper) or global (one logit)", 0,
+        {"d", F_STR, &g->d_kind, "KIND", "simgan: local (a logit per 5x5 patch; the paper's idea) or global (one logit)", 0,
          "d_kind", 1, 0, 0},
         {"lambda", F_FLOAT, &g->lambda, NULL, "simgan: weight of the self-regularisation mean |R(x)-x|", 0, "lambda", 1,
          0, 1e6},
@@ -66,6 +67,8 @@ static int sim_add_flags(void *p, flag_t *f) {
         {"kd", F_INT, &g->kd, NULL, "simgan: D updates per step (K_d)", 0, "kd", 1, 1, 100},
         {"pretrain-r", F_INT, &g->pre_r, NULL, "simgan: first steps training R on self-regularisation only", 0,
          "pretrain_r", 1, 0, 1000000},
+        {"d-noise", F_FLOAT, &g->d_noise, NULL, "simgan: std of Gaussian noise added to every image D sees (0: none)", 0,
+         "d_noise", 1, 0, 10},
         {"pretrain-d", F_INT, &g->pre_d, NULL, "simgan: then steps training D alone", 0, "pretrain_d", 1, 0, 1000000},
     };
     memcpy(f, fl, sizeof fl);
@@ -101,7 +104,7 @@ static int sim_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
     }
     if (!flag_seen(o->flags, o->nflags, "eval-real")) o->eval_real = g->real;
     if (!o->out) o->out = "runs/simgan";
-    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 3000;
+    if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 2000; /* about 3 minutes on 2 cores */
     return 0;
 }
 
@@ -151,7 +154,7 @@ static void *sim_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, 
     m->ridx = malloc(sizeof(int) * o->batch);
     ganc_rng_seed(&m->rng, o->seed * 7 + 2);
     ganc_simgan_train_cfg_t tc = {m->cfg, o->batch, o->lr, o->beta1, o->beta2, o->seed, g->lambda, g->history,
-                                  g->kg, g->kd};
+                                  g->kg, g->kd, g->d_noise};
     if (!m->xs || !m->xr || !m->grid || !m->ridx || !(m->t = ganc_simgan_trainer_new(&tc)) ||
         ganc_trainer_add_rng(ganc_simgan_trainer_core(m->t), "real_rng", &m->rng) < 0) {
         fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
