@@ -846,6 +846,8 @@ int ganc_simgan_meta(const ganc_simgan_cfg_t *c, ganc_meta_t *m);
 int ganc_simgan_cfg_from_file(const ganc_st_t *st, ganc_simgan_cfg_t *c);
 /* Refine n images (nc,size,size) in [-1,1] with the refiner in st (its metadata says nc and size) into y. */
 int ganc_simgan_refine(const ganc_st_t *st, const float *x, int n, float *y);
+/* The same with a built refiner (e.g. the one training): eval-mode forwards in chunks of its max batch. */
+int ganc_simgan_run(ganc_net_t *r, const ganc_simgan_io_t *io, const float *x, int n, float *y);
 
 /* ---------------------------------------------------------------- metrics (src/metrics)
    Feature-space metrics take row-major (n, d) float features; image metrics take 8-bit HWC images. */

@@ -248,20 +248,27 @@ int ganc_simgan_cfg_from_file(const ganc_st_t *st, ganc_simgan_cfg_t *c) {
     return ganc_simgan_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
 }
 
+int ganc_simgan_run(ganc_net_t *r, const ganc_simgan_io_t *io, const float *x, int n, float *y) {
+    const int B = ganc_net_max_batch(r);
+    const size_t per = ganc_net_numel(r, io->in);
+    for (int i = 0; i < n; i += B) {
+        const int b = n - i < B ? n - i : B;
+        int rc = ganc_net_set_input(r, io->in, x + per * i, b);
+        if (!rc) rc = ganc_net_forward(r, b, 0);
+        if (rc) return rc;
+        memcpy(y + per * i, ganc_net_data(r, io->out), sizeof(float) * per * b);
+    }
+    return GANC_OK;
+}
+
 int ganc_simgan_refine(const ganc_st_t *st, const float *x, int n, float *y) {
     ganc_simgan_cfg_t c = ganc_simgan_default_cfg();
     int rc = ganc_simgan_cfg_from_file(st, &c);
-    enum { CHUNK = 256 };
     ganc_simgan_io_t io;
-    ganc_net_t *r = rc ? NULL : ganc_simgan_refiner(&c, CHUNK, &io);
+    ganc_net_t *r = rc ? NULL : ganc_simgan_refiner(&c, 256, &io);
     if (!rc && !r) rc = GANC_ENOMEM;
     if (!rc) rc = ganc_net_load_from(r, st, "", 0);
-    const size_t per = (size_t)c.nc * c.size * c.size;
-    for (int i = 0; !rc && i < n; i += CHUNK) {
-        const int b = n - i < CHUNK ? n - i : CHUNK;
-        if (!(rc = ganc_net_set_input(r, io.in, x + per * i, b)) && !(rc = ganc_net_forward(r, b, 0)))
-            memcpy(y + per * i, ganc_net_data(r, io.out), sizeof(float) * per * b);
-    }
+    if (!rc) rc = ganc_simgan_run(r, &io, x, n, y);
     ganc_net_free(r);
     return rc;
 }

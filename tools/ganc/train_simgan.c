@@ -225,17 +225,7 @@ static int sim_write_weights(void *p, const char *dir, const ganc_meta_t *arch) 
 
 /* refine n images of x into y with the training R (no BatchNorm or Dropout: its state is untouched) */
 static int refine_now(sim_model_t *m, const float *x, int n, float *y) {
-    ganc_net_t *r = ganc_simgan_r(m->t);
-    const ganc_simgan_io_t *io = ganc_simgan_r_io(m->t);
-    const size_t per = (size_t)m->cfg.nc * m->cfg.size * m->cfg.size;
-    for (int i = 0; i < n; i += m->batch) {
-        const int b = n - i < m->batch ? n - i : m->batch;
-        int rc = ganc_net_set_input(r, io->in, x + per * i, b);
-        if (!rc) rc = ganc_net_forward(r, b, 0);
-        if (rc) return rc;
-        memcpy(y + per * i, ganc_net_data(r, io->out), sizeof(float) * per * b);
-    }
-    return GANC_OK;
+    return ganc_simgan_run(ganc_simgan_r(m->t), ganc_simgan_r_io(m->t), x, n, y);
 }
 
 /* rows: the first synthetic image of each digit 0..9 (or the first ten), refined, and ten real images */
