@@ -158,6 +158,12 @@ int ganc_net_maxpool(ganc_net_t *net, const char *name, int x, int k, int stride
 int ganc_net_embedding(ganc_net_t *net, const char *name, int x, int num, int dim);
 /* Single-layer unidirectional LSTM, batch_first: (T,I) -> (T,H), zero initial state, full backprop through time. */
 int ganc_net_lstm(ganc_net_t *net, const char *name, int x, int hidden);
+/* Transpose of each sample's matrix: (A,B) -> (B,A) (channels-first convolution output -> a sequence for the LSTM). */
+int ganc_net_transpose(ganc_net_t *net, const char *name, int x);
+/* Mean over time: (T,H) -> (H). With len >= 0 (a node of shape (1) per sample, usually an input holding each
+   sample's valid length, an integer in 1..T) only the first len steps count: the masked mean of padded sequences.
+   No gradient flows into len. len = -1: the mean over all T steps. */
+int ganc_net_mean_time(ganc_net_t *net, const char *name, int x, int len);
 
 /* Allocate parameters, gradients, buffers and activations for batches up to max_batch; init PyTorch-default. */
 int ganc_net_build(ganc_net_t *net, int max_batch);

@@ -169,6 +169,11 @@ CASES = {
 LATE_CASES = {
     # more than 4 output channels: the im2col + GEMM path (conv_a..conv_7x1 have <= 4: the direct path)
     "conv_d": (2, True, [(5, 6, 7)], Wrap(lambda m, x: m.c(x), c=nn.Conv2d(5, 6, 3, 1, 1, bias=True)), 0, False),
+    # the text encoder's layers: a per-sample transpose and the mean over each sample's valid steps
+    "transpose": (2, True, [(3, 5)], Wrap(lambda m, x: x.transpose(1, 2)), 0, False),
+    "mean_time": (3, True, [(5, 4)], Wrap(lambda m, x: torch.stack([x[b, :L].mean(0) for b, L in enumerate([5, 2, 1])])),
+                  0, False),
+    "mean_time_all": (2, True, [(3, 4)], Wrap(lambda m, x: x.mean(1)), 0, False),
 }
 
 

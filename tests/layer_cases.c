@@ -52,6 +52,12 @@ static int b_maxpool_b(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n
 static int b_maxpool_c(ganc_net_t *n, const int *in) { return ganc_net_maxpool(n, "pool", in[0], 2, 2, 0); }
 static int b_embed(ganc_net_t *n, const int *in) { return ganc_net_embedding(n, "emb", in[0], 10, 4); }
 static int b_lstm(ganc_net_t *n, const int *in) { return ganc_net_lstm(n, "rnn", in[0], 5); }
+static int b_transpose(ganc_net_t *n, const int *in) { return ganc_net_transpose(n, "t", in[0]); }
+static int b_mean_time(ganc_net_t *n, const int *in) {
+    int len = ganc_net_input(n, "len", 1, (int[]){1});
+    return ganc_net_mean_time(n, "m", in[0], len);
+}
+static int b_mean_time_all(ganc_net_t *n, const int *in) { return ganc_net_mean_time(n, "m", in[0], -1); }
 /* a graph, not a chain: two inputs, conv/bn/lrelu, vector broadcast concat, residual add, pixel shuffle */
 static int b_graph(ganc_net_t *n, const int *in) {
     int h = ganc_net_conv2d(n, "c1", in[0], 4, 3, 3, 1, 1, 0);
@@ -68,6 +74,14 @@ static int b_graph(ganc_net_t *n, const int *in) {
 static void prep_embed(ganc_net_t *net, const int *in, int batch) {
     float *x = ganc_net_data(net, in[0]);
     for (int i = 0; i < batch * 5; i++) x[i] = (float)((i * 7 + 3) % 10);
+}
+
+/* the valid lengths of mean_time's three samples (scripts/gen_fixtures.py uses the same) */
+static void prep_lengths(ganc_net_t *net, const int *in, int batch) {
+    (void)in;
+    for (int k = 0; k < ganc_net_nnodes(net); k++)
+        if (!strcmp(ganc_net_node_name(net, k), "len"))
+            for (int b = 0; b < batch; b++) ganc_net_data(net, k)[b] = (float)(b == 0 ? 5 : b == 1 ? 2 : 1);
 }
 
 static void prep_bn_eval(ganc_net_t *net, const int *in, int batch) {
@@ -124,6 +138,11 @@ const fd_case_t layer_cases[] = {
     {"embed", "embedding", 3, GANC_TRAIN, 1, {1}, {{5}}, b_embed, 0, 1e-2f, 0, prep_embed},
     {"lstm", "lstm T4 I3 H5", 2, GANC_TRAIN, 1, {2}, {{4, 3}}, b_lstm, 1, 1e-2f, 0, NULL},
     {"lstm_t1", "lstm T1 batch1", 1, GANC_TRAIN, 1, {2}, {{1, 3}}, b_lstm, 1, 1e-2f, 0, NULL},
+    {"transpose", "transpose (A,B) -> (B,A)", 2, GANC_TRAIN, 1, {2}, {{3, 5}}, b_transpose, 1, 1e-2f, 0, NULL},
+    {"mean_time", "mean over time, lengths 5 2 1", 3, GANC_TRAIN, 1, {2}, {{5, 4}}, b_mean_time, 1, 1e-2f, 0,
+     prep_lengths},
+    {"mean_time_all", "mean over time, all steps", 2, GANC_TRAIN, 1, {2}, {{3, 4}}, b_mean_time_all, 1, 1e-2f, 0,
+     NULL},
     {"graph", "graph: conv-bn-lrelu, broadcast concat, residual, shuffle, pool", 2, GANC_TRAIN, 2, {3, 1},
      {{2, 6, 6}, {3}}, b_graph, 1, 1e-3f, 0, NULL},
 };

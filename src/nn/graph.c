@@ -380,6 +380,26 @@ int ganc_net_lstm(ganc_net_t *net, const char *name, int x, int hidden) {
     return finish(net);
 }
 
+int ganc_net_transpose(ganc_net_t *net, const char *name, int x) {
+    node_t *n = add_node(net, L_TRANSPOSE, name, x, -1, 1);
+    if (!n) return -1;
+    node_t *in = INODE(x);
+    if (in->ndim != 2) return fail_layer(net, name, L_TRANSPOSE, "input must be (A,B)");
+    set_shape(n, 2, (int[]){in->shape[1], in->shape[0]});
+    return finish(net);
+}
+
+int ganc_net_mean_time(ganc_net_t *net, const char *name, int x, int len) {
+    node_t *n = add_node(net, L_MEANT, name, x, len, len >= 0 ? 2 : 1);
+    if (!n) return -1;
+    node_t *in = INODE(x);
+    if (in->ndim != 2) return fail_layer(net, name, L_MEANT, "input must be (T,H)");
+    if (len >= 0 && (INODE(len)->ndim != 1 || INODE(len)->shape[0] != 1))
+        return fail_layer(net, name, L_MEANT, "the lengths must be one number per sample, shape (1)");
+    set_shape(n, 1, (int[]){in->shape[1]});
+    return finish(net);
+}
+
 /* ---- build and init */
 
 static void scratch_free(const ganc_backend_t *be, scratch_t *s) {

@@ -19,7 +19,8 @@
     X(INPUT, input) X(LINEAR, linear) X(CONV, conv2d) X(CONVT, conv_transpose2d) X(BN, batchnorm) X(RELU, relu)         \
     X(LRELU, leaky_relu) X(PRELU, prelu) X(TANH, tanh) X(SIGMOID, sigmoid) X(DROPOUT, dropout) X(MAXOUT, maxout)        \
     X(RESHAPE, reshape) X(CONCAT, concat) X(ADD, add) X(PSHUFFLE, pixel_shuffle) X(UPSAMPLE, upsample)                 \
-    X(AVGPOOL, avgpool) X(EMBED, embedding) X(LSTM, lstm) X(MAXPOOL, maxpool)
+    X(AVGPOOL, avgpool) X(EMBED, embedding) X(LSTM, lstm) X(MAXPOOL, maxpool)        \
+    X(TRANSPOSE, transpose) X(MEANT, mean_time)
 
 #define GANC_KIND_ENUM(e, n) L_##e,
 enum { GANC_LAYER_KINDS(GANC_KIND_ENUM) L_COUNT };

@@ -106,6 +106,13 @@ void maxpool_backward(const int32_t *arg, const float *dy, float *dx, int N, int
 /* embedding: idx (M) -> y (M,D); returns -1 (and the offending position in *bad) for an index out of range */
 int embedding_forward(const float *idx, const float *w, float *y, size_t M, int num, int D, size_t *bad);
 void embedding_backward(const float *idx, const float *dy, float *dw, size_t M, int D);
+/* transpose of each sample's (A,B) matrix: x (N,A,B) -> y (N,B,A); backward adds into dx */
+void transpose_forward(const float *x, float *y, int N, int A, int B);
+void transpose_backward(const float *dy, float *dx, int N, int A, int B);
+/* mean over the first len[n] of T steps: x (N,T,H) -> y (N,H) (len NULL: all T); returns -1 (and the sample in *bad)
+   for a length that is not an integer in 1..T */
+int mean_time_forward(const float *x, const float *len, float *y, int N, int T, int H, int *bad);
+void mean_time_backward(const float *len, const float *dy, float *dx, int N, int T, int H);
 /* LSTM, batch_first: x (N,T,IN) -> h (N,T,H). gates (N,T,4H) after activation, c (N,T,H); work: N*T*4H + 2*N*H */
 void lstm_forward(const float *x, const float *wih, const float *whh, const float *bih, const float *bhh, float *h,
                   float *gates, float *c, int N, int T, int IN, int H);

@@ -464,6 +464,41 @@ static double macs_lstm(const ganc_net_t *net, const node_t *n) { return weight_
 #define inplace_lstm NULL
 #define flags_lstm OPF_BW_READS_OUT | OPF_DX_OPTIONAL
 
+/* ---- transpose of a per-sample matrix */
+static int fw_transpose(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    transpose_forward(X0(n), n->out, N, IN0(n)->shape[0], IN0(n)->shape[1]);
+    return 0;
+}
+static void bw_transpose(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    transpose_backward(n->dout, dx, N, IN0(n)->shape[0], IN0(n)->shape[1]);
+}
+#define init_transpose no_init
+#define macs_transpose no_macs
+#define inplace_transpose NULL
+#define flags_transpose 0
+
+/* ---- mean over time, optionally over each sample's first len steps (input 1; no gradient flows into it) */
+static const float *meant_len(ganc_net_t *net, const node_t *n) { return n->nin > 1 ? op_in(net, n, 1)->out : NULL; }
+static int fw_mean_time(ganc_net_t *net, node_t *n, int N, int flags) {
+    (void)flags;
+    int bad, T = IN0(n)->shape[0];
+    const float *len = meant_len(net, n);
+    if (mean_time_forward(X0(n), len, n->out, N, T, n->shape[0], &bad))
+        return ganc_fail(GANC_EINVAL, "%s: %s (mean_time): length %g of sample %d is not an integer in 1..%d",
+                         net->name, n->name, (double)len[bad], bad, T);
+    return 0;
+}
+static void bw_mean_time(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
+    (void)train; (void)want_pg;
+    mean_time_backward(meant_len(net, n), n->dout, dx, N, IN0(n)->shape[0], n->shape[0]);
+}
+#define init_mean_time no_init
+#define macs_mean_time no_macs
+#define inplace_mean_time NULL
+#define flags_mean_time 0
+
 /* ---- the table */
 static const layer_ops_t cpu_ops[] = {
 #define GANC_OP_ENTRY(e, nm) [L_##e] = {#nm, fw_##nm, bw_##nm, init_##nm, macs_##nm, inplace_##nm, flags_##nm},

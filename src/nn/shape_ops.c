@@ -153,3 +153,41 @@ void embedding_backward(const float *idx, const float *dy, float *dw, size_t M, 
         for (int d = 0; d < D; d++) o[d] += dy[m * D + d];
     }
 }
+
+void transpose_forward(const float *x, float *y, int N, int A, int B) {
+    for (int n = 0; n < N; n++) {
+        const float *xs = x + (size_t)n * A * B;
+        float *ys = y + (size_t)n * A * B;
+        for (int a = 0; a < A; a++)
+            for (int b = 0; b < B; b++) ys[(size_t)b * A + a] = xs[(size_t)a * B + b];
+    }
+}
+void transpose_backward(const float *dy, float *dx, int N, int A, int B) {
+    for (int n = 0; n < N; n++) {
+        const float *ds = dy + (size_t)n * A * B;
+        float *dxs = dx + (size_t)n * A * B;
+        for (int a = 0; a < A; a++)
+            for (int b = 0; b < B; b++) dxs[(size_t)a * B + b] += ds[(size_t)b * A + a];
+    }
+}
+
+int mean_time_forward(const float *x, const float *len, float *y, int N, int T, int H, int *bad) {
+    for (int n = 0; n < N; n++) {
+        float lf = len ? len[n] : (float)T;
+        if (!(lf >= 1.0f && lf <= (float)T) || lf != floorf(lf)) { *bad = n; return -1; }
+        int L = (int)lf;
+        float *o = y + (size_t)n * H;
+        memset(o, 0, sizeof(float) * H);
+        for (int t = 0; t < L; t++)
+            for (int h = 0; h < H; h++) o[h] += x[((size_t)n * T + t) * H + h];
+        for (int h = 0; h < H; h++) o[h] /= (float)L;
+    }
+    return 0;
+}
+void mean_time_backward(const float *len, const float *dy, float *dx, int N, int T, int H) {
+    for (int n = 0; n < N; n++) {
+        int L = len ? (int)len[n] : T;
+        for (int t = 0; t < L; t++)
+            for (int h = 0; h < H; h++) dx[((size_t)n * T + t) * H + h] += dy[(size_t)n * H + h] / (float)L;
+    }
+}
