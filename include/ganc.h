@@ -124,6 +124,10 @@ int ganc_net_conv2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh
 /* Conv2d with separate padding for height and width (Inception's 1x7 / 7x1 convolutions: padding (0,3) / (3,0)). */
 int ganc_net_conv2d_hw(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride, int pad_h,
                        int pad_w, int bias);
+/* Conv1d over (C,L) -> (out_ch, L'): a conv2d over (C,1,L) whose weight has PyTorch's Conv1d shape (out, C, k);
+   returns the node of the (out_ch, L') result. Max-pooling over time with window = stride = k is ganc_net_maxout
+   (its groups are k consecutive steps of the last dim). */
+int ganc_net_conv1d(ganc_net_t *net, const char *name, int x, int out_ch, int k, int stride, int pad, int bias);
 int ganc_net_conv_transpose2d(ganc_net_t *net, const char *name, int x, int out_ch, int kh, int kw, int stride,
                               int pad, int output_pad, int bias);
 /* BatchNorm over dim 1 of (N,C), (N,C,L) or (N,C,H,W). PyTorch conventions: normalisation by the biased batch

@@ -108,6 +108,12 @@ def bicubic_up(x, f):
     return torch.einsum("oh,nchw,pw->ncop", mh, x, mw)
 
 
+def charcnn_fn(m, x):
+    h = F.max_pool1d(F.relu(m.c(x)), 2).transpose(1, 2)
+    h, _ = m.rnn(h)
+    return m.fc(torch.stack([h[b, :L].mean(0) for b, L in enumerate([5, 2, 1])]))
+
+
 def lstm_fn(m, x):
     return m.rnn(x)[0]
 
@@ -174,6 +180,9 @@ LATE_CASES = {
     "mean_time": (3, True, [(5, 4)], Wrap(lambda m, x: torch.stack([x[b, :L].mean(0) for b, L in enumerate([5, 2, 1])])),
                   0, False),
     "mean_time_all": (2, True, [(3, 4)], Wrap(lambda m, x: x.mean(1)), 0, False),
+    "conv1d": (2, True, [(3, 9)], Wrap(lambda m, x: m.c(x), c=nn.Conv1d(3, 4, 3, 2, 1)), 0, False),
+    "charcnn": (3, True, [(3, 10)], Wrap(charcnn_fn, c=nn.Conv1d(3, 4, 3, 1, 1), rnn=nn.LSTM(4, 5, batch_first=True),
+                                         fc=nn.Linear(5, 2)), 0.05, False),
 }
 
 

@@ -57,6 +57,18 @@ static int b_mean_time(ganc_net_t *n, const int *in) {
     int len = ganc_net_input(n, "len", 1, (int[]){1});
     return ganc_net_mean_time(n, "m", in[0], len);
 }
+static int b_conv1d(ganc_net_t *n, const int *in) { return ganc_net_conv1d(n, "c", in[0], 4, 3, 2, 1, 1); }
+/* the char-CNN-RNN's chain in small: conv1d, ReLU, max-pool over time (maxout), transpose, LSTM, masked mean, linear */
+static int b_charcnn(ganc_net_t *n, const int *in) {
+    int len = ganc_net_input(n, "len", 1, (int[]){1});
+    int h = ganc_net_conv1d(n, "c", in[0], 4, 3, 1, 1, 1);
+    h = ganc_net_relu(n, "r", h);
+    h = ganc_net_maxout(n, "pool", h, 2);
+    h = ganc_net_transpose(n, "t", h);
+    h = ganc_net_lstm(n, "rnn", h, 5);
+    h = ganc_net_mean_time(n, "m", h, len);
+    return ganc_net_linear(n, "fc", h, 2, 1);
+}
 static int b_mean_time_all(ganc_net_t *n, const int *in) { return ganc_net_mean_time(n, "m", in[0], -1); }
 /* a graph, not a chain: two inputs, conv/bn/lrelu, vector broadcast concat, residual add, pixel shuffle */
 static int b_graph(ganc_net_t *n, const int *in) {
@@ -143,6 +155,9 @@ const fd_case_t layer_cases[] = {
      prep_lengths},
     {"mean_time_all", "mean over time, all steps", 2, GANC_TRAIN, 1, {2}, {{3, 4}}, b_mean_time_all, 1, 1e-2f, 0,
      NULL},
+    {"conv1d", "conv1d k3 s2 p1 bias", 2, GANC_TRAIN, 1, {2}, {{3, 9}}, b_conv1d, 1, 1e-2f, 0, NULL},
+    {"charcnn", "conv1d-relu-pool-transpose-lstm-masked mean-linear", 3, GANC_TRAIN, 1, {2}, {{3, 10}}, b_charcnn, 1,
+     1e-2f, 0.05f, prep_lengths},
     {"graph", "graph: conv-bn-lrelu, broadcast concat, residual, shuffle, pool", 2, GANC_TRAIN, 2, {3, 1},
      {{2, 6, 6}, {3}}, b_graph, 1, 1e-3f, 0, NULL},
 };

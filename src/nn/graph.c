@@ -180,6 +180,25 @@ int ganc_net_conv2d_hw(ganc_net_t *net, const char *name, int x, int oc, int kh,
                        int pad_w, int bias) {
     return conv_common(net, L_CONV, name, x, oc, kh, kw, stride, pad_h, pad_w, 0, bias);
 }
+int ganc_net_conv1d(ganc_net_t *net, const char *name, int x, int oc, int k, int stride, int pad, int bias) {
+    const node_t *in = node_of(net, x);
+    if (in && in->ndim != 2) {
+        add_node(net, L_CONV, name, x, -1, 1);
+        return fail_layer(net, name, L_CONV, "conv1d input must be (C,L)");
+    }
+    char nm[64];
+    snprintf(nm, sizeof nm, "%.50s/in", name ? name : "?");
+    int h = in ? ganc_net_reshape(net, nm, x, 3, (int[]){in->shape[0], 1, in->shape[1]}) : x;
+    h = conv_common(net, L_CONV, name, h, oc, 1, k, stride, 0, pad, 0, bias);
+    if (h < 0) return h;
+    tensor_t *w = &net->ts[net->nodes[h].t[0]]; /* PyTorch's Conv1d layout: (out, in, k), the same bytes */
+    w->ndim = 3;
+    w->shape[2] = k;
+    w->shape[3] = 0;
+    const node_t *c = &net->nodes[h];
+    snprintf(nm, sizeof nm, "%.50s/out", name);
+    return ganc_net_reshape(net, nm, h, 2, (int[]){c->shape[0], c->shape[2]});
+}
 int ganc_net_conv_transpose2d(ganc_net_t *net, const char *name, int x, int oc, int kh, int kw, int stride, int pad,
                               int opad, int bias) {
     return conv_common(net, L_CONVT, name, x, oc, kh, kw, stride, pad, pad, opad, bias);

@@ -42,7 +42,8 @@ static double weight_macs(const ganc_net_t *net, const node_t *n, size_t positio
 static void init_fan_in(ganc_net_t *net, node_t *n, ganc_rng_t *r, int dcgan) {
     float *w = op_param(net, n, 0), *b = op_param(net, n, 1);
     const int64_t *ws = net->ts[n->t[0]].shape;
-    size_t fan_in = (size_t)ws[1] * (net->ts[n->t[0]].ndim == 4 ? (size_t)ws[2] * ws[3] : 1);
+    size_t fan_in = (size_t)ws[1]; /* times the receptive field: (k) of Conv1d, (kh,kw) of Conv2d */
+    for (int d = 2; d < net->ts[n->t[0]].ndim; d++) fan_in *= (size_t)ws[d];
     float bound = 1.0f / sqrtf((float)fan_in);
     if (dcgan) ganc_rng_fill_normal(r, w, op_numel(net, n, 0), 0.0f, 0.02f);
     else ganc_rng_fill_uniform(r, w, op_numel(net, n, 0), -bound, bound);

@@ -92,14 +92,7 @@ void base64_out(FILE *f, const unsigned char *p, size_t n);
 /* (c,h,w) floats in [-1,1] -> an <img> data URL written to f (PNG, base64) */
 int img_data_url(FILE *f, const float *x, int c, int h, int w);
 /* a small JSON reader for the files ganc writes (study answers); limits: 64 levels, 1e6 values */
-typedef struct json json_t;
-json_t *json_parse(const char *text, size_t len, char *err, size_t errcap);
-void json_free(json_t *j);
-const json_t *json_get(const json_t *obj, const char *key); /* member of an object, or NULL */
-int json_len(const json_t *arr);                          /* elements of an array (0 otherwise) */
-const json_t *json_at(const json_t *arr, int i);
-const char *json_str(const json_t *j);                    /* a string's value, or NULL */
-int json_num(const json_t *j, double *v);                 /* 0 and the value when j is a number */
+#include "io/json.h"
 /* the run report (cmd_report.c): RUN/report.html or out */
 int write_report(const char *run, const char *out, int max_grids);
 
