@@ -926,6 +926,88 @@ ganc_net_t *ganc_inception_network(ganc_inception_t *m, int *in, int *pool, int 
    ganc_resize_bilinear (as pytorch-fid's F.interpolate), run in eval mode; pool (n,2048) and/or softmax probs
    (n,classes) may be NULL. */
 int ganc_inception_run(ganc_inception_t *m, const float *x, int n, int c, int h, int w, float *pool, float *probs);
+/* ---------------------------------------------------------------- text to image (Reed et al. 2016)
+   Captioned emoji (src/data/emoji.c): Debian's ruby-gemojione, PATH = the unpacked gem (the folder holding
+   config/index.json and assets/png; or that png folder itself, as scripts/get_emoji.sh prints it). Every emoji of
+   the 8 categories below (1,788 of 1,794: "modifier" and "extras" are left out) with its image composited onto
+   white, resized to size x size, its category as the label, and 2 to 5 captions built from index.json:
+     0  NAME                                   "smiling face with sunglasses"
+     1  NAME, CATEGORY                         "smiling face with sunglasses, people"
+     2  NAME, K1, K2          (2+ keywords)    "smiling face with sunglasses, cool, face"
+     3  K1, K2, K3            (3+ keywords)    "cool, face, smiling"
+     4  CATEGORY: K3, K4      (4+ keywords)    "people: smiling, sunglasses"
+   where K1.. are the emoji's keywords in file order without repeats and without the category's own name.
+   Held out (never trained on): the emoji whose key, less a skin-tone suffix _tone1.._tone5 (so every tone of an
+   emoji is on the same side), has an FNV-1a 32-bit hash divisible by 10: ganc_emoji_held_out; the list is in
+   docs/emoji_heldout.txt. */
+#define GANC_EMOJI_CLASSES 8 /* people nature food activity travel objects symbols flags: labels 0..7 */
+#define GANC_EMOJI_MAX_CAPTIONS 5
+typedef struct {
+    int n, size;
+    float *x;                /* n*3*size*size in [-1,1] */
+    int *labels;             /* category 0..7 */
+    char **keys;             /* index.json's key, e.g. "sunglasses" */
+    int *ncap;               /* captions of emoji i: cap[i*GANC_EMOJI_MAX_CAPTIONS + k], k < ncap[i] */
+    char **cap;
+    unsigned char *held_out; /* 1: held out */
+} ganc_emoji_t;
+/* path NULL or "": the copy scripts/get_emoji.sh unpacks under data/, else Debian's installed ruby-gemojione */
+int ganc_emoji_load(ganc_emoji_t *e, const char *path, int size);
+void ganc_emoji_free(ganc_emoji_t *e);
+int ganc_emoji_held_out(const char *key);
+const char *ganc_emoji_category(int k); /* "people" .. "flags", NULL outside 0..7 */
+
+/* Text: captions of up to GANC_TEXT_LEN characters as indices into ganc's alphabet: 0 pads, 1 is the space, then
+   a-z 0-9 and , . : ; ' & ( ) # * + - ! ? /. Letters are lowercased; every other character (a UTF-8 sequence
+   counts as one) becomes a space; runs of spaces collapse and leading/trailing ones are dropped; characters past
+   GANC_TEXT_LEN are cut. A caption with nothing left is an error (GANC_EINVAL). idx: GANC_TEXT_LEN floats. */
+#define GANC_TEXT_LEN 64
+int ganc_text_alphabet(void); /* index count, the pad included */
+int ganc_text_encode(const char *s, float *idx, int *len);
+
+/* The char-CNN-RNN text encoder (src/models/textenc.c), PyTorch names: one-hot characters (alphabet, 64) ->
+   conv1 Conv1d(alphabet, conv, 3, padding 1) ReLU MaxPool1d(2) -> conv2 Conv1d(conv, conv, 3, padding 1) ReLU
+   MaxPool1d(2) -> (16 steps, conv) -> rnn LSTM(conv, hidden) -> the mean of its outputs over the caption's
+   ceil(len/4) steps -> fc Linear(hidden, dim): the embedding phi(t). Its partner in the deep symmetric structured
+   joint embedding, the image encoder: (3,size,size) -> AvgPool to 32x32 -> conv1..3 Conv2d(4, stride 2, padding 1)
+   with widths w, 2w, 4w, each LeakyReLU(0.2) -> fc Linear(4w*16, dim). */
+typedef struct { int conv, hidden, dim, img_width; } ganc_textenc_cfg_t;
+typedef struct { int in, len, out; } ganc_textenc_io_t; /* len: the lengths input (text), -1 (image) */
+ganc_textenc_cfg_t ganc_textenc_default_cfg(void);    /* conv 128, hidden 256, dim 128, image width 32 */
+int ganc_textenc_check_cfg(const ganc_textenc_cfg_t *c);
+ganc_net_t *ganc_textenc_text_net(const ganc_textenc_cfg_t *c, int max_batch, ganc_textenc_io_t *io);
+ganc_net_t *ganc_textenc_image_net(const ganc_textenc_cfg_t *c, int size, int max_batch, ganc_textenc_io_t *io);
+/* write n captions into the text net's inputs (one-hot rows and step counts); an empty caption is an error */
+int ganc_textenc_set_text(ganc_net_t *net, const ganc_textenc_io_t *io, const char *const *captions, int n);
+/* embeddings (n, dim) of n captions, in chunks of the net's max batch */
+int ganc_textenc_embed(ganc_net_t *net, const ganc_textenc_io_t *io, const char *const *captions, int n, float *emb);
+int ganc_textenc_embed_images(ganc_net_t *net, const ganc_textenc_io_t *io, const float *x, int n, float *emb);
+/* The symmetric structured hinge of a batch of n matching (image i, text i) pairs, scores S_ij = img_i . txt_j:
+   L = (1/n) sum_i sum_{j != i} [max(0, 1 + S_ij - S_ii) + max(0, 1 + S_ji - S_ii)]
+   (every mismatched text of an image, and every mismatched image of a text). Gradients into dimg, dtxt (n, dim),
+   overwritten; either may be NULL. */
+float ganc_sje_loss(const float *img, const float *txt, int n, int dim, float *dimg, float *dtxt);
+/* Text -> image retrieval: for each of n captions, the rank of its own image among the n images (1 = best). */
+int ganc_textenc_ranks(const float *img_emb, const float *txt_emb, int n, int dim, int *rank);
+
+typedef struct {
+    ganc_textenc_cfg_t net;
+    int size, batch;
+    float lr, beta1, beta2;
+    uint64_t seed;
+} ganc_textenc_train_cfg_t;
+typedef struct ganc_textenc_trainer ganc_textenc_trainer_t;
+ganc_textenc_trainer_t *ganc_textenc_trainer_new(const ganc_textenc_train_cfg_t *cfg);
+void ganc_textenc_trainer_free(ganc_textenc_trainer_t *t);
+/* one Adam step of both encoders on a batch of matching (image, caption) pairs (distinct emoji) */
+int ganc_textenc_step(ganc_textenc_trainer_t *t, const float *images, const char *const *captions, float *loss);
+ganc_trainer_t *ganc_textenc_trainer_core(ganc_textenc_trainer_t *t);
+ganc_net_t *ganc_textenc_text(ganc_textenc_trainer_t *t, ganc_textenc_io_t *io);
+ganc_net_t *ganc_textenc_image(ganc_textenc_trainer_t *t, ganc_textenc_io_t *io);
+/* metadata kind=textenc, conv, hidden, dim, img_width, size; and back */
+int ganc_textenc_meta(const ganc_textenc_cfg_t *c, int size, ganc_meta_t *m);
+int ganc_textenc_cfg_from_file(const ganc_st_t *st, ganc_textenc_cfg_t *c, int *size);
+
 /* ---------------------------------------------------------------- resampling (src/image/resample.c)
    One separable machinery for every resize in ganc (datasets, Inception's input, the Upsample layer, pyramids):
      GANC_RESAMPLE_NEAREST   PyTorch's nearest: src = floor(dst * in/out)

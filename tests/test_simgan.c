@@ -14,28 +14,6 @@ static ganc_simgan_train_cfg_t small_cfg(int history, int global) {
     return tc;
 }
 
-/* max relative error of a network's parameters (or gradients) against prefix.* of the fixture */
-static double vs(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int grads) {
-    double worst = 0;
-    char name[300];
-    for (int i = 0; i < ganc_net_ntensors(net); i++) {
-        ganc_tensor_info_t ti;
-        ganc_net_tensor(net, i, &ti);
-        if (ti.kind != GANC_PARAM) continue;
-        snprintf(name, sizeof name, "%s%s", prefix, ti.name);
-        const ganc_st_tensor_t *r = ganc_st_find(st, name);
-        CHECK(r && r->numel == ti.numel, "fixture tensor %s", name);
-        if (!r || r->numel != ti.numel) return INFINITY;
-        float *ref = malloc(r->nbytes);
-        memcpy(ref, r->data, r->nbytes);
-        double mx = 1e-3;
-        for (size_t k = 0; k < ti.numel; k++) mx = fmax(mx, fabs(ref[k]));
-        worst = fmax(worst, tu_max_abs(grads ? ti.grad : ti.data, ref, ti.numel) / mx);
-        free(ref);
-    }
-    return worst;
-}
-
 static void torch_steps(void) {
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, tu_fixture("simgan_step.safetensors")));
@@ -61,10 +39,10 @@ static void torch_steps(void) {
     CHECK_OK(ganc_simgan_r_step(t, synth, 1, &s1));
     CHECK_OK(ganc_simgan_d_step(t, synth + B, real, &s1));
     ganc_trainer_count_step(ganc_simgan_trainer_core(t));
-    const double gr = vs(r, st, "grad_r.", 1), gd = vs(d, st, "grad_d.", 1);
-    const double p1 = fmax(vs(r, st, "r1.", 0), vs(d, st, "d1.", 0));
+    const double gr = tu_params_vs(r, st, "grad_r.", 1), gd = tu_params_vs(d, st, "grad_d.", 1);
+    const double p1 = fmax(tu_params_vs(r, st, "r1.", 0), tu_params_vs(d, st, "d1.", 0));
     CHECK_OK(ganc_simgan_train_step(t, synth + 2 * B, real + B, &s2));
-    const double p2 = fmax(vs(r, st, "r2.", 0), vs(d, st, "d2.", 0));
+    const double p2 = fmax(tu_params_vs(r, st, "r2.", 0), tu_params_vs(d, st, "d2.", 0));
     CHECK(gr <= 1e-4 && gd <= 1e-4, "step 1 gradients vs PyTorch: R %.3g, D %.3g", gr, gd);
     CHECK(p1 <= 1e-4 && p2 <= 1e-4, "weights after steps 1, 2 vs PyTorch: %.3g, %.3g", p1, p2);
     const float got[6] = {s1.adv, s1.reg, s1.d_loss, s2.adv, s2.reg, s2.d_loss};
@@ -96,7 +74,7 @@ static void torch_steps(void) {
         memcpy(ganc_net_grad(d, io.out), dy->data, 8);
         ganc_net_zero_grad(d);
         CHECK_OK(ganc_net_backward(d, 0));
-        const double e = vs(d, st, "grad.", 1);
+        const double e = tu_params_vs(d, st, "grad.", 1);
         CHECK(e <= 1e-4, "global D gradients vs PyTorch: %.3g", e);
     } else
         CHECK(0, "simgan_global fixture / global D: %s", ganc_errmsg());

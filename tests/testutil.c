@@ -226,3 +226,24 @@ void tu_device_from_env(const char *test) {
     }
     printf("%s: on %s\n", test, ganc_device_describe());
 }
+
+double tu_params_vs(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int grads) {
+    double worst = 0;
+    char name[300];
+    for (int i = 0; i < ganc_net_ntensors(net); i++) {
+        ganc_tensor_info_t ti;
+        ganc_net_tensor(net, i, &ti);
+        if (ti.kind != GANC_PARAM) continue;
+        snprintf(name, sizeof name, "%s%s", prefix, ti.name);
+        const ganc_st_tensor_t *r = ganc_st_find(st, name);
+        CHECK(r && r->numel == ti.numel, "fixture tensor %s", name);
+        if (!r || r->numel != ti.numel) return INFINITY;
+        float *ref = malloc(r->nbytes);
+        memcpy(ref, r->data, r->nbytes);
+        double mx = 1e-3;
+        for (size_t k = 0; k < ti.numel; k++) mx = fmax(mx, fabs(ref[k]));
+        worst = fmax(worst, tu_max_abs(grads ? ti.grad : ti.data, ref, ti.numel) / mx);
+        free(ref);
+    }
+    return worst;
+}

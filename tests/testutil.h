@@ -49,6 +49,10 @@ void tu_make_idx(const char *path, int n);         /* n 28x28 images of blobs, I
    ctest reports as skipped */
 void tu_device_from_env(const char *test);
 
+/* max over a network's parameters (or their gradients) of max |ganc - fixture| / max(|fixture|, 1e-3) against the
+   tensors prefix.NAME of the fixture (a missing or mis-sized one fails a CHECK and gives INFINITY) */
+double tu_params_vs(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int grads);
+
 /* path to a fixture file: $GANC_FIXTURES/name or fixtures/name */
 const char *tu_fixture(const char *name);
 #endif

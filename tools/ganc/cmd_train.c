@@ -7,7 +7,8 @@
 #include <unistd.h>
 #include "train.h"
 
-static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr, &family_simgan};
+static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr, &family_simgan,
+                                                     &family_textenc};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 #define MAX_FLAGS 128
 
@@ -181,7 +182,7 @@ done:
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan|gan|cgan|lapgan|srresnet|srgan|simgan [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "train", "train dcgan|gan|cgan|lapgan|srresnet|srgan|simgan|textenc [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
         "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
         "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
         "OUT/samples.png and OUT/loss.svg. Models:\n"
@@ -201,6 +202,10 @@ int cmd_train(int argc, char **argv) {
         "         --adv x the adversarial loss of the paper's D (--d-width, --d-dense) to the pixel content loss\n"
         "         (SRGAN-MSE; lr 1e-4, 1000 steps unless given) or, with --content vgg22|vgg54 --vgg FILE, VGG19's\n"
         "         features (SRGAN-VGG22/VGG54)\n"
+        "  simgan SimGAN (Shrivastava et al. 2016): a refiner makes --synthetic images look like --real ones\n"
+        "  textenc the char-CNN-RNN text encoder of Reed et al. 2016 with an image encoder, trained on captioned\n"
+        "         emoji (--data emoji[:PATH]) with the symmetric structured joint-embedding hinge; writes\n"
+        "         text.safetensors, image.safetensors and held-out retrieval (retrieval.json)\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], sklearn-digits,\n"
         "a folder with images.npy (uint8 N,C,H,W) and labels.npy (int64 N), or a folder of PNG/JPEG images.\n"
@@ -231,7 +236,7 @@ int cmd_train(int argc, char **argv) {
     const train_family_t *fam = npos == 1 ? family_of(pos[0]) : NULL;
     if (prc) rc = prc == 1 ? 0 : 2;
     else if (!o.resume && !fam) {
-        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan, srresnet, srgan or simgan%s%s (see ganc train --help)\n",
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan, srresnet, srgan, simgan or textenc%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         rc = 2;
     } else {

@@ -265,10 +265,11 @@ static void finish(loop_t *L) {
     if (join_path(svg, sizeof svg, L->o->out, "loss.svg") ||
         write_loss_svg(L->log_path, svg, L->cols, L->ncols, L->fam->eval_col ? L->fam->eval_col : "fid"))
         fprintf(stderr, "warning: loss plot: %s\n", ganc_errmsg());
-    char path[4200], nets[16] = "";
-    for (const char *n = "GRD"; *n; n++) { /* the weight files the family wrote: G (generators), R (SimGAN), D */
-        snprintf(path, sizeof path, "%s/%c.safetensors", L->o->out, *n);
-        if (!access(path, F_OK)) snprintf(nets + strlen(nets), sizeof nets - strlen(nets), "%c,", *n);
+    char path[4200], nets[64] = "";
+    static const char *const files[] = {"G", "R", "D", "text", "image"}; /* generators, SimGAN's R, D, textenc */
+    for (int k = 0; k < 5; k++) { /* the weight files the family wrote */
+        snprintf(path, sizeof path, "%s/%s.safetensors", L->o->out, files[k]);
+        if (!access(path, F_OK)) snprintf(nets + strlen(nets), sizeof nets - strlen(nets), "%s,", files[k]);
     }
     printf("%s at step %lld: %lld steps in %.1f s (%.1f img/s). Wrote %s/{%sstate}.safetensors, samples.png, "
            "log.csv, loss.svg\n",
