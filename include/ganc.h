@@ -1008,6 +1008,49 @@ ganc_net_t *ganc_textenc_image(ganc_textenc_trainer_t *t, ganc_textenc_io_t *io)
 int ganc_textenc_meta(const ganc_textenc_cfg_t *c, int size, ganc_meta_t *m);
 int ganc_textenc_cfg_from_file(const ganc_st_t *st, ganc_textenc_cfg_t *c, int *size);
 
+/* Text-conditional GAN (src/models/text2img.c), Reed et al. 2016's networks on pytorch/examples' DCGAN:
+   G: proj = Linear(emb, proj) LeakyReLU(0.2) on the text embedding phi(t); [z, proj] as (nz+proj,1,1) -> the DCGAN
+      generator (main.*; its first ConvT has nz+proj inputs) -> (3,size,size) tanh.
+   D: the DCGAN discriminator's convolutions down to 4x4 (main.*, ndf*size/8 channels); proj = Linear(emb, proj)
+      LeakyReLU(0.2) replicated over the 4x4 map and concatenated -> joint.0 Conv2d(1x1) joint.1 BatchNorm
+      joint.2 LeakyReLU(0.2) joint.3 Conv2d(4x4) -> one logit.
+   Training (one step = one D update, then one G update; Adam for both):
+     D: BCE(D(x, t), 1) + BCE(D(G(z, t), t), 0); with cls (GAN-CLS, the matching-aware D) also real images with a
+        mismatched text t_w as fake: BCE(D(x,t),1) + (BCE(D(x,t_w),0) + BCE(D(G(z,t),t),0)) / 2.
+     G: BCE(D(G(z, t), t), 1); with interp (GAN-INT) plus BCE(D(G(z', t_b), t_b), 1) on the mixes
+        t_b = 0.5 t + 0.5 t2 of two captions' embeddings (t2: another emoji's caption). */
+typedef struct { int size, nz, ngf, ndf, emb, proj; } ganc_t2i_cfg_t;
+typedef struct { int in, t, out; } ganc_t2i_io_t; /* in: z (nz,1,1) for G, the image for D; t: the embedding */
+ganc_t2i_cfg_t ganc_t2i_default_cfg(void); /* 64x64, nz 100, ngf 32, ndf 32, emb 128, proj 128 */
+int ganc_t2i_check_cfg(const ganc_t2i_cfg_t *c);
+ganc_net_t *ganc_t2i_generator(const ganc_t2i_cfg_t *c, int max_batch, ganc_t2i_io_t *io);
+ganc_net_t *ganc_t2i_discriminator(const ganc_t2i_cfg_t *c, int max_batch, ganc_t2i_io_t *io);
+typedef struct {
+    ganc_t2i_cfg_t net;
+    int batch, cls, interp;
+    float lr, beta1, beta2;
+    uint64_t seed;
+} ganc_t2i_train_cfg_t;
+typedef struct { float loss_d, loss_g, d_real, d_wrong, d_fake, d_interp; } ganc_t2i_stats_t; /* mean D() */
+typedef struct ganc_t2i_trainer ganc_t2i_trainer_t;
+ganc_t2i_trainer_t *ganc_t2i_trainer_new(const ganc_t2i_train_cfg_t *cfg);
+void ganc_t2i_trainer_free(ganc_t2i_trainer_t *t);
+/* x: batch real images; t, t_wrong, t2: batch embeddings each (t_wrong unused without cls, t2 without interp);
+   z, z2: batch*nz noise (the steps below draw them from the trainer's stream) */
+int ganc_t2i_d_step(ganc_t2i_trainer_t *t, const float *x, const float *te, const float *t_wrong, const float *z,
+                    ganc_t2i_stats_t *st);
+int ganc_t2i_g_step(ganc_t2i_trainer_t *t, const float *te, const float *t2, const float *z, const float *z2,
+                    ganc_t2i_stats_t *st);
+int ganc_t2i_train_step(ganc_t2i_trainer_t *t, const float *x, const float *te, const float *t_wrong,
+                        const float *t2, ganc_t2i_stats_t *st);
+ganc_trainer_t *ganc_t2i_trainer_core(ganc_t2i_trainer_t *t);
+ganc_net_t *ganc_t2i_g(ganc_t2i_trainer_t *t, ganc_t2i_io_t *io);
+ganc_net_t *ganc_t2i_d(ganc_t2i_trainer_t *t, ganc_t2i_io_t *io);
+/* n images (3,size,size) from noise z (n, nz) and embeddings (n, emb), G in eval mode, in chunks of its batch */
+int ganc_t2i_generate(ganc_net_t *g, const ganc_t2i_io_t *io, const float *z, const float *emb, int n, float *y);
+int ganc_t2i_meta(const ganc_t2i_cfg_t *c, ganc_meta_t *m); /* kind=text2img, size nz ngf ndf emb proj */
+int ganc_t2i_cfg_from_file(const ganc_st_t *st, ganc_t2i_cfg_t *c);
+
 /* ---------------------------------------------------------------- resampling (src/image/resample.c)
    One separable machinery for every resize in ganc (datasets, Inception's input, the Upsample layer, pyramids):
      GANC_RESAMPLE_NEAREST   PyTorch's nearest: src = floor(dst * in/out)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ganc.h"
+#include "models/models.h"
 
 ganc_gan_cfg_t ganc_gan_default_cfg(void) {
     return (ganc_gan_cfg_t){32, 100, 64, 64, 1, GANC_ARCH_DCGAN, 0, 1200, 240, 5, 0.5f, 0.2f};
@@ -73,23 +74,25 @@ ganc_net_t *ganc_gan_generator(const ganc_gan_cfg_t *c, int max_batch, ganc_gan_
         h = ganc_net_reshape(g, "view", h, 3, (int[]){c->nc, c->size, c->size});
         return finish(g, h, max_batch, io);
     }
-    const int nb = nblocks(c);
-    int mult = 1 << (nb - 2); /* 8 for size 64, 4 for size 32, ..., 1 for size 8 */
     h = io->in = ganc_net_input(g, "z", 3, (int[]){c->nz, 1, 1});
     if (c->n_classes) h = ganc_net_concat(g, "cond", h, io->y = ganc_net_input(g, "y", 1, (int[]){c->n_classes}));
-    for (int b = 0; b < nb; b++) {
+    return finish(g, ganc_dcgan_g_body(g, h, c), max_batch, io);
+}
+
+int ganc_dcgan_g_body(ganc_net_t *g, int h, const ganc_gan_cfg_t *c) {
+    const int nb = nblocks(c);
+    int mult = 1 << (nb - 2); /* 8 for size 64, 4 for size 32, ..., 1 for size 8 */
+    char name[32];
+    for (int b = 0, k = 0; b < nb; b++) {
         int last = b == nb - 1, och = last ? c->nc : c->ngf * mult;
         h = b == 0 ? ganc_net_conv_transpose2d(g, NAME("main.%d", k++), h, och, 4, 4, 1, 0, 0, 0)
                    : ganc_net_conv_transpose2d(g, NAME("main.%d", k++), h, och, 4, 4, 2, 1, 0, 0);
-        if (last) {
-            h = ganc_net_tanh(g, NAME("main.%d", k++), h);
-            break;
-        }
+        if (last) return ganc_net_tanh(g, NAME("main.%d", k++), h);
         h = ganc_net_batchnorm(g, NAME("main.%d", k++), h, 1e-5f, 0.1f);
         h = ganc_net_relu(g, NAME("main.%d", k++), h);
         mult /= 2;
     }
-    return finish(g, h, max_batch, io);
+    return h;
 }
 
 ganc_net_t *ganc_gan_discriminator(const ganc_gan_cfg_t *c, int max_batch, ganc_gan_io_t *io) {
@@ -111,20 +114,21 @@ ganc_net_t *ganc_gan_discriminator(const ganc_gan_cfg_t *c, int max_batch, ganc_
         h = ganc_net_linear(d, NAME("model.%d", k++), h, 1, 1);
         return finish(d, h, max_batch, io);
     }
-    const int nb = nblocks(c);
-    int mult = 1;
     if (c->n_classes) h = ganc_net_concat(d, "cond", h, io->y);
-    for (int b = 0; b < nb; b++) {
-        if (b == nb - 1) {
-            h = ganc_net_conv2d(d, NAME("main.%d", k++), h, 1, 4, 4, 1, 0, 0);
-            break;
-        }
+    return finish(d, ganc_dcgan_d_body(d, h, c, 0), max_batch, io);
+}
+
+int ganc_dcgan_d_body(ganc_net_t *d, int h, const ganc_gan_cfg_t *c, int features_only) {
+    const int nb = nblocks(c);
+    int mult = 1, k = 0;
+    char name[32];
+    for (int b = 0; b < nb - 1; b++) {
         h = ganc_net_conv2d(d, NAME("main.%d", k++), h, c->ndf * mult, 4, 4, 2, 1, 0);
         if (b > 0) h = ganc_net_batchnorm(d, NAME("main.%d", k++), h, 1e-5f, 0.1f);
         h = ganc_net_leaky_relu(d, NAME("main.%d", k++), h, 0.2f);
         mult *= 2;
     }
-    return finish(d, h, max_batch, io);
+    return features_only ? h : ganc_net_conv2d(d, NAME("main.%d", k++), h, 1, 4, 4, 1, 0, 0);
 }
 
 /* The architecture <-> file metadata mapping, written once: key, type, field, which models have it. */
