@@ -344,7 +344,7 @@ int ganc_net_load(ganc_net_t *net, const char *path);
 /* ---------------------------------------------------------------- metadata and numbers
    Key/value metadata collected for a file, in insertion order (setting a key again replaces its value); the
    strings are copied into the struct, so it needs no freeing. */
-#define GANC_META_MAX 48
+#define GANC_META_MAX 96
 typedef struct {
     int n;
     size_t used;

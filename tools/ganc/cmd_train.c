@@ -8,7 +8,7 @@
 #include "train.h"
 
 static const train_family_t *const families[] = {&family_gan, &family_lapgan, &family_sr, &family_simgan,
-                                                     &family_textenc};
+                                                     &family_textenc, &family_text2img};
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 #define MAX_FLAGS 128
 
@@ -182,7 +182,7 @@ done:
 
 int cmd_train(int argc, char **argv) {
     static const command_t cmd = {
-        "train", "train dcgan|gan|cgan|lapgan|srresnet|srgan|simgan|textenc [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
+        "train", "train dcgan|gan|cgan|lapgan|srresnet|srgan|simgan|textenc|text2img [--data SRC] [--out DIR] [options]  |  ganc train --resume DIR [--iters N]",
         "Train a GAN and write OUT/G.safetensors, OUT/D.safetensors (PyTorch state_dict names),\n"
         "OUT/state.safetensors (exact resume), OUT/log.csv, OUT/samples/step_N.png grids from fixed noise,\n"
         "OUT/samples.png and OUT/loss.svg. Models:\n"
@@ -206,6 +206,9 @@ int cmd_train(int argc, char **argv) {
         "  textenc the char-CNN-RNN text encoder of Reed et al. 2016 with an image encoder, trained on captioned\n"
         "         emoji (--data emoji[:PATH]) with the symmetric structured joint-embedding hinge; writes\n"
         "         text.safetensors, image.safetensors and held-out retrieval (retrieval.json)\n"
+        "  text2img GAN-INT-CLS (Reed et al. 2016): a DCGAN conditioned on a trained text encoder's embedding\n"
+        "         (--encoder RUN) of the emoji captions; --no-cls: no matching-aware D, --no-int: no interpolated\n"
+        "         captions (both: a plain conditional GAN). Sample with ganc text2img RUN \"caption\"\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], sklearn-digits,\n"
         "a folder with images.npy (uint8 N,C,H,W) and labels.npy (int64 N), or a folder of PNG/JPEG images.\n"
@@ -236,7 +239,7 @@ int cmd_train(int argc, char **argv) {
     const train_family_t *fam = npos == 1 ? family_of(pos[0]) : NULL;
     if (prc) rc = prc == 1 ? 0 : 2;
     else if (!o.resume && !fam) {
-        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan, srresnet, srgan, simgan or textenc%s%s (see ganc train --help)\n",
+        fprintf(stderr, "ganc train: expected the model name dcgan, gan, cgan, lapgan, srresnet, srgan, simgan, textenc or text2img%s%s (see ganc train --help)\n",
                 npos ? ", got " : "", npos ? pos[0] : "");
         rc = 2;
     } else {

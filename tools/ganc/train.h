@@ -63,7 +63,8 @@ typedef struct train_family {
     const char *eval_col;
 } train_family_t;
 
-extern const train_family_t family_gan, family_lapgan, family_sr, family_simgan, family_textenc;
+extern const train_family_t family_gan, family_lapgan, family_sr, family_simgan, family_textenc,
+    family_text2img;
 
 /* runs the loop; returns the exit code */
 int train_run(const train_family_t *fam, void *model, run_opts_t *o, const ganc_dataset_t *ds,

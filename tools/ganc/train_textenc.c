@@ -62,6 +62,7 @@ static int te_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
         return 2;
     }
     if (!o->out) o->out = "runs/textenc";
+    o->eval_real = "held-out emoji: text -> image top-1";
     if (!st && !flag_seen(o->flags, o->nflags, "lr")) o->lr = 1e-3f;
     if (!st && !flag_seen(o->flags, o->nflags, "beta1")) o->beta1 = 0.9f;
     if (!o->iters && !o->epochs && !(o->time_limit > 0)) o->iters = 1500;
