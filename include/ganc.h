@@ -417,6 +417,8 @@ int ganc_grid_png(const char *path, const float *x, int n, int c, int h, int w, 
      "sklearn-digits[:FILE]"   scikit-learn's 1,797 real handwritten 8x8 digits (16 grey levels, labels 0..9):
                                digits.csv.gz of Debian's python3-sklearn, or of its copy unpacked under data/sklearn
                                by scripts/get_digits.sh (ganc_digits_path says where it was found); ink is bright
+     "emoji[:PATH]" / "emoji-heldout[:PATH]"  the captioned emoji's training split / held-out 10% (ganc_emoji_load),
+                               labelled by category (0..7)
      a folder with images.npy  labelled arrays: images.npy uint8 (N,C,H,W) or (N,H,W), C 1 or 3, and (optional)
                                labels.npy int64 (N,) with labels 0..999 (what `ganc synth` and `ganc refine` write)
      a folder                                                         every .png/.jpg/.jpeg in it (sorted by name)

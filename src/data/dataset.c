@@ -392,6 +392,34 @@ static int load_digits(ganc_dataset_t *ds, const char *path, int size, int chann
     return rc;
 }
 
+/* emoji[:PATH] (the training split) or emoji-heldout[:PATH], labelled by category */
+static int load_emoji(ganc_dataset_t *ds, const char *src, int size, int channels) {
+    const int held = !strncmp(src, "emoji-heldout", 13);
+    const char *colon = strchr(src, ':');
+    if (held && src[13] && src[13] != ':') return ganc_fail(GANC_EINVAL, "%s: unknown data source", src);
+    ganc_emoji_t e;
+    int rc = ganc_emoji_load(&e, colon ? colon + 1 : NULL, size);
+    if (rc) return rc;
+    int n = 0;
+    for (int i = 0; i < e.n; i++) n += e.held_out[i] == held;
+    const size_t per = (size_t)size * size;
+    ds->x = malloc(sizeof(float) * per * channels * (n ? n : 1));
+    ds->labels = malloc(sizeof(int) * (n ? n : 1));
+    if (!ds->x || !ds->labels) { ganc_emoji_free(&e); ganc_dataset_free(ds); return ganc_fail(GANC_ENOMEM, "out of memory"); }
+    for (int i = 0, k = 0; i < e.n; i++) {
+        if (e.held_out[i] != held) continue;
+        const float *x = e.x + per * 3 * i;
+        float *y = ds->x + per * channels * k;
+        if (channels == 3) memcpy(y, x, sizeof(float) * per * 3);
+        else /* BT.601 grey, as the folder loader converts RGB */
+            for (size_t q = 0; q < per; q++) y[q] = 0.299f * x[q] + 0.587f * x[per + q] + 0.114f * x[2 * per + q];
+        ds->labels[k++] = e.labels[i];
+    }
+    ganc_emoji_free(&e);
+    ds->n = n; ds->c = channels; ds->h = ds->w = size; ds->nclasses = GANC_EMOJI_CLASSES;
+    return GANC_OK;
+}
+
 int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channels, int flags) {
     memset(ds, 0, sizeof *ds);
     if (size < 4 || size > 4096 || (channels != 1 && channels != 3))
@@ -420,14 +448,16 @@ int ganc_dataset_load(ganc_dataset_t *ds, const char *src, int size, int channel
         else if (ganc_digits_path(path, sizeof path)) return GANC_EIO;
         return load_digits(ds, path, size, channels, flags);
     }
+    if (!strncmp(src, "emoji", 5) && (!src[5] || src[5] == ':' || !strncmp(src + 5, "-heldout", 8)))
+        return load_emoji(ds, src, size, channels);
     struct stat st;
     char arr[4096];
     snprintf(arr, sizeof arr, "%s/images.npy", src);
     if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
         return stat(arr, &st) == 0 ? load_arrays(ds, src, size, channels, flags) : load_folder(ds, src, size, channels, flags);
     return ganc_fail(GANC_EINVAL, "%s: unknown data source (expected fashion-mnist[:train|:test], idx:FILE[,LABELS], "
-                                  "sklearn-digits[:FILE], a folder with images.npy [+ labels.npy] or a folder of "
-                                  "PNG/JPEG images)", src);
+                                  "sklearn-digits[:FILE], emoji[-heldout][:PATH], a folder with images.npy [+ labels.npy] or a "
+                                  "folder of PNG/JPEG images)", src);
 }
 
 /* ---- loader */

@@ -41,6 +41,7 @@ int cmd_info(int argc, char **argv);
 int cmd_upscale(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_refine(int argc, char **argv);
+int cmd_text2img(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train_classifier(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

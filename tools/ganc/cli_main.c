@@ -15,6 +15,8 @@ static const command_t commands[] = {
     {"show-filters", NULL, "D's first-layer filters, or the real patches that excite a deeper layer most", cmd_show_filters},
     {"upscale", NULL, "super-resolve a PNG/JPEG of any size with a trained SRResNet (tiled)", cmd_upscale},
     {"synth", NULL, "render labelled synthetic digits through FreeType (SimGAN's synthetic data)", cmd_synth},
+    {"text2img", NULL, "images from a trained text-to-image GAN for captions (--interp, --style, --emoji-heldout)",
+     cmd_text2img},
     {"refine", NULL, "make synthetic images look real with a trained SimGAN refiner (labels kept)", cmd_refine},
     {"info", NULL, "list the tensors and metadata of a safetensors file", cmd_info},
     {"report", NULL, "one self-contained HTML page for a run: settings, curves, grids, evaluations", cmd_report},

@@ -20,8 +20,7 @@ static const char *const default_fonts[] = {
 #define NDEFAULT ((int)(sizeof default_fonts / sizeof default_fonts[0]))
 #define MAX_FONTS 64
 
-/* the folder's two arrays (and a preview of the first 100 images), written atomically each */
-static int write_labelled(const char *dir, const unsigned char *px, const int *labels, int n, int c, int s) {
+int write_labelled(const char *dir, const unsigned char *px, const int *labels, int n, int c, int s) {
     char path[4096];
     int64_t *lab = malloc(sizeof(int64_t) * n);
     float *pre = malloc(sizeof(float) * (size_t)(n < 100 ? n : 100) * c * s * s);

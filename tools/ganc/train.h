@@ -76,6 +76,9 @@ int train_data_classes(const run_opts_t *o, const ganc_dataset_t *ds, int have, 
 /* 1 for IDX sources (Fashion-MNIST), 3 otherwise */
 int train_default_channels(const char *data);
 
+/* a labelled-array folder: DIR/images.npy (uint8 n,c,s,s), DIR/labels.npy (int64, when labels) and preview.png (the
+   first 100), each written atomically (cmd_synth.c) */
+int write_labelled(const char *dir, const unsigned char *px, const int *labels, int n, int c, int s);
 /* run-folder helpers (rundir.c) */
 int mkdir_p(const char *path);
 /* dir/name into buf; an error when it does not fit */

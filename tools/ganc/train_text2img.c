@@ -1,7 +1,7 @@
 /* The text-to-image family's adapter for the training loop (Reed et al. 2016): a text-conditional DCGAN on the
    captioned emoji (--data emoji[:PATH]), conditioned on the frozen embeddings of a trained text encoder (--encoder
-   RUN of `ganc train textenc`, copied into this run as encoder.safetensors so that `ganc text2img` needs nothing
-   else). Default GAN-INT-CLS; --no-cls drops the matching-aware D term, --no-int the interpolation term. Each step:
+   RUN of `ganc train textenc`, copied into this run as encoder.safetensors, with its image encoder as
+   image_encoder.safetensors, so that `ganc text2img` needs nothing else). Default GAN-INT-CLS; --no-cls drops the matching-aware D term, --no-int the interpolation term. Each step:
    a batch of distinct training emoji (the loader's order) with one random caption each; for CLS a random caption of
    another random training emoji of a different category as the mismatched text; for INT a random caption of
    another random training emoji to mix with. The draws come from a stream that is part of the state. The progress
@@ -18,8 +18,8 @@ typedef struct {
     int no_cls, no_int, cls, interp;
     ganc_emoji_t emoji;
     float *emb; /* every caption's embedding: [emoji][GANC_EMOJI_MAX_CAPTIONS][dim] */
-    unsigned char *enc_file;
-    size_t enc_len;
+    unsigned char *enc_file, *img_file; /* the encoders' files, copied into the run */
+    size_t enc_len, img_len;
 } ti_opts_t;
 
 typedef struct {
@@ -28,8 +28,8 @@ typedef struct {
     ganc_emoji_t e;
     float *emb, *x, *te, *tw, *t2, *grid, *gz, *gt;
     int *train, *idx, ntrain, batch;
-    unsigned char *enc_file;
-    size_t enc_len;
+    unsigned char *enc_file, *img_file;
+    size_t enc_len, img_len;
     ganc_rng_t rng;
 } ti_model_t;
 
@@ -102,6 +102,10 @@ static int load_encoder(ti_opts_t *g, const run_opts_t *o, ganc_net_t **net, gan
     if (!rc) rc = ganc_net_load_from(*net, st, "", 0);
     *dim = rc ? 0 : c.dim;
     ganc_st_free(st);
+    /* the image encoder too, when there is one (R-precision in ganc text2img --emoji-heldout) */
+    snprintf(path, sizeof path, g->encoder ? "%s/image.safetensors" : "%s/image_encoder.safetensors",
+             g->encoder ? g->encoder : o->out);
+    if (!rc && ganc_read_file(path, (size_t)1 << 30, &g->img_file, &g->img_len)) g->img_file = NULL;
     return rc;
 }
 
@@ -123,11 +127,17 @@ static int ti_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
     if (!rc) rc = ganc_textenc_embed(enc, &io, caps, n * GANC_EMOJI_MAX_CAPTIONS, g->emb);
     free(caps);
     ganc_net_free(enc);
-    if (rc) { fprintf(stderr, "ganc train: %s\n", ganc_errmsg()); return 1; }
     g->net.emb = dim;
     int ntrain = 0;
-    for (int i = 0; i < n; i++) ntrain += !g->emoji.held_out[i];
-    if (ntrain < o->batch) { fprintf(stderr, "ganc train: %d training emoji for a batch of %d\n", ntrain, o->batch); return 1; }
+    for (int i = 0; !rc && i < n; i++) ntrain += !g->emoji.held_out[i];
+    if (!rc && ntrain < o->batch) rc = ganc_fail(GANC_EINVAL, "%d training emoji for a batch of %d", ntrain, o->batch);
+    if (rc) {
+        fprintf(stderr, "ganc train: %s\n", ganc_errmsg());
+        ganc_emoji_free(&g->emoji);
+        free(g->emb); free(g->enc_file); free(g->img_file);
+        g->emb = NULL; g->enc_file = g->img_file = NULL;
+        return 1;
+    }
     ds->n = ntrain;
     ds->c = 3;
     ds->h = ds->w = g->net.size;
@@ -143,7 +153,7 @@ static void ti_destroy(void *p) {
     ganc_t2i_trainer_free(m->t);
     ganc_emoji_free(&m->e);
     free(m->emb); free(m->x); free(m->te); free(m->tw); free(m->t2); free(m->grid); free(m->gz); free(m->gt);
-    free(m->train); free(m->idx); free(m->enc_file);
+    free(m->train); free(m->idx); free(m->enc_file); free(m->img_file);
     free(m);
 }
 
@@ -160,6 +170,7 @@ static void *ti_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
     m->e = g->emoji; memset(&g->emoji, 0, sizeof g->emoji);
     m->emb = g->emb; g->emb = NULL;
     m->enc_file = g->enc_file; m->enc_len = g->enc_len; g->enc_file = NULL;
+    m->img_file = g->img_file; m->img_len = g->img_len; g->img_file = NULL;
     m->cfg = g->net;
     m->batch = o->batch;
     const size_t per = (size_t)3 * m->cfg.size * m->cfg.size, B = (size_t)o->batch, D = (size_t)m->cfg.emb;
@@ -242,6 +253,8 @@ static int ti_write_weights(void *p, const char *dir, const ganc_meta_t *arch) {
     char path[4096];
     int rc = join_path(path, sizeof path, dir, "encoder.safetensors");
     if (!rc) rc = ganc_write_file_atomic(path, m->enc_file, m->enc_len);
+    if (!rc && m->img_file) rc = join_path(path, sizeof path, dir, "image_encoder.safetensors");
+    if (!rc && m->img_file) rc = ganc_write_file_atomic(path, m->img_file, m->img_len);
     for (int k = 0; !rc && k < 2; k++) {
         ganc_meta_t meta = *arch;
         ganc_stw_t *w = ganc_stw_new();

@@ -81,6 +81,7 @@ static int te_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
     for (int i = 0; i < g->emoji.n; i++) ntrain += !g->emoji.held_out[i];
     if (ntrain < o->batch) {
         fprintf(stderr, "ganc train: %d training emoji for a batch of %d\n", ntrain, o->batch);
+        ganc_emoji_free(&g->emoji);
         return 1;
     }
     ds->n = ntrain; /* the loader's order runs over the training emoji; the model holds the images */
