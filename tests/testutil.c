@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include "testutil.h"
 
 int tu_checks = 0, tu_fails = 0;
@@ -246,4 +247,39 @@ double tu_params_vs(ganc_net_t *net, const ganc_st_t *st, const char *prefix, in
         free(ref);
     }
     return worst;
+}
+
+void tu_make_gem(const char *root, int n) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/config", root);
+    mkdir(root, 0777);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/assets", root);
+    mkdir(p, 0777);
+    snprintf(p, sizeof p, "%s/assets/png", root);
+    mkdir(p, 0777);
+    static const char *cats[8] = {"people", "nature", "food", "activity", "travel", "objects", "symbols", "flags"};
+    snprintf(p, sizeof p, "%s/config/index.json", root);
+    FILE *f = fopen(p, "w");
+    fprintf(f, "{\"e1_tone2\": {\"unicode\": \"F1\", \"name\": \"thing 1 tone 2\", \"category\": \"people\", "
+               "\"keywords\": [\"people\", \"hand\"]},\n \"mod\": {\"unicode\": \"F2\", \"name\": \"skin\", "
+               "\"category\": \"modifier\", \"keywords\": []}");
+    for (int i = 0; i < n; i++)
+        fprintf(f, ",\n \"e%d\": {\"unicode\": \"E%d\", \"name\": \"thing %d\", \"category\": \"%s\", \"keywords\": "
+                   "[\"k%d\", \"%s\", \"k%d\", \"k%d\", \"k%d\", \"k%d\"]}", i, i, i, cats[i % 8], i, cats[i % 8], i,
+                i + 1, i + 2, i + 3);
+    fprintf(f, "}\n");
+    fclose(f);
+    unsigned char px[64 * 64 * 4];
+    for (int i = -2; i < n; i++) {
+        for (int k = 0; k < 64 * 64; k++) {
+            px[4 * k] = (unsigned char)(i * 37 + k % 64);
+            px[4 * k + 1] = (unsigned char)(i * 91 + k / 64);
+            px[4 * k + 2] = (unsigned char)(i * 13);
+            px[4 * k + 3] = (unsigned char)(k / 64 < 32 ? 0 : 255); /* the top half transparent */
+        }
+        snprintf(p, sizeof p, "%s/assets/png/%s.png", root, i == -2 ? "F1" : i == -1 ? "F2" : "");
+        if (i >= 0) snprintf(p, sizeof p, "%s/assets/png/E%d.png", root, i);
+        CHECK_OK(ganc_png_write(p, px, 64, 64, 4));
+    }
 }

@@ -53,6 +53,11 @@ void tu_device_from_env(const char *test);
    tensors prefix.NAME of the fixture (a missing or mis-sized one fails a CHECK and gives INFINITY) */
 double tu_params_vs(ganc_net_t *net, const ganc_st_t *st, const char *prefix, int grads);
 
+/* a ruby-gemojione-like folder at root: config/index.json with n emoji e0..e{n-1} (category i % 8, name "thing i",
+   keywords k_i, the category, k_i, k_{i+1}, k_{i+2}, k_{i+3}), plus e1_tone2 and a "modifier" one; 64x64 RGBA PNGs
+   in assets/png (the top half transparent) */
+void tu_make_gem(const char *root, int n);
+
 /* path to a fixture file: $GANC_FIXTURES/name or fixtures/name */
 const char *tu_fixture(const char *name);
 #endif
