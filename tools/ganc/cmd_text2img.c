@@ -99,8 +99,8 @@ static int write_out(const char *out, const float *x, int n, int size, int cols)
 }
 
 /* R-precision (R = 1): each sample against its own caption and 99 other held-out names drawn from rng */
-static int r_precision(const char *run, const float *x, const float *temb, const int *owner, int n, int ncap, int dim,
-                       double *rp) {
+static int r_precision(const char *run, const float *x, int gsize, const float *temb, const int *owner, int n, int ncap,
+                       int dim, double *rp) {
     char path[4200];
     snprintf(path, sizeof path, "%s/image_encoder.safetensors", run);
     ganc_st_t *st = NULL;
@@ -111,9 +111,16 @@ static int r_precision(const char *run, const float *x, const float *temb, const
     if (!rc) rc = ganc_textenc_cfg_from_file(st, &tc, &size);
     if (!rc && !(net = ganc_textenc_image_net(&tc, size, 64, &io))) rc = GANC_EINVAL;
     if (!rc) rc = ganc_net_load_from(net, st, "", 0);
-    float *ie = rc ? NULL : malloc(sizeof(float) * (size_t)n * dim);
+    float *ie = rc ? NULL : malloc(sizeof(float) * (size_t)n * dim), *xs = NULL;
     if (!rc && !ie) rc = ganc_fail(GANC_ENOMEM, "out of memory");
-    if (!rc) rc = ganc_textenc_embed_images(net, &io, x, n, ie);
+    if (!rc && size != gsize) { /* samples at the encoder's size (bilinear) */
+        const size_t pi = (size_t)3 * gsize * gsize, po = (size_t)3 * size * size;
+        if (!(xs = malloc(sizeof(float) * po * n))) rc = ganc_fail(GANC_ENOMEM, "out of memory");
+        for (int i = 0; !rc && i < n; i++)
+            rc = ganc_resize(x + pi * i, 3, gsize, gsize, size, size, GANC_RESAMPLE_BILINEAR, xs + po * i);
+    }
+    if (!rc) rc = ganc_textenc_embed_images(net, &io, xs ? xs : x, n, ie);
+    free(xs);
     ganc_rng_t r;
     ganc_rng_seed(&r, 12345);
     for (int i = 0; !rc && i < n; i++) {
@@ -164,7 +171,7 @@ static int heldout(const char *run, model_t *m, const char *data, const char *di
     if (!rc) { ganc_rng_fill_normal(&r, z, N * m->cfg.nz, 0.0f, 1.0f); rc = ganc_t2i_generate(m->g, &m->gio, z, emb, (int)N, x); }
     double rp = NAN;
     if (!rc) { to_u8(x, per * N, u); rc = write_labelled(dir, u, lab, (int)N, 3, m->cfg.size); }
-    if (!rc) rc = r_precision(run, x, temb, owner, (int)N, H, (int)D, &rp);
+    if (!rc) rc = r_precision(run, x, m->cfg.size, temb, owner, (int)N, H, (int)D, &rp);
     char path[4200], js[300];
     FILE *f = NULL;
     if (!rc && !join_path(path, sizeof path, dir, "captions.txt") && (f = fopen(path, "w"))) {
