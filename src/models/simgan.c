@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ganc.h"
+#include "models/models.h"
 
 ganc_simgan_cfg_t ganc_simgan_default_cfg(void) {
     return (ganc_simgan_cfg_t){.nc = 1, .size = 8, .blocks = 4, .width = 32, .d_width = 32, .d_global = 0};
@@ -219,33 +220,15 @@ int ganc_simgan_train_step(ganc_simgan_trainer_t *t, const float *synth, const f
 }
 
 /* ---- metadata: kind=simgan_refiner, nc, size, blocks, width */
+static const char *const sim_keys[4] = {"nc", "size", "blocks", "width"};
 int ganc_simgan_meta(const ganc_simgan_cfg_t *c, ganc_meta_t *m) {
-    const int v[4] = {c->nc, c->size, c->blocks, c->width};
-    static const char *const keys[4] = {"nc", "size", "blocks", "width"};
-    int rc = ganc_meta_set(m, "kind", "simgan_refiner");
-    for (int i = 0; !rc && i < 4; i++) {
-        char s[16];
-        snprintf(s, sizeof s, "%d", v[i]);
-        rc = ganc_meta_set(m, keys[i], s);
-    }
-    return rc;
+    return model_meta_ints(m, "simgan_refiner", sim_keys, (const int[]){c->nc, c->size, c->blocks, c->width}, 4);
 }
 
 int ganc_simgan_cfg_from_file(const ganc_st_t *st, ganc_simgan_cfg_t *c) {
-    const char *path = ganc_st_path(st), *kind = ganc_st_meta(st, "kind");
-    static const char *const keys[4] = {"nc", "size", "blocks", "width"};
-    int *dst[4] = {&c->nc, &c->size, &c->blocks, &c->width};
-    if (!kind || strcmp(kind, "simgan_refiner"))
-        return ganc_fail(GANC_EMISMATCH, "%s: holds %s%s%s, not a SimGAN refiner", path, kind ? "a '" : "no model metadata",
-                         kind ? kind : "", kind ? "' model" : "");
-    for (int i = 0; i < 4; i++) {
-        const char *s = ganc_st_meta(st, keys[i]);
-        double v;
-        if (!s || ganc_parse_f64(s, 0, 4096, &v) || v != (int)v)
-            return ganc_fail(GANC_EFORMAT, "%s: simgan metadata %s is %s", path, keys[i], s ? "not an integer" : "missing");
-        *dst[i] = (int)v;
-    }
-    return ganc_simgan_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+    int rc = model_ints_from_file(st, "simgan_refiner", "a SimGAN refiner", sim_keys,
+                                  (int *const[]){&c->nc, &c->size, &c->blocks, &c->width}, 4);
+    return rc ? rc : ganc_simgan_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", ganc_st_path(st), ganc_errmsg()) : GANC_OK;
 }
 
 int ganc_simgan_run(ganc_net_t *r, const ganc_simgan_io_t *io, const float *x, int n, float *y) {

@@ -210,29 +210,11 @@ int ganc_t2i_generate(ganc_net_t *g, const ganc_t2i_io_t *io, const float *z, co
 static const char *const meta_keys[6] = {"size", "nz", "ngf", "ndf", "emb", "proj"};
 
 int ganc_t2i_meta(const ganc_t2i_cfg_t *c, ganc_meta_t *m) {
-    const int v[6] = {c->size, c->nz, c->ngf, c->ndf, c->emb, c->proj};
-    int rc = ganc_meta_set(m, "kind", "text2img");
-    for (int i = 0; !rc && i < 6; i++) {
-        char s[16];
-        snprintf(s, sizeof s, "%d", v[i]);
-        rc = ganc_meta_set(m, meta_keys[i], s);
-    }
-    return rc;
+    return model_meta_ints(m, "text2img", meta_keys, (const int[]){c->size, c->nz, c->ngf, c->ndf, c->emb, c->proj}, 6);
 }
 
 int ganc_t2i_cfg_from_file(const ganc_st_t *st, ganc_t2i_cfg_t *c) {
-    const char *path = ganc_st_path(st), *kind = ganc_st_meta(st, "kind");
-    int *dst[6] = {&c->size, &c->nz, &c->ngf, &c->ndf, &c->emb, &c->proj};
-    if (!kind || strcmp(kind, "text2img"))
-        return ganc_fail(GANC_EMISMATCH, "%s: holds %s%s%s, not a text-to-image GAN (ganc train text2img)", path,
-                         kind ? "a '" : "no model metadata", kind ? kind : "", kind ? "' model" : "");
-    for (int i = 0; i < 6; i++) {
-        const char *s = ganc_st_meta(st, meta_keys[i]);
-        double v;
-        if (!s || ganc_parse_f64(s, 0, 4096, &v) || v != (int)v)
-            return ganc_fail(GANC_EFORMAT, "%s: text2img metadata %s is %s", path, meta_keys[i],
-                             s ? "not an integer" : "missing");
-        *dst[i] = (int)v;
-    }
-    return ganc_t2i_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+    int rc = model_ints_from_file(st, "text2img", "a text-to-image GAN (ganc train text2img)", meta_keys,
+                                  (int *const[]){&c->size, &c->nz, &c->ngf, &c->ndf, &c->emb, &c->proj}, 6);
+    return rc ? rc : ganc_t2i_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", ganc_st_path(st), ganc_errmsg()) : GANC_OK;
 }

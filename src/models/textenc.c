@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ganc.h"
+#include "models/models.h"
 
 struct ganc_textenc_trainer {
     ganc_textenc_train_cfg_t cfg;
@@ -228,29 +229,12 @@ ganc_net_t *ganc_textenc_image(ganc_textenc_trainer_t *t, ganc_textenc_io_t *io)
 static const char *const meta_keys[5] = {"conv", "hidden", "dim", "img_width", "size"};
 
 int ganc_textenc_meta(const ganc_textenc_cfg_t *c, int size, ganc_meta_t *m) {
-    const int v[5] = {c->conv, c->hidden, c->dim, c->img_width, size};
-    int rc = ganc_meta_set(m, "kind", "textenc");
-    for (int i = 0; !rc && i < 5; i++) {
-        char s[16];
-        snprintf(s, sizeof s, "%d", v[i]);
-        rc = ganc_meta_set(m, meta_keys[i], s);
-    }
-    return rc;
+    return model_meta_ints(m, "textenc", meta_keys, (const int[]){c->conv, c->hidden, c->dim, c->img_width, size}, 5);
 }
 
 int ganc_textenc_cfg_from_file(const ganc_st_t *st, ganc_textenc_cfg_t *c, int *size) {
-    const char *path = ganc_st_path(st), *kind = ganc_st_meta(st, "kind");
-    int *dst[5] = {&c->conv, &c->hidden, &c->dim, &c->img_width, size};
-    if (!kind || strcmp(kind, "textenc"))
-        return ganc_fail(GANC_EMISMATCH, "%s: holds %s%s%s, not a text encoder (ganc train textenc)", path,
-                         kind ? "a '" : "no model metadata", kind ? kind : "", kind ? "' model" : "");
-    for (int i = 0; i < 5; i++) {
-        const char *s = ganc_st_meta(st, meta_keys[i]);
-        double v;
-        if (!s || ganc_parse_f64(s, 0, 4096, &v) || v != (int)v)
-            return ganc_fail(GANC_EFORMAT, "%s: textenc metadata %s is %s", path, meta_keys[i],
-                             s ? "not an integer" : "missing");
-        *dst[i] = (int)v;
-    }
-    return ganc_textenc_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", path, ganc_errmsg()) : GANC_OK;
+    int rc = model_ints_from_file(st, "textenc", "a text encoder (ganc train textenc)", meta_keys,
+                                  (int *const[]){&c->conv, &c->hidden, &c->dim, &c->img_width, size}, 5);
+    return rc ? rc : ganc_textenc_check_cfg(c) ? ganc_fail(GANC_EFORMAT, "%s: %s", ganc_st_path(st), ganc_errmsg())
+                                               : GANC_OK;
 }
