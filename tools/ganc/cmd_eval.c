@@ -529,7 +529,8 @@ int cmd_eval(int argc, char **argv) {
         "eval", "eval METRIC[,METRIC...] --real SRC --fake SRC [options]",
         "Metrics: fid, kid, pr (precision/recall, k-NN), is (Inception Score), acc (class accuracy of --fake against\n"
         "its labels), parzen (Parzen-window log-likelihood of --real under --fake), psnr, ssim (paired images).\n"
-        "SRC: fashion-mnist:test / :train, idx:FILE[,LABELS], a folder of images, a .npy (uint8 or float32 in [-1,1],\n"
+        "SRC: fashion-mnist:test / :train, idx:FILE[,LABELS], sklearn-digits, emoji[-heldout][:PATH], a labelled-array\n"
+        "folder (images.npy + labels.npy), a folder of images, a .npy (uint8 or float32 in [-1,1],\n"
         "(N,C,H,W)), or a trained model (run folder or G.safetensors: sampled with --seed, BatchNorm in eval mode).\n"
         "Features and class probabilities come from ganc's Fashion-MNIST network (--classifier); images are made\n"
         "1x32x32 first (28x28 padded by 2 px, others converted to grey, resized on the short side, centre-cropped).\n"

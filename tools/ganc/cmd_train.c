@@ -211,6 +211,7 @@ int cmd_train(int argc, char **argv) {
         "         captions (both: a plain conditional GAN). Sample with ganc text2img RUN \"caption\"\n"
         "Conditional models need labelled data (fashion-mnist, idx:IMAGES,LABELS); their grids have one row per class.\n"
         "SRC: fashion-mnist[:train|:test] (Debian's dataset-fashion-mnist), idx:IMAGES[,LABELS], sklearn-digits,\n"
+        "emoji[:PATH] / emoji-heldout[:PATH] (the captioned emoji's training split / held-out 10%, by category),\n"
         "a folder with images.npy (uint8 N,C,H,W) and labels.npy (int64 N), or a folder of PNG/JPEG images.\n"
         "Ctrl-C saves a checkpoint and stops; --resume continues bit-exactly. An existing run in --out is never overwritten (--resume it, or --force). Built with GANC_MPI, `mpirun -np N ganc train ...`\n"
         "trains data-parallel: --batch is the global batch (a multiple of N), rank 0 writes the files.", NULL};
