@@ -166,6 +166,11 @@ int ganc_emoji_load(ganc_emoji_t *e, const char *path, int size) {
     if (rc) return rc;
     int cap = json_nmembers(idx);
     const size_t per = (size_t)3 * size * size;
+    if ((size_t)cap > ((size_t)1 << 30) / per) { /* at most 4 GiB of images: the index is untrusted */
+        json_free(idx);
+        return ganc_fail(GANC_ENOMEM, "%s/config/index.json: %d emoji at %dx%d is more than 4 GiB of images", root, cap,
+                         size, size);
+    }
     e->size = size;
     e->x = malloc(sizeof(float) * per * cap);
     e->labels = calloc(cap, sizeof(int));
