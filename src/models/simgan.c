@@ -232,16 +232,7 @@ int ganc_simgan_cfg_from_file(const ganc_st_t *st, ganc_simgan_cfg_t *c) {
 }
 
 int ganc_simgan_run(ganc_net_t *r, const ganc_simgan_io_t *io, const float *x, int n, float *y) {
-    const int B = ganc_net_max_batch(r);
-    const size_t per = ganc_net_numel(r, io->in);
-    for (int i = 0; i < n; i += B) {
-        const int b = n - i < B ? n - i : B;
-        int rc = ganc_net_set_input(r, io->in, x + per * i, b);
-        if (!rc) rc = ganc_net_forward(r, b, 0);
-        if (rc) return rc;
-        memcpy(y + per * i, ganc_net_data(r, io->out), sizeof(float) * per * b);
-    }
-    return GANC_OK;
+    return model_run(r, io->in, x, -1, NULL, io->out, n, y);
 }
 
 int ganc_simgan_refine(const ganc_st_t *st, const float *x, int n, float *y) {

@@ -194,17 +194,7 @@ ganc_net_t *ganc_t2i_d(ganc_t2i_trainer_t *t, ganc_t2i_io_t *io) {
 }
 
 int ganc_t2i_generate(ganc_net_t *g, const ganc_t2i_io_t *io, const float *z, const float *emb, int n, float *y) {
-    const int B = ganc_net_max_batch(g);
-    const size_t nz = ganc_net_numel(g, io->in), ne = ganc_net_numel(g, io->t), per = ganc_net_numel(g, io->out);
-    for (int i = 0; i < n; i += B) {
-        const int b = n - i < B ? n - i : B;
-        int rc = ganc_net_set_input(g, io->in, z + nz * i, b);
-        if (!rc) rc = ganc_net_set_input(g, io->t, emb + ne * i, b);
-        if (!rc) rc = ganc_net_forward(g, b, 0);
-        if (rc) return rc;
-        memcpy(y + per * i, ganc_net_data(g, io->out), sizeof(float) * per * b);
-    }
-    return GANC_OK;
+    return model_run(g, io->in, z, io->t, emb, io->out, n, y);
 }
 
 static const char *const meta_keys[6] = {"size", "nz", "ngf", "ndf", "emb", "proj"};

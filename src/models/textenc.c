@@ -93,16 +93,7 @@ int ganc_textenc_embed(ganc_net_t *net, const ganc_textenc_io_t *io, const char 
 }
 
 int ganc_textenc_embed_images(ganc_net_t *net, const ganc_textenc_io_t *io, const float *x, int n, float *emb) {
-    const int B = ganc_net_max_batch(net);
-    const size_t D = ganc_net_numel(net, io->out), per = ganc_net_numel(net, io->in);
-    for (int i = 0; i < n; i += B) {
-        const int b = n - i < B ? n - i : B;
-        int rc = ganc_net_set_input(net, io->in, x + per * i, b);
-        if (!rc) rc = ganc_net_forward(net, b, 0);
-        if (rc) return rc;
-        memcpy(emb + D * i, ganc_net_data(net, io->out), sizeof(float) * D * b);
-    }
-    return GANC_OK;
+    return model_run(net, io->in, x, -1, NULL, io->out, n, emb);
 }
 
 static double dot(const float *a, const float *b, int d) {
