@@ -989,8 +989,10 @@ int ganc_textenc_embed_images(ganc_net_t *net, const ganc_textenc_io_t *io, cons
    (every mismatched text of an image, and every mismatched image of a text). Gradients into dimg, dtxt (n, dim),
    overwritten; either may be NULL. */
 float ganc_sje_loss(const float *img, const float *txt, int n, int dim, float *dimg, float *dtxt);
-/* Text -> image retrieval: for each of n captions, the rank of its own image among the n images (1 = best). */
-int ganc_textenc_ranks(const float *img_emb, const float *txt_emb, int n, int dim, int *rank);
+/* Text -> image retrieval: for each of ntxt captions, the rank of its own image (owner[j], or j when owner is NULL)
+   among the nimg images (1 = best; ties count against the caption). */
+int ganc_textenc_ranks(const float *img_emb, int nimg, const float *txt_emb, int ntxt, const int *owner, int dim,
+                       int *rank);
 
 typedef struct {
     ganc_textenc_cfg_t net;

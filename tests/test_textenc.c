@@ -120,10 +120,10 @@ static void hinge_fd(void) {
     for (int i = 0; i < N && i < D; i++) img[i * D + i] = txt[i * D + i] = 2;
     CHECK(ganc_sje_loss(img, txt, D, D, di, dt) == 0.0f, "no loss past the margin");
     int rank[D];
-    ganc_textenc_ranks(img, txt, D, D, rank);
+    ganc_textenc_ranks(img, D, txt, D, NULL, D, rank);
     CHECK(rank[0] == 1 && rank[3] == 1, "each caption ranks its own image first");
     for (int i = 0; i < N * D; i++) img[i] = 1;
-    ganc_textenc_ranks(img, txt, D, D, rank);
+    ganc_textenc_ranks(img, D, txt, D, NULL, D, rank);
     CHECK(rank[0] == D, "ties count against the caption (a constant image encoder ranks last)");
 }
 

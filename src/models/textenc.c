@@ -137,12 +137,14 @@ float ganc_sje_loss(const float *img, const float *txt, int n, int dim, float *d
     return (float)(loss / n);
 }
 
-int ganc_textenc_ranks(const float *img, const float *txt, int n, int dim, int *rank) {
-    for (int j = 0; j < n; j++) {
-        const double own = dot(img + (size_t)j * dim, txt + (size_t)j * dim, dim);
+int ganc_textenc_ranks(const float *img, int nimg, const float *txt, int ntxt, const int *owner, int dim, int *rank) {
+    for (int j = 0; j < ntxt; j++) {
+        const int o = owner ? owner[j] : j;
+        if (o < 0 || o >= nimg) return ganc_fail(GANC_EINVAL, "textenc: caption %d's image %d outside 0..%d", j, o, nimg - 1);
+        const double own = dot(img + (size_t)o * dim, txt + (size_t)j * dim, dim);
         int r = 1;
-        for (int i = 0; i < n; i++) /* ties count against the caption: no credit for a constant encoder */
-            if (i != j && dot(img + (size_t)i * dim, txt + (size_t)j * dim, dim) >= own) r++;
+        for (int i = 0; i < nimg; i++) /* ties count against the caption: no credit for a constant encoder */
+            if (i != o && dot(img + (size_t)i * dim, txt + (size_t)j * dim, dim) >= own) r++;
         rank[j] = r;
     }
     return GANC_OK;

@@ -164,33 +164,24 @@ static int retrieval(te_model_t *m) {
     const int H = m->nheld;
     for (int i = 0; i < H; i++) memcpy(m->x + per * i, m->e.x + per * m->held[i], sizeof(float) * per);
     int rc = ganc_textenc_embed_images(in, &iio, m->x, H, m->ie);
-    int nc = 0, *owner = malloc(sizeof(int) * H * GANC_EMOJI_MAX_CAPTIONS), *rank = malloc(sizeof(int) * H);
-    float *pair = malloc(sizeof(float) * D * H);
-    if (!owner || !rank || !pair) rc = ganc_fail(GANC_ENOMEM, "out of memory");
+    int nc = 0, *owner = malloc(sizeof(int) * H * GANC_EMOJI_MAX_CAPTIONS);
+    int *rank = malloc(sizeof(int) * H * GANC_EMOJI_MAX_CAPTIONS);
+    if (!owner || !rank) rc = ganc_fail(GANC_ENOMEM, "out of memory");
     for (int k = 0; !rc && k < GANC_EMOJI_MAX_CAPTIONS; k++) /* captions grouped by index: names first */
         for (int i = 0; i < H; i++)
             if (k < m->e.ncap[m->held[i]]) { owner[nc] = i; m->caps[nc++] = m->e.cap[(size_t)m->held[i] * GANC_EMOJI_MAX_CAPTIONS + k]; }
     if (!rc) rc = ganc_textenc_embed(tn, &tio, m->caps, nc, m->te);
+    if (!rc) rc = ganc_textenc_ranks(m->ie, H, m->te, nc, owner, (int)D, rank);
     long h1 = 0, h5 = 0, a1 = 0, a5 = 0;
-    for (int c = 0; !rc && c < nc; c++) { /* each caption ranked alone: the others' texts stand aside */
-        memcpy(pair, m->te + D * c, sizeof(float) * D);
-        int r = 1;
-        const float *own = m->ie + D * owner[c];
-        double so = 0;
-        for (size_t k = 0; k < D; k++) so += (double)own[k] * pair[k];
-        for (int i = 0; i < H; i++) {
-            double s = 0;
-            for (size_t k = 0; k < D; k++) s += (double)m->ie[D * i + k] * pair[k];
-            if (i != owner[c] && s >= so) r++;
-        }
-        a1 += r == 1; a5 += r <= 5;
-        if (c < H) { h1 += r == 1; h5 += r <= 5; }
+    for (int c = 0; !rc && c < nc; c++) {
+        a1 += rank[c] == 1; a5 += rank[c] <= 5;
+        if (c < H) { h1 += rank[c] == 1; h5 += rank[c] <= 5; }
     }
     if (!rc) {
         m->top1 = (double)h1 / H; m->top5 = (double)h5 / H;
         m->top1_all = (double)a1 / nc; m->top5_all = (double)a5 / nc;
     }
-    free(owner); free(rank); free(pair);
+    free(owner); free(rank);
     return rc;
 }
 
