@@ -57,6 +57,30 @@ static void dcgan_step(void *p) {
     ganc_gan_train_step(c->t, c->real, NULL, &st);
 }
 
+/* BENCH_PROFILE=1: each network's time per op kind (forward, backward) to stderr, per step over `steps` steps */
+static int profiling(void) { return getenv("BENCH_PROFILE") && atoi(getenv("BENCH_PROFILE")); }
+static void print_profile(ganc_net_t *net, const char *label, int steps) {
+    enum { K = 64 };
+    const char *kinds[K];
+    double fw[K] = {0}, bw[K] = {0}, total = 0;
+    int nk = 0;
+    for (int i = 0; i < ganc_net_nnodes(net); i++) {
+        const char *kind;
+        double f, b;
+        if (ganc_net_profile(net, i, &kind, &f, &b)) return;
+        int k = 0;
+        while (k < nk && strcmp(kinds[k], kind)) k++;
+        if (k == nk && nk < K) kinds[nk++] = kind;
+        if (k < K) { fw[k] += f; bw[k] += b; }
+        total += f + b;
+    }
+    fprintf(stderr, "%s: %.1f ms per step in its ops\n", label, 1000 * total / steps);
+    for (int k = 0; k < nk; k++)
+        if (fw[k] + bw[k] > 0.005 * total)
+            fprintf(stderr, "  %-18s fw %8.1f ms  bw %8.1f ms  (%4.1f%%)\n", kinds[k], 1000 * fw[k] / steps,
+                    1000 * bw[k] / steps, 100 * (fw[k] + bw[k]) / total);
+}
+
 /* one SRResNet training step at the paper's configuration: 16 blocks of 64, x4, SIZE x SIZE crops (96), batch 16 */
 typedef struct { ganc_sr_trainer_t *t; const float *lr, *hr; } sr_ctx_t;
 static void sr_step(void *p) {
@@ -65,7 +89,7 @@ static void sr_step(void *p) {
     ganc_sr_train_step(c->t, c->lr, c->hr, &loss);
 }
 static int bench_sr(int size, int iters) {
-    ganc_sr_train_cfg_t tc = {ganc_sr_default_cfg(), 16, size, 1e-4f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL};
+    ganc_sr_train_cfg_t tc = {ganc_sr_default_cfg(), 16, size, 1e-4f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     const size_t nh = (size_t)16 * 3 * size * size;
@@ -75,7 +99,9 @@ static int bench_sr(int size, int iters) {
     ganc_rng_fill_uniform(&r, hr, nh, -1, 1);
     ganc_rng_fill_uniform(&r, lr, nh / 16, -1, 1);
     sr_ctx_t ctx = {t, lr, hr};
+    if (profiling()) ganc_net_set_profile(ganc_sr_g(t), 1);
     const double med = median_ms(sr_step, &ctx, 2, iters);
+    if (profiling()) print_profile(ganc_sr_g(t), "SRResNet G", 2 + iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double f, d, di, w;
@@ -96,7 +122,11 @@ static int bench_lapgan(int size, int nc, int iters) {
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     float *real = real_batch(nc, size, 64);
     step_ctx_t ctx = {t, real};
+    ganc_trainer_t *core = ganc_lapgan_trainer_core(t);
+    for (int i = 0; profiling() && i < ganc_trainer_nnets(core); i++) ganc_net_set_profile(ganc_trainer_net(core, i), 1);
     const double med = median_ms(lapgan_step, &ctx, 2, iters);
+    for (int i = 0; profiling() && i < ganc_trainer_nnets(core); i++)
+        print_profile(ganc_trainer_net(core, i), ganc_net_name(ganc_trainer_net(core, i)), 2 + iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     ganc_trainer_t *tr = ganc_lapgan_trainer_core(t);

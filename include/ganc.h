@@ -230,6 +230,11 @@ size_t ganc_net_numel(const ganc_net_t *net, int node);    /* per-sample element
 int ganc_net_batch(const ganc_net_t *net);                 /* batch of the last forward */
 int ganc_net_nnodes(const ganc_net_t *net);                /* node ids are 0..nnodes-1, in order */
 const char *ganc_net_node_name(const ganc_net_t *net, int node); /* the layer name given when it was added */
+/* Profiling (bench/, tuning): once on (after the last layer is added), every forward and backward adds the wall time
+   of each node's op into that node's totals, waiting for the device after each op; ganc_net_profile reads them
+   (seconds) with the op's kind ("conv2d", "batchnorm", ...). Turning it on again resets the totals; off frees them. */
+int ganc_net_set_profile(ganc_net_t *net, int on);
+int ganc_net_profile(const ganc_net_t *net, int node, const char **kind, double *fw_s, double *bw_s);
 const char *ganc_net_node_kind(const ganc_net_t *net, int node); /* "conv2d", "leaky_relu", "batchnorm", ... */
 int ganc_net_max_batch(const ganc_net_t *net);
 const char *ganc_net_name(const ganc_net_t *net);
@@ -404,6 +409,9 @@ void ganc_image_free(ganc_image_t *img);
 void ganc_image_planes(const ganc_image_t *img, int nc, float *x);
 /* floats (nc,h,w) in [-1,1] -> a new 8-bit image (rounded, clamped); free with ganc_image_free */
 int ganc_planes_image(const float *x, int nc, int h, int w, ganc_image_t *img);
+/* img reduced k times (1..64) with MATLAB's antialiased bicubic into a new image *out ((w/k) x (h/k), 3 channels for
+   colour, 1 for grey; the right and bottom remainders of w and h modulo k are dropped); free with ganc_image_free */
+int ganc_image_shrink(const ganc_image_t *img, int k, ganc_image_t *out);
 /* Tile n images of (c,h,w) floats in [-1,1] into a grid PNG with `cols` columns (at most n) and 2 px padding; a grid
    or image wider or taller than GANC_IMG_MAX_SIDE is refused with its size in the message. */
 #define GANC_IMG_MAX_SIDE 32768
@@ -756,6 +764,10 @@ typedef struct {
        crop, rescaled by 1/12.75^2 (the paper's factor 1/12.75 on the features) */
     int vgg_end;
     const char *vgg;
+    /* SRGAN on a small budget: D's own Adam learning rate (0: lr), and a warm-up of d_warmup steps (counted by the
+       trainer, so a resumed run continues it) that update D alone against the starting G, G left unchanged */
+    float d_lr;
+    int d_warmup;
 } ganc_sr_train_cfg_t;
 typedef struct ganc_sr_trainer ganc_sr_trainer_t;
 ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg);
@@ -763,7 +775,8 @@ void ganc_sr_trainer_free(ganc_sr_trainer_t *t);
 /* one update on lr (batch,nc,crop/scale,crop/scale) and hr (batch,nc,crop,crop), both in [-1,1] */
 int ganc_sr_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, float *loss);
 /* SRGAN (adv > 0): one D update (real hr vs G(lr)), then one G update through the updated D (D's running statistics
-   are left alone in G's pass); D(.) are mean sigmoid outputs */
+   are left alone in G's pass); D(.) are mean sigmoid outputs. During the warm-up only D is updated (adv is then
+   -log D(G(x)) before D's update, content G's loss as it stands). */
 typedef struct { float content, adv, d_loss, d_real, d_fake; } ganc_srgan_stats_t;
 int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr, ganc_srgan_stats_t *st);
 ganc_net_t *ganc_sr_d(ganc_sr_trainer_t *t); /* NULL for SRResNet training */
@@ -885,6 +898,11 @@ int ganc_parzen(const float *gen, int ng, const float *test, int nt, int d, doub
    pixels cropped on each side (the SR scale factor in the SRGAN protocol). */
 double ganc_psnr(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
 double ganc_ssim(const unsigned char *a, const unsigned char *b, int w, int h, int c, int y_channel, int border);
+/* sharpness of img relative to ref (same layout and cropping as ganc_psnr): the ratio of their mean gradient magnitudes
+   (forward differences). 1: as much edge and texture contrast as the reference; below 1 blurrier (bicubic upscaling),
+   above 1 more than the reference has (noise, ringing). NAN for a flat reference or a crop under 2x2. */
+double ganc_sharpness(const unsigned char *ref, const unsigned char *img, int w, int h, int c, int y_channel,
+                      int border);
 
 /* Multinomial logistic regression, L2 penalty: minimises 0.5 |W|^2 + C sum_i CE(softmax(W x_i + b), y_i) (the
    objective of scikit-learn's LogisticRegression(multi_class="multinomial", C=C); the intercept is not penalised)

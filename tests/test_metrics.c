@@ -82,6 +82,29 @@ static void against_references(void) {
     ganc_st_free(st);
 }
 
+/* sharpness (mean gradient magnitude over the reference's): exact on hand-made planes */
+static void sharpness(void) {
+    enum { W = 12, H = 10 };
+    unsigned char a[W * H], b[W * H], c[W * H * 3], flat[W * H];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            a[y * W + x] = (unsigned char)(100 + 8 * x);  /* a ramp: every gradient is 8 */
+            b[y * W + x] = (unsigned char)(100 + 4 * x);  /* half as steep */
+            flat[y * W + x] = 77;
+            for (int k = 0; k < 3; k++) c[(y * W + x) * 3 + k] = (unsigned char)((x + y) % 2 ? 200 : 40);
+        }
+    close_to("sharpness of an image against itself", ganc_sharpness(a, a, W, H, 1, 0, 2), 1.0, 1e-12);
+    close_to("sharpness of a ramp half as steep", ganc_sharpness(a, b, W, H, 1, 0, 2), 0.5, 1e-12);
+    close_to("sharpness of the steeper ramp", ganc_sharpness(b, a, W, H, 1, 0, 0), 2.0, 1e-12);
+    /* a checkerboard's Y gradient: |dx| = |dy| = 160 x 219/255 (BT.601 luma of a grey step), magnitude sqrt 2 of it */
+    unsigned char ay[W * H * 3];
+    for (int i = 0; i < W * H; i++) for (int k = 0; k < 3; k++) ay[i * 3 + k] = a[i];
+    close_to("sharpness of a checkerboard over a ramp (Y)", ganc_sharpness(ay, c, W, H, 3, 1, 1),
+             sqrt(2.0) * 160 / 8, 1e-9);
+    CHECK(isnan(ganc_sharpness(flat, a, W, H, 1, 0, 0)), "a flat reference gives nan");
+    CHECK(isnan(ganc_sharpness(a, a, W, H, 1, 0, 5)), "a border leaving under 2x2 gives nan");
+}
+
 /* 3x3 box blur of (n,1,32,32) images, replicate border */
 static void blur(float *x, int n) {
     float tmp[1024];
@@ -219,5 +242,6 @@ int main(void) {
     logreg();
     against_references();
     sanity();
+    sharpness();
     return tu_finish("test_metrics");
 }

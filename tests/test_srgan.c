@@ -94,7 +94,7 @@ static void train_steps(void) {
     ganc_st_t *st = NULL;
     CHECK_OK(ganc_st_open(&st, tu_fixture("srresnet_step.safetensors")));
     if (!st) return;
-    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL};
+    ganc_sr_train_cfg_t tc = {{2, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0, 0, 0, 0, NULL, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "loss");
@@ -285,7 +285,7 @@ static void srgan_steps(const char *fixture, int vgg_end) {
         ganc_net_free(v);
     }
     ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 32, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0.1f, 4, 8,
-                              vgg_end, vgg_end ? vgg : NULL};
+                              vgg_end, vgg_end ? vgg : NULL, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL && ganc_sr_d(t) != NULL, "srgan trainer: %s", ganc_errmsg());
     const ganc_st_tensor_t *lr = ganc_st_find(st, "lr"), *hr = ganc_st_find(st, "hr"), *ls = ganc_st_find(st, "losses");
@@ -321,6 +321,99 @@ static void srgan_steps(const char *fixture, int vgg_end) {
            vgg_end ? "VGG22" : "MSE", w);
     ganc_sr_trainer_free(t);
     ganc_st_free(st);
+}
+
+/* ganc_image_shrink: sizes (remainders dropped), a flat colour stays flat, the bytes of the planes path, errors */
+static void shrink(void) {
+    ganc_image_t in = {9, 7, 3, malloc(9 * 7 * 3)}, out = {0};
+    for (int i = 0; i < 9 * 7; i++) { in.px[3 * i] = 200; in.px[3 * i + 1] = 30; in.px[3 * i + 2] = 90; }
+    CHECK_OK(ganc_image_shrink(&in, 2, &out));
+    int flat = out.w == 4 && out.h == 3 && out.c == 3;
+    for (int i = 0; flat && i < 12; i++) flat = out.px[3 * i] == 200 && out.px[3 * i + 1] == 30 && out.px[3 * i + 2] == 90;
+    CHECK(flat, "a flat 9x7 image shrunk twice is a flat 4x3 one (%dx%dx%d)", out.w, out.h, out.c);
+    ganc_image_free(&out);
+    for (int i = 0; i < 9 * 7 * 3; i++) in.px[i] = (unsigned char)(i * 37 % 251);
+    float x[3 * 8 * 6], y[3 * 4 * 3], all[3 * 9 * 7];
+    ganc_image_planes(&in, 3, all);
+    for (int k = 0; k < 3; k++)
+        for (int r = 0; r < 6; r++) memcpy(x + (k * 6 + r) * 8, all + (k * 7 + r) * 9, sizeof(float) * 8);
+    ganc_image_t ref = {0};
+    CHECK_OK(ganc_image_shrink(&in, 2, &out));
+    CHECK(!ganc_resize(x, 3, 6, 8, 3, 4, GANC_RESAMPLE_BICUBIC, y) && !ganc_planes_image(y, 3, 3, 4, &ref) &&
+              out.px && !memcmp(out.px, ref.px, 36), "shrink = the top-left 8x6 resized to 4x3 and rounded");
+    ganc_image_free(&out);
+    ganc_image_free(&ref);
+    CHECK(ganc_image_shrink(&in, 0, &out) == GANC_EINVAL && ganc_image_shrink(&in, 65, &out) == GANC_EINVAL &&
+              ganc_image_shrink(&in, 8, &out) == GANC_EINVAL && strstr(ganc_errmsg(), "9x7"),
+          "shrink factors outside 1..64 or beyond the image are refused: %s", ganc_errmsg());
+    ganc_image_free(&in);
+}
+
+/* --d-warmup: the first steps update D alone (G's weights and running statistics untouched, D exactly as a trainer
+   without warm-up after its first step); --d-lr: D's own Adam rate (0 = lr; Adam's first step moves each weight by
+   about the rate, so doubling it doubles D's first move while G's rate stays) */
+static float *snapshot(ganc_net_t *n) {
+    float *c = malloc(sizeof(float) * ganc_net_nparams(n));
+    if (c) memcpy(c, ganc_net_params(n), sizeof(float) * ganc_net_nparams(n));
+    return c;
+}
+static double max_move(ganc_net_t *n, const float *before) {
+    double m = 0;
+    const float *p = ganc_net_params(n);
+    for (size_t i = 0; i < ganc_net_nparams(n); i++) m = fmax(m, fabs((double)p[i] - before[i]));
+    return m;
+}
+static void srgan_warmup(void) {
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_NONE}, 2, 32, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_MSE, 0.1f, 4, 8,
+                              0, NULL, 0, 2};
+    float lr[3][2 * 3 * 64], hr[3][2 * 3 * 1024];
+    ganc_rng_t r;
+    ganc_rng_seed(&r, 5);
+    ganc_rng_fill_uniform(&r, &lr[0][0], sizeof lr / sizeof(float), -1, 1);
+    ganc_rng_fill_uniform(&r, &hr[0][0], sizeof hr / sizeof(float), -1, 1);
+    ganc_sr_train_cfg_t plain = tc, fast = tc, same = tc;
+    plain.d_warmup = 0;
+    fast.d_warmup = 0;
+    fast.d_lr = 2e-3f;
+    same.d_warmup = 0;
+    same.d_lr = 1e-3f;
+    ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc), *p = ganc_sr_trainer_new(&plain), *f = ganc_sr_trainer_new(&fast),
+                      *q = ganc_sr_trainer_new(&same);
+    CHECK(t && p && f && q, "srgan trainers: %s", ganc_errmsg());
+    if (!t || !p || !f || !q) goto out;
+    float *g0 = snapshot(ganc_sr_g(t)), *d0 = snapshot(ganc_sr_d(t));
+    ganc_tensor_info_t rm;
+    CHECK_OK(ganc_net_find(ganc_sr_g(t), "body.0.bn1.running_mean", &rm));
+    float *m0 = malloc(sizeof(float) * rm.numel);
+    memcpy(m0, rm.data, sizeof(float) * rm.numel);
+    ganc_srgan_stats_t s;
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(ganc_srgan_train_step(t, lr[i], hr[i], &s));
+        CHECK(isfinite(s.adv) && isfinite(s.content) && s.content > 0, "warm-up step %d: adv %g content %g", i + 1,
+              s.adv, s.content);
+        if (i == 0) { /* D after one step: as without warm-up */
+            CHECK_OK(ganc_srgan_train_step(p, lr[0], hr[0], &s));
+            CHECK(max_move(ganc_sr_d(p), ganc_net_params(ganc_sr_d(t))) == 0,
+                  "D after a warm-up step differs from D after a plain SRGAN step");
+        }
+    }
+    CHECK(max_move(ganc_sr_g(t), g0) == 0 && !memcmp(m0, rm.data, sizeof(float) * rm.numel),
+          "G changed during the warm-up (weights moved %g)", max_move(ganc_sr_g(t), g0));
+    CHECK(max_move(ganc_sr_d(t), d0) > 0, "D did not move during the warm-up");
+    CHECK(ganc_trainer_step(ganc_sr_trainer_core(t)) == 2, "warm-up steps are counted");
+    CHECK_OK(ganc_srgan_train_step(t, lr[2], hr[2], &s));
+    CHECK(max_move(ganc_sr_g(t), g0) > 0, "G did not move after the warm-up");
+    /* D's learning rate */
+    CHECK_OK(ganc_srgan_train_step(f, lr[0], hr[0], &s));
+    CHECK_OK(ganc_srgan_train_step(q, lr[0], hr[0], &s));
+    const double mp = max_move(ganc_sr_d(p), d0), mf = max_move(ganc_sr_d(f), d0);
+    CHECK(max_move(ganc_sr_d(q), ganc_net_params(ganc_sr_d(p))) == 0 &&
+          max_move(ganc_sr_g(q), ganc_net_params(ganc_sr_g(p))) == 0, "d_lr = lr differs from d_lr = 0");
+    CHECK(mf > 1.9 * mp && mf < 2.1 * mp, "doubling D's rate moved D by %g instead of 2 x %g", mf, mp);
+    printf("srgan     warm-up: G unchanged, D as a plain step; D's rate: first move %.3g vs %.3g\n", mf, mp);
+    free(g0); free(d0); free(m0);
+out:
+    ganc_sr_trainer_free(t); ganc_sr_trainer_free(p); ganc_sr_trainer_free(f); ganc_sr_trainer_free(q);
 }
 
 /* VGG19's features against torchvision's vgg19().features with the closed-form weights of
@@ -363,7 +456,7 @@ static void vgg_vs_torchvision(void) {
 /* With the bicubic skip a new trainer's G is MATLAB's bicubic upscaling (its residual branch starts at zero), in
    training mode too; after steps it no longer is */
 static void starts_bicubic(void) {
-    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1, 0, 0, 0, 0, NULL};
+    ganc_sr_train_cfg_t tc = {{1, 8, 4, 3, GANC_SR_SKIP_BICUBIC}, 2, 16, 1e-3f, 0.9f, 0.999f, 1, GANC_SR_L1, 0, 0, 0, 0, NULL, 0, 0};
     ganc_sr_trainer_t *t = ganc_sr_trainer_new(&tc);
     CHECK(t != NULL, "sr trainer with the bicubic skip: %s", ganc_errmsg());
     if (!t) return;
@@ -456,6 +549,22 @@ static void srgan_cli(const char *ganc, const char *photos) {
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
     snprintf(args, sizeof args, "train srgan --data %s --init %s %s", photos, init, common);
     resumed_equals(ganc, args, 1, 2, "gan_ns2", "gan_ns", "state.safetensors");
+    /* the small-budget settings: photos halved, D's own rate, a warm-up that the resume crosses (all in the state) */
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --shrink 2 --d-lr 0.002 --d-warmup 2 --iters 3 "
+             "--out %s", photos, init, common, tu_tmp("gan_w3"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    tu_read_text(tu_tmp("stdout.txt"), err, sizeof err);
+    CHECK(strstr(err, "(reduced --shrink times)") != NULL, "--shrink is announced: %s", err);
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --shrink 2 --d-lr 0.002 --d-warmup 2", photos,
+             init, common);
+    resumed_equals(ganc, args, 1, 3, "gan_w3", "gan_w13", "state.safetensors");
+    snprintf(args, sizeof args, "train srgan --data %s --init %s %s --shrink 3 --iters 1 --out %s", photos, init,
+             common, tu_tmp("gan_x"));
+    tu_expect(ganc, "srgan on photos shrunk below the crop", args, 1, "is at least 32x32", 0);
+    snprintf(args, sizeof args, "eval sharp --real %s --fake %s", photos, photos);
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    tu_read_text(tu_tmp("stdout.txt"), err, sizeof err);
+    CHECK(!strncmp(err, "sharpness 1.0000 ", 17), "the sharpness of photos against themselves: %s", err);
     snprintf(args, sizeof args, "train srgan --data %s %s --iters 1 --out %s", photos, common, tu_tmp("gan_x"));
     tu_expect(ganc, "srgan without --init", args, 2, "--init RUN", 1);
     snprintf(args, sizeof args, "train srgan --data %s --init %s --content vgg54 --iters 1 --out %s", photos, init,
@@ -616,6 +725,8 @@ int main(int argc, char **argv) {
     ganc_net_free(d);
     printf("largest relative error against PyTorch: %.2e\n", worst);
     train_steps();
+    srgan_warmup();
+    shrink();
     crops();
 
     /* the paper's configuration: 16 blocks of width 64, x4; D of width 64 with a 1024-unit dense layer at 96x96 */

@@ -140,19 +140,22 @@ void tu_tmpdir_remove(void) {
     else if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tu_dir);
 }
 
+size_t tu_read_text(const char *path, char *buf, size_t cap) {
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = 0;
+    return n;
+}
+
 int tu_run(const char *ganc, const char *args, char *err, size_t errcap) {
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr.txt >%s/stdout.txt", ganc, args, tu_dir, tu_dir);
     int st = system(cmd);
-    if (err) {
-        err[0] = 0;
-        FILE *f = fopen(tu_tmp("stderr.txt"), "r");
-        if (f) {
-            size_t n = fread(err, 1, errcap - 1, f);
-            err[n] = 0;
-            fclose(f);
-        }
-    }
+    if (err) tu_read_text(tu_tmp("stderr.txt"), err, errcap);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 

@@ -35,6 +35,8 @@ const char *tu_tmp(const char *name);           /* path in it (8 rotating buffer
 void tu_tmpdir_remove(void);                    /* removed unless a check failed (kept for inspection) */
 /* run `ganc ARGS` with stdout/stderr to files in the folder; stderr copied into err; returns the exit status */
 int tu_run(const char *ganc, const char *args, char *err, size_t errcap);
+/* a text file's first cap-1 bytes into buf, 0-terminated (empty when unreadable); returns the length */
+size_t tu_read_text(const char *path, char *buf, size_t cap);
 /* run `ganc ARGS` and check its exit code and that stderr holds needle (NULL: any message); one_line: the error is
    exactly one line. Counts failures through CHECK. */
 void tu_expect(const char *ganc, const char *what, const char *args, int code, const char *needle, int one_line);

@@ -255,3 +255,25 @@ int ganc_planes_image(const float *x, int nc, int h, int w, ganc_image_t *img) {
         }
     return GANC_OK;
 }
+
+int ganc_image_shrink(const ganc_image_t *in, int k, ganc_image_t *out) {
+    const int nc = in->c >= 3 ? 3 : 1, w = in->w / (k > 0 ? k : 1), h = in->h / (k > 0 ? k : 1);
+    memset(out, 0, sizeof *out);
+    if (k < 1 || k > 64 || w < 1 || h < 1)
+        return ganc_fail(GANC_EINVAL, "shrink: a %dx%d image cannot be reduced %d times (1..64)", in->w, in->h, k);
+    const size_t cw = (size_t)w * k, ch = (size_t)h * k; /* the top-left part that divides by k */
+    float *x = malloc(sizeof(float) * nc * in->w * in->h), *y = malloc(sizeof(float) * nc * w * h);
+    int rc = x && y ? GANC_OK : ganc_fail(GANC_ENOMEM, "shrink: out of memory for a %dx%d image", in->w, in->h);
+    if (!rc) {
+        ganc_image_planes(in, nc, x);
+        if (cw != (size_t)in->w || ch != (size_t)in->h) /* compact the planes to (nc, ch, cw) in place */
+            for (int c = 0; c < nc; c++)
+                for (size_t r = 0; r < ch; r++)
+                    memmove(x + (c * ch + r) * cw, x + ((size_t)c * in->h + r) * in->w, sizeof(float) * cw);
+        rc = k == 1 ? GANC_OK : ganc_resize(x, nc, (int)ch, (int)cw, h, w, GANC_RESAMPLE_BICUBIC, y);
+        if (!rc) rc = ganc_planes_image(k == 1 ? x : y, nc, h, w, out);
+    }
+    free(x);
+    free(y);
+    return rc;
+}

@@ -316,6 +316,33 @@ double ganc_psnr(const unsigned char *a, const unsigned char *b, int w, int h, i
     return mse > 0 ? 10.0 * log10(255.0 * 255.0 / mse) : INFINITY;
 }
 
+/* mean gradient magnitude of a plane: forward differences, sqrt(dx^2 + dy^2) over the (w-1) x (h-1) pixels that have
+   both */
+static double grad_mean(const double *p, int w, int h) {
+    double s = 0;
+    for (int y = 0; y + 1 < h; y++)
+        for (int x = 0; x + 1 < w; x++) {
+            const double *q = p + (size_t)y * w + x, dx = q[1] - q[0], dy = q[w] - q[0];
+            s += sqrt(dx * dx + dy * dy);
+        }
+    return s / ((double)(w - 1) * (h - 1));
+}
+
+double ganc_sharpness(const unsigned char *ref, const unsigned char *img, int w, int h, int c, int y_channel,
+                      int border) {
+    int ow, oh, nch = (y_channel || c < 3) ? 1 : 3;
+    double gr = 0, gi = 0;
+    for (int ch = 0; ch < nch; ch++) {
+        double *pa = to_plane(ref, w, h, c, y_channel, border, &ow, &oh, ch);
+        double *pb = to_plane(img, w, h, c, y_channel, border, &ow, &oh, ch);
+        if (!pa || !pb || ow < 2 || oh < 2) { free(pa); free(pb); return NAN; }
+        gr += grad_mean(pa, ow, oh);
+        gi += grad_mean(pb, ow, oh);
+        free(pa); free(pb);
+    }
+    return gr > 0 ? gi / gr : NAN;
+}
+
 /* one pass of a 1-D filter along rows (step 1) or columns (step w), scipy.ndimage 'reflect' boundary
    (d c b a | a b c d | d c b a) */
 static void filter_pass(const double *in, double *out, int w, int h, const double *k, int r, int along_y) {

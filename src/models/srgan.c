@@ -191,9 +191,10 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
     if (ganc_sr_check_cfg(c)) return NULL;
     if (cfg->batch < 1 || cfg->batch > 4096 || cfg->crop < c->scale || cfg->crop % c->scale || cfg->crop > 1024 ||
         !(cfg->lr > 0) || (cfg->loss != GANC_SR_MSE && cfg->loss != GANC_SR_L1) || !(cfg->adv >= 0) ||
-        (cfg->adv > 0 && cfg->crop % 16) || (cfg->vgg_end && cfg->adv <= 0)) {
+        (cfg->adv > 0 && cfg->crop % 16) || (cfg->vgg_end && cfg->adv <= 0) || !(cfg->d_lr >= 0) ||
+        cfg->d_warmup < 0) {
         ganc_fail(GANC_EINVAL, "srresnet: batch 1..4096, crop a multiple of the scale up to 1024 (SRGAN: of 16), lr > 0, "
-                  "loss mse/l1, adv >= 0 (> 0 with a VGG content loss)");
+                  "loss mse/l1, adv >= 0 (> 0 with a VGG content loss), d_lr >= 0, d_warmup >= 0");
         return NULL;
     }
     ganc_sr_trainer_t *t = calloc(1, sizeof *t);
@@ -220,7 +221,8 @@ ganc_sr_trainer_t *ganc_sr_trainer_new(const ganc_sr_train_cfg_t *cfg) {
     if (cfg->adv > 0) { /* SRGAN: the paper's D, registered after G */
         ganc_net_t *d = ganc_srgan_d(c->nc, cfg->crop, cfg->d_width, cfg->d_dense, cfg->batch, &t->dio);
         if (d) ganc_net_init_default(d, cfg->seed + 1);
-        if (!d || (t->id = ganc_trainer_add_net(t->tr, "D", d, &oc)) < 0) {
+        const ganc_optim_cfg_t od = cfg->d_lr > 0 ? ganc_adam_cfg(cfg->d_lr, cfg->beta1, cfg->beta2) : oc;
+        if (!d || (t->id = ganc_trainer_add_net(t->tr, "D", d, &od)) < 0) {
             ganc_sr_trainer_free(t); /* a registered D (and one refused) belongs to the trainer */
             return NULL;
         }
@@ -249,8 +251,9 @@ int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr
     float l_real, l_fake, p;
     int rc;
     if (!t->d) return ganc_fail(GANC_EINVAL, "srgan: a trainer made without an adversarial weight has no D");
+    const int warm = ganc_trainer_step(t->tr) < t->cfg.d_warmup; /* G's running statistics too stay as they are */
     if ((rc = ganc_net_set_input(t->g, t->io.in, lr, B)) ||
-        (rc = ganc_net_forward(t->g, B, GANC_TRAIN | GANC_UPDATE_STATS)))
+        (rc = ganc_net_forward(t->g, B, warm ? GANC_TRAIN : GANC_TRAIN | GANC_UPDATE_STATS)))
         return rc;
     /* D: real HR crops (1) against G's outputs (0) */
     ganc_net_zero_grad(t->d);
@@ -260,6 +263,13 @@ int ganc_srgan_train_step(ganc_sr_trainer_t *t, const float *lr, const float *hr
         (rc = srgan_d_pass(t, 0.0f, GANC_TRAIN | GANC_UPDATE_STATS, GANC_NO_INPUT_GRADS, &l_fake, &st->d_fake)) ||
         (rc = ganc_trainer_update(t->tr, t->id, st->d_loss = l_real + l_fake)))
         return rc;
+    if (warm) { /* D alone; D's last logits were G's batch before the update */
+        if ((rc = ganc_net_loss(t->d, t->dio.out, GANC_LOSS_BCE_LOGITS, NULL, 1.0f, 1.0f, &st->adv)) ||
+            (rc = content_loss(t, hr, &st->content)))
+            return rc;
+        ganc_trainer_count_step(t->tr);
+        return GANC_OK;
+    }
     /* G: content + adv x BCE(D(G(lr)), 1) through the updated D */
     ganc_net_zero_grad(t->g);
     if ((rc = srgan_d_pass(t, 1.0f, GANC_TRAIN, GANC_NO_PARAM_GRADS, &st->adv, &p)) ||

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "nn/graph.h"
 #include "image/resample.h"
 
@@ -32,6 +33,7 @@ void ganc_net_free(ganc_net_t *net) {
     free(net->nodes); free(net->ts);
     be->release(net->params); be->release(net->grads); be->release(net->bufs); be->release(net->acts);
     free(net->counters); be->release(net->auxmem);
+    free(net->prof);
     scratch_free(be, net->scr);
     free(net);
 }
@@ -540,13 +542,41 @@ int ganc_net_mark_output(ganc_net_t *net, int id) {
 
 /* ---- forward / backward */
 
+/* profiling: wall-clock seconds, after the device has finished what was queued */
+static double prof_now(const ganc_net_t *net) {
+    struct timespec ts;
+    net->be->sync();
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+int ganc_net_set_profile(ganc_net_t *net, int on) {
+    free(net->prof);
+    net->prof = NULL;
+    if (on && !(net->prof = calloc((size_t)2 * (net->nnodes ? net->nnodes : 1), sizeof(double))))
+        return ganc_fail(GANC_ENOMEM, "%s: out of memory for the profile", net->name);
+    return GANC_OK;
+}
+
+int ganc_net_profile(const ganc_net_t *net, int node, const char **kind, double *fw_s, double *bw_s) {
+    if (!net->prof || node < 0 || node >= net->nnodes)
+        return ganc_fail(GANC_EINVAL, "%s: no profile for node %d (ganc_net_set_profile after the last layer)",
+                         net->name, node);
+    *kind = kind_names[net->nodes[node].kind];
+    *fw_s = net->prof[2 * node];
+    *bw_s = net->prof[2 * node + 1];
+    return GANC_OK;
+}
+
 int ganc_net_forward(ganc_net_t *net, int N, int flags) {
     if (!net->built) return ganc_fail(GANC_EINVAL, "%s: forward before ganc_net_build", net->name);
     if (N < 1 || N > net->max_batch)
         return ganc_fail(GANC_EINVAL, "%s: batch %d outside 1..%d", net->name, N, net->max_batch);
     for (int i = 0; i < net->nnodes; i++) {
+        const double t0 = net->prof ? prof_now(net) : 0;
         int rc = net->be->ops[net->nodes[i].kind].forward(net, &net->nodes[i], N, flags);
         if (rc) return rc;
+        if (net->prof) net->prof[2 * i] += prof_now(net) - t0;
     }
     net->batch = N;
     net->fw_flags = flags;
@@ -640,7 +670,9 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
         /* ops that accept dx == NULL skip the work when the input's gradient is not wanted */
         if (a->kind == L_INPUT && (flags & GANC_NO_INPUT_GRADS) && n->nin == 1 && (ops[n->kind].flags & OPF_DX_OPTIONAL))
             dx = NULL;
+        const double t0 = net->prof ? prof_now(net) : 0;
         ops[n->kind].backward(net, n, N, train, want_pg, dx);
+        if (net->prof) net->prof[2 * i + 1] += prof_now(net) - t0;
     }
     return GANC_OK;
 }

@@ -159,6 +159,7 @@ struct ganc_net {
     int (*bn_reduce)(void *ctx, double *x, size_t n); /* sync BatchNorm: sums over the data-parallel ranks */
     void *bn_ctx;
     int shard, shards; /* data-parallel: this network sees shard `shard` of `shards` of every global batch */
+    double *prof;      /* ganc_net_set_profile: per node, forward and backward seconds (2 per node) */
 };
 
 /* Tensor accessors for op implementations: parameter k of node n, its gradient (NULL unless want), buffer k. */

@@ -211,8 +211,8 @@ static int inception_features(ganc_inception_t *m, const src_t *s, float *pool, 
     return 0;
 }
 
-enum { M_FID, M_KID, M_PR, M_IS, M_ACC, M_PARZEN, M_PSNR, M_SSIM, M_COUNT };
-static const char *const metric_names[M_COUNT] = {"fid", "kid", "pr", "is", "acc", "parzen", "psnr", "ssim"};
+enum { M_FID, M_KID, M_PR, M_IS, M_ACC, M_PARZEN, M_PSNR, M_SSIM, M_SHARP, M_COUNT };
+static const char *const metric_names[M_COUNT] = {"fid", "kid", "pr", "is", "acc", "parzen", "psnr", "ssim", "sharp"};
 
 typedef struct {
     const char *real, *fake, *clf, *valid, *incp, *device;
@@ -255,7 +255,7 @@ static int paired_metrics(eval_opts_t *o) {
         fprintf(stderr, "ganc eval: %d real vs %d fake images: PSNR/SSIM need pairs\n", a.n, b.n);
         rc = 1;
     }
-    double ps = 0, ss = 0;
+    double ps = 0, ss = 0, sh = 0;
     for (int i = 0; i < a.n && !rc; i++) {
         const ganc_image_t *x = &a.im[i], *y = &b.im[i];
         const int in = (x->w < x->h ? x->w : x->h) - 2 * o->border; /* what is left after the border crop */
@@ -269,7 +269,8 @@ static int paired_metrics(eval_opts_t *o) {
             rc = 1;
         } else {
             ps += ganc_psnr(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
-            ss += ganc_ssim(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
+            if (o->want[M_SSIM]) ss += ganc_ssim(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
+            if (o->want[M_SHARP]) sh += ganc_sharpness(x->px, y->px, x->w, x->h, x->c, !o->rgb, o->border);
         }
     }
     const char *ch = o->rgb ? "RGB" : "Y (BT.601)";
@@ -289,6 +290,14 @@ static int paired_metrics(eval_opts_t *o) {
         snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
                  o->border);
         rc = emit(o, "ssim", v, 1, line, js);
+    }
+    if (!rc && o->want[M_SHARP]) { /* a flat reference gives nan, an error in emit */
+        v[0] = sh / a.n;
+        snprintf(line, sizeof line, "sharpness %.4f  (mean over %d pairs of --fake's mean gradient magnitude over "
+                 "--real's; %s; border %d; 1 = as sharp as --real)", v[0], a.n, ch, o->border);
+        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
+                 o->border);
+        rc = emit(o, "sharp", v, 1, line, js);
     }
     pairs_free(&a);
     pairs_free(&b);
@@ -494,7 +503,7 @@ static int parse_metrics(const char *arg, eval_opts_t *o) {
         for (int i = 0; i < M_COUNT; i++)
             if (!strcmp(t, metric_names[i])) o->want[i] = found = 1;
         if (!found) {
-            fprintf(stderr, "ganc eval: unknown metric '%s' (fid, kid, pr, is, acc, parzen, psnr, ssim)\n", t);
+            fprintf(stderr, "ganc eval: unknown metric '%s' (fid, kid, pr, is, acc, parzen, psnr, ssim, sharp)\n", t);
             return 2;
         }
     }
@@ -528,7 +537,8 @@ int cmd_eval(int argc, char **argv) {
     static const command_t cmd = {
         "eval", "eval METRIC[,METRIC...] --real SRC --fake SRC [options]",
         "Metrics: fid, kid, pr (precision/recall, k-NN), is (Inception Score), acc (class accuracy of --fake against\n"
-        "its labels), parzen (Parzen-window log-likelihood of --real under --fake), psnr, ssim (paired images).\n"
+        "its labels), parzen (Parzen-window log-likelihood of --real under --fake), psnr, ssim, sharp (paired images;\n"
+        "sharp: --fake's mean gradient magnitude over --real's, 1 = as sharp, below 1 blurrier).\n"
         "SRC: fashion-mnist:test / :train, idx:FILE[,LABELS], sklearn-digits, emoji[-heldout][:PATH], a labelled-array\n"
         "folder (images.npy + labels.npy), a folder of images, a .npy (uint8 or float32 in [-1,1],\n"
         "(N,C,H,W)), or a trained model (run folder or G.safetensors: sampled with --seed, BatchNorm in eval mode).\n"
@@ -581,7 +591,7 @@ int cmd_eval(int argc, char **argv) {
     if (use_device("eval", o.device)) return 2;
     int rc = 0, feat = 0;
     for (int i = M_FID; i <= M_PARZEN; i++) feat |= o.want[i];
-    if (o.want[M_PSNR] || o.want[M_SSIM]) rc = paired_metrics(&o);
+    if (o.want[M_PSNR] || o.want[M_SSIM] || o.want[M_SHARP]) rc = paired_metrics(&o);
     if (!rc && feat) rc = feature_metrics(&o);
     if (o.json && !rc) printf("{%s}\n", o.js);
     return rc;

@@ -21,8 +21,9 @@ typedef struct {
     int gan;                /* ganc train srgan */
     const char *init;       /* srgan: the SRResNet run (or its G.safetensors) G starts from */
     char init_path[4096];   /* its G.safetensors */
-    float adv;
-    int d_width, d_dense;
+    float adv, d_lr;
+    int d_width, d_dense, d_warmup;
+    int shrink;             /* the photos reduced this many times before cropping */
     const char *content, *vgg; /* srgan: pixel | vgg22 | vgg54, and the VGG19 weights file */
 } sr_opts_t;
 
@@ -56,6 +57,7 @@ static void sr_defaults(void *p) {
     g->d_width = 64;
     g->d_dense = 1024;
     g->content = "pixel";
+    g->shrink = 1;
 }
 
 static int sr_add_flags(void *p, flag_t *f) {
@@ -66,6 +68,8 @@ static int sr_add_flags(void *p, flag_t *f) {
         {"scale", F_INT, &g->net.scale, NULL, "srresnet: upscaling factor, 2, 4 (paper) or 8", 0, "scale", 1, 2, 8},
         {"crop", F_INT, &g->crop, NULL, "srresnet: side of the high-resolution training crops (paper: 96)", 0, "crop",
          1, 2, 1024},
+        {"shrink", F_INT, &g->shrink, NULL, "srresnet/srgan: reduce the training photos K times (MATLAB bicubic) "
+         "before cropping: a large wallpaper carries little detail per pixel", 0, "shrink", 1, 1, 64},
         {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, l1 or mse (paper)", 0, "pixel_loss", 1, 0, 0},
         {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale and "
          "starts as bicubic) or none (paper)", 0, "skip", 1, 0, 0},
@@ -73,6 +77,9 @@ static int sr_add_flags(void *p, flag_t *f) {
          "architecture is G's", 0, NULL, 0, 0, 0},
         {"adv", F_FLOAT, &g->adv, NULL, "srgan: weight of the adversarial loss (paper: 1e-3)", 0, "adv", 1, 1e-9, 100},
         {"d-width", F_INT, &g->d_width, NULL, "srgan: D's first width (paper: 64)", 0, "d_width", 1, 1, 256},
+        {"d-lr", F_FLOAT, &g->d_lr, NULL, "srgan: D's Adam learning rate (0: --lr)", 0, "d_lr", 1, 0, 10},
+        {"d-warmup", F_INT, &g->d_warmup, NULL, "srgan: first steps that train D alone against the starting G", 0,
+         "d_warmup", 1, 0, 1000000},
         {"d-dense", F_INT, &g->d_dense, NULL, "srgan: D's dense units (paper: 1024)", 0, "d_dense", 1, 1, 8192},
         {"content", F_STR, &g->content, "C", "srgan: content loss, pixel (--pixel-loss; SRGAN-MSE), vgg22 or vgg54 "
          "(VGG19 features over 12.75^2; needs --vgg)", 0, "content", 1, 0, 0},
@@ -174,7 +181,7 @@ static int sr_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
         fprintf(stderr, "ganc train: srresnet needs a folder of photographs: %s\n", ganc_errmsg());
         return 1;
     }
-    printf("loading %d photos from %s ...\n", n, o->data);
+    printf("loading %d photos from %s%s ...\n", n, o->data, g->shrink > 1 ? " (reduced --shrink times)" : "");
     fflush(stdout);
     g->photos = calloc((size_t)n, sizeof *g->photos);
     int rc = g->photos ? 0 : 1;
@@ -183,6 +190,17 @@ static int sr_load(void *p, const run_opts_t *o, ganc_dataset_t *ds) {
         if (ganc_image_load(paths[i], im)) {
             if (!o->skip_bad) { fprintf(stderr, "ganc train: %s (--skip-bad skips it)\n", ganc_errmsg()); rc = 1; }
             continue;
+        }
+        ganc_image_t small_im;
+        if (g->shrink > 1 && im->w >= g->shrink && im->h >= g->shrink) {
+            if (ganc_image_shrink(im, g->shrink, &small_im)) {
+                fprintf(stderr, "ganc train: %s: %s\n", paths[i], ganc_errmsg());
+                ganc_image_free(im);
+                rc = 1;
+                continue;
+            }
+            ganc_image_free(im);
+            *im = small_im;
         }
         if (im->w < g->crop || im->h < g->crop || (im->c != 3 && im->c != 1)) {
             ganc_image_free(im);
@@ -258,7 +276,8 @@ static void *sr_create(void *p, const run_opts_t *o, const ganc_dataset_t *ds, i
     ganc_sr_train_cfg_t tc = {m->cfg, o->batch, g->crop, o->lr, o->beta1, o->beta2, o->seed,
                               strcmp(g->loss, "l1") ? GANC_SR_MSE : GANC_SR_L1, g->gan ? g->adv : 0.0f, g->d_width,
                               g->d_dense, !strcmp(g->content, "vgg22") ? GANC_VGG22
-                                          : !strcmp(g->content, "vgg54") ? GANC_VGG54 : 0, g->vgg};
+                                          : !strcmp(g->content, "vgg54") ? GANC_VGG54 : 0, g->vgg,
+                              g->gan ? g->d_lr : 0.0f, g->gan ? g->d_warmup : 0};
     const size_t hr = (size_t)m->cfg.nc * m->crop * m->crop, lr = hr / ((size_t)m->cfg.scale * m->cfg.scale);
     m->nfix = SR_GRID_ROWS < m->batch ? SR_GRID_ROWS : m->batch;
     m->hr = malloc(sizeof(float) * hr * o->batch);
