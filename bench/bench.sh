@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed of ganc and PyTorch on the same machine, same threads, same architecture, batch 64.
 #   bench/bench.sh [ROUNDS] [THREADS]      (defaults: 3 rounds, all cores)
+#   BENCH_SPECS="8 1 20 simgan,32 3 5 text2img" bench/bench.sh   only these rows (SIZE CHANNELS ITERS MODE, comma-separated)
 # Builds ganc in release mode, then alternates ganc and PyTorch runs (each run: warm-up, then the median of several
 # iterations); reports the median over rounds. PyTorch columns are left empty when python3-torch is not installed.
 # FLOPs are ganc's count of the work it does (bench/bench_dcgan.c); PyTorch does at least that much.
@@ -23,7 +24,8 @@ printf "| %-16s | %10s | %13s | %6s | %12s | %10s | %12s | %15s |\n" model "ganc
        "ganc GFLOP/s" "% of sgemm" "ganc RSS MB" "PyTorch RSS MB"
 printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n" ------------------ ------------ --------------- -------- -------------- \
        ------------ -------------- -----------------
-for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan" "96 3 3 srresnet"; do
+IFS=, read -ra specs <<< "${BENCH_SPECS:-32 1 10 train,64 3 5 train,64 3 10000 sample,32 1 5 lapgan,96 3 3 srresnet,8 1 20 simgan,32 3 5 text2img}"
+for spec in "${specs[@]}"; do
   set -- $spec
   size=$1 nc=$2 n=$3 mode=$4
   g_ms=() t_ms=() g_rss=0 t_rss=0 gflop=0
@@ -32,8 +34,12 @@ for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan" "
     tpy=bench/torch_dcgan.py; [ "$mode" = lapgan ] && tpy=bench/torch_lapgan.py
     g_ms+=("$ms"); gflop=$gf; ((rss > g_rss)) && g_rss=$rss
     if ((have_torch)); then
-      if [ "$mode" = srresnet ]; then read -r ms rss < <($PY bench/torch_srresnet.py "$size" "$n" "$threads")
-      else read -r ms rss < <($PY $tpy "$size" "$nc" "$n" "$threads" "$mode"); fi
+      case $mode in
+        srresnet) read -r ms rss < <($PY bench/torch_srresnet.py "$size" "$n" "$threads") ;;
+        simgan) read -r ms rss < <($PY bench/torch_simgan.py "$size" "$n" "$threads") ;;
+        text2img) read -r ms rss < <($PY bench/torch_text2img.py "$n" "$threads") ;;
+        *) read -r ms rss < <($PY $tpy "$size" "$nc" "$n" "$threads" "$mode") ;;
+      esac
       t_ms+=("$ms"); rss=${rss%.*}; ((rss > t_rss)) && t_rss=$rss
     fi
   done
@@ -41,6 +47,8 @@ for spec in "32 1 10 train" "64 3 5 train" "64 3 10000 sample" "32 1 5 lapgan" "
   if [ "$mode" = sample ]; then imgs=$n; label="G sample ${size}x${size}x$nc"; else imgs=64; label="DCGAN ${size}x${size}x$nc"; fi
   [ "$mode" = lapgan ] && label="LAPGAN ${size}x${size}x$nc"
   [ "$mode" = srresnet ] && { imgs=16; label="SRResNet x4 $size"; }
+  [ "$mode" = simgan ] && label="SimGAN ${size}x${size}x$nc"
+  [ "$mode" = text2img ] && label="GAN-INT-CLS 32x32"
   g_ips=$(awk -v m="$gm" -v i="$imgs" 'BEGIN {printf "%.1f", i / (m / 1000)}')
   g_gfs=$(awk -v m="$gm" -v f="$gflop" 'BEGIN {printf "%.1f", f / (m / 1000)}')
   pct=$(awk -v g="$g_gfs" -v p="$peak" 'BEGIN {printf "%.0f%%", 100 * g / p}')

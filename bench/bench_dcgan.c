@@ -1,6 +1,7 @@
 /* Times ganc's DCGAN training iteration (the same loop as `ganc train`) or G sampling, for bench/bench.sh.
-   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [train|sample|sgemm|lapgan|srresnet] [BATCH] [DEVICE]
-   (srresnet: the paper's configuration, SIZE = the HR crop, batch 16, MSE + Adam)
+   Usage: bench_dcgan SIZE CHANNELS ITERS THREADS [train|sample|sgemm|lapgan|srresnet|simgan|text2img] [BATCH] [DEVICE]
+   (srresnet: the paper's configuration, SIZE = the HR crop, batch 16, MSE + Adam; simgan: `ganc train simgan`'s
+   defaults at SIZE; text2img: GAN-INT-CLS at 32x32, SIZE ignored; BENCH_PROFILE=1: time per op kind to stderr)
    (BATCH: of a DCGAN training iteration, default 64; DEVICE: cpu or cuda; a GPU step ends synchronised, because the
    trainer reads the losses and checks the weights, so the host clock times the GPU's work)
    prints: ms_per_iter peak_rss_mb gflop_per_iter   (sample: ITERS images, total ms; sgemm: a 2048^3 product)
@@ -73,6 +74,9 @@ static void print_profile(ganc_net_t *net, const char *label, int steps) {
         if (k == nk && nk < K) kinds[nk++] = kind;
         if (k < K) { fw[k] += f; bw[k] += b; }
         total += f + b;
+        if (atoi(getenv("BENCH_PROFILE")) > 1 && f + b > 0)
+            fprintf(stderr, "    %-24s %-14s fw %8.2f ms  bw %8.2f ms\n", ganc_net_node_name(net, i), kind,
+                    1000 * f / steps, 1000 * b / steps);
     }
     fprintf(stderr, "%s: %.1f ms per step in its ops\n", label, 1000 * total / steps);
     for (int k = 0; k < nk; k++)
@@ -146,6 +150,64 @@ static int bench_lapgan(int size, int nc, int iters) {
     return 0;
 }
 
+/* one SimGAN step, `ganc train simgan`'s defaults (1xSIZExSIZE, R 4 blocks of 32, local D of 32, lambda 5, history
+   1024, batch 64): one R update, one D update */
+typedef struct { ganc_simgan_trainer_t *t; const float *synth, *real; } sim_ctx_t;
+static void sim_step(void *p) {
+    sim_ctx_t *c = p;
+    ganc_simgan_stats_t st;
+    ganc_simgan_train_step(c->t, c->synth, c->real, &st);
+}
+static int bench_simgan(int size, int iters) {
+    ganc_simgan_train_cfg_t tc = {ganc_simgan_default_cfg(), 64, 2e-4f, 0.5f, 0.999f, 1, 5.0f, 1024, 1, 1, 0};
+    tc.net.size = size;
+    ganc_simgan_trainer_t *t = ganc_simgan_trainer_new(&tc);
+    if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    float *synth = real_batch(1, size, 128), *real = real_batch(1, size, 64);
+    sim_ctx_t ctx = {t, synth, real};
+    ganc_net_t *nets[2] = {ganc_simgan_r(t), ganc_simgan_trainer_d(t)};
+    for (int i = 0; profiling() && i < 2; i++) ganc_net_set_profile(nets[i], 1);
+    const double med = median_ms(sim_step, &ctx, 20, iters); /* the history fills in 16 steps */
+    for (int i = 0; profiling() && i < 2; i++) print_profile(nets[i], i ? "SimGAN D" : "SimGAN R", 20 + iters);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double rf, rd, rdi, rw, df, dd, ddi, dw;
+    ganc_net_flops(ganc_simgan_r(t), &rf, &rd, &rdi, &rw);
+    ganc_net_flops(ganc_simgan_trainer_d(t), &df, &dd, &ddi, &dw);
+    printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0,
+           64.0 * (2 * rf + rd + rw + 3 * df + (dd + ddi) + 2 * (dw + dd)) * 1e-9);
+    free(synth); free(real);
+    ganc_simgan_trainer_free(t);
+    return 0;
+}
+
+/* one GAN-INT-CLS step at 32x32 (nz 100, ngf = ndf = 32, embedding 128, projection 128), batch 64 */
+typedef struct { ganc_t2i_trainer_t *t; const float *x, *te, *tw, *t2; } t2i_ctx_t;
+static void t2i_step(void *p) {
+    t2i_ctx_t *c = p;
+    ganc_t2i_stats_t st;
+    ganc_t2i_train_step(c->t, c->x, c->te, c->tw, c->t2, &st);
+}
+static int bench_t2i(int iters) {
+    ganc_t2i_train_cfg_t tc = {{32, 100, 32, 32, 128, 128}, 64, 1, 1, 2e-4f, 0.5f, 0.999f, 1};
+    ganc_t2i_trainer_t *t = ganc_t2i_trainer_new(&tc);
+    if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
+    float *x = real_batch(3, 32, 64), *e = real_batch(3, 16, 64); /* 3 x 64 x 128 embedding values */
+    t2i_ctx_t ctx = {t, x, e, e + 64 * 128, e + 2 * 64 * 128};
+    const double med = median_ms(t2i_step, &ctx, 2, iters);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    ganc_t2i_io_t io;
+    double gf, gd, gdi, gw, df, dd, ddi, dw;
+    ganc_net_flops(ganc_t2i_g(t, &io), &gf, &gd, &gdi, &gw);
+    ganc_net_flops(ganc_t2i_d(t, &io), &df, &dd, &ddi, &dw);
+    printf("%.1f %.0f %.3f\n", med, ru.ru_maxrss / 1024.0,
+           64.0 * (5 * df + 3 * (dw + dd) + 2 * (dd + ddi) + 3 * gf + 2 * (gd + gw)) * 1e-9);
+    free(x); free(e);
+    ganc_t2i_trainer_free(t);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 5) { fprintf(stderr, "usage: bench_dcgan SIZE CHANNELS ITERS THREADS [sample]\n"); return 2; }
     int size = atoi(argv[1]), nc = atoi(argv[2]), iters = atoi(argv[3]), threads = atoi(argv[4]);
@@ -194,6 +256,8 @@ int main(int argc, char **argv) {
     }
     if (argc > 5 && !strcmp(argv[5], "lapgan")) return bench_lapgan(size, nc, iters);
     if (argc > 5 && !strcmp(argv[5], "srresnet")) return bench_sr(size, iters);
+    if (argc > 5 && !strcmp(argv[5], "simgan")) return bench_simgan(size, iters);
+    if (argc > 5 && !strcmp(argv[5], "text2img")) return bench_t2i(iters);
     ganc_gan_train_cfg_t tc = {cfg, batch, 2e-4f, 0.5f, 0.999f, 1, GANC_LOSS_NS, 0, 1};
     ganc_gan_trainer_t *t = ganc_gan_trainer_new(&tc);
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }

@@ -549,6 +549,21 @@ static void srgan_cli(const char *ganc, const char *photos) {
     CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
     snprintf(args, sizeof args, "train srgan --data %s --init %s %s", photos, init, common);
     resumed_equals(ganc, args, 1, 2, "gan_ns2", "gan_ns", "state.safetensors");
+    /* srresnet --init: fine-tuning starts from the run's weights and architecture (--blocks is the file's) */
+    snprintf(args, sizeof args, "train srresnet --data %s --init %s --blocks 3 --crop 32 --batch 2 --threads 2 "
+             "--sample-every 0 --lr 1e-12 --iters 1 --out %s", photos, init, tu_tmp("ft1"));
+    CHECK(tu_run(ganc, args, err, sizeof err) == 0, "%s: %s", args, err);
+    snprintf(a, sizeof a, "%s/G.safetensors", init);
+    snprintf(b, sizeof b, "%s/G.safetensors", tu_tmp("ft1"));
+    ganc_sr_cfg_t fc = {0};
+    CHECK(!ganc_st_open(&s0, a) && !ganc_st_open(&s1, b) && !ganc_sr_cfg_from_file(s1, &fc), "fine-tuned G opens");
+    w0 = s0 ? ganc_st_find(s0, "head.0.weight") : NULL;
+    w1 = s1 ? ganc_st_find(s1, "head.0.weight") : NULL;
+    CHECK(fc.blocks == 2 && w0 && w1 && w0->numel == w1->numel &&
+              tu_max_abs((const float *)w0->data, (const float *)w1->data, w0->numel) < 1e-6,
+          "srresnet --init keeps the run's architecture (%d blocks) and starts at its weights", fc.blocks);
+    ganc_st_free(s0);
+    ganc_st_free(s1);
     /* the small-budget settings: photos halved, D's own rate, a warm-up that the resume crosses (all in the state) */
     snprintf(args, sizeof args, "train srgan --data %s --init %s %s --shrink 2 --d-lr 0.002 --d-warmup 2 --iters 3 "
              "--out %s", photos, init, common, tu_tmp("gan_w3"));

@@ -134,7 +134,9 @@ static int set_flag(const command_t *cmd, flag_t *f, const char *name, const cha
         fprintf(stderr, "ganc %s: bad value '%s' for --%s\n", cmd->name, val, name);
         return 2;
     }
-    if (numeric(f->type) && !(value_of(f) >= f->lo && value_of(f) <= f->hi)) {
+    /* a float flag holds its bounds as floats too: --lr 1e-12 is the float nearest 1e-12, as is the bound */
+    const double lo = f->type == F_FLOAT ? (float)f->lo : f->lo, hi = f->type == F_FLOAT ? (float)f->hi : f->hi;
+    if (numeric(f->type) && !(value_of(f) >= lo && value_of(f) <= hi)) {
         char r[48];
         range_str(f, r, sizeof r);
         fprintf(stderr, "ganc %s: --%s must be in %s, got %s\n", cmd->name, name, r, val);

@@ -73,8 +73,8 @@ static int sr_add_flags(void *p, flag_t *f) {
         {"pixel-loss", F_STR, &g->loss, "L", "srresnet: pixel loss, l1 or mse (paper)", 0, "pixel_loss", 1, 0, 0},
         {"skip", F_STR, &g->skip, "S", "srresnet: bicubic (G learns the residual over the bicubic upscale and "
          "starts as bicubic) or none (paper)", 0, "skip", 1, 0, 0},
-        {"init", F_STR, &g->init, "RUN", "srgan: the trained SRResNet run (or its G.safetensors) G starts from; its "
-         "architecture is G's", 0, NULL, 0, 0, 0},
+        {"init", F_STR, &g->init, "RUN", "srgan (srresnet: optional, to fine-tune): the trained SRResNet run (or its "
+         "G.safetensors) G starts from; its architecture is G's", 0, NULL, 0, 0, 0},
         {"adv", F_FLOAT, &g->adv, NULL, "srgan: weight of the adversarial loss (paper: 1e-3)", 0, "adv", 1, 1e-9, 100},
         {"d-width", F_INT, &g->d_width, NULL, "srgan: D's first width (paper: 64)", 0, "d_width", 1, 1, 256},
         {"d-lr", F_FLOAT, &g->d_lr, NULL, "srgan: D's Adam learning rate (0: --lr)", 0, "d_lr", 1, 0, 10},
@@ -131,7 +131,7 @@ static int sr_configure(void *p, run_opts_t *o, const ganc_st_t *st) {
                         "converted by scripts/convert_vgg19.py; ganc downloads none)\n", g->content);
         return 2;
     }
-    if (g->gan && !st && init_arch(g)) return 2;
+    if ((g->gan || g->init) && !st && init_arch(g)) return 2; /* srresnet --init: fine-tuning a trained one */
     if (ganc_dist_size() > 1) {
         fprintf(stderr, "ganc train: srresnet does not train data-parallel yet\n");
         return 2;
