@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# SimGAN's protocol on digits (README: SimGAN): render labelled synthetic digits, train refiners (ganc's default and
-# a stronger self-regularisation, lambda 20, and the paper's three ablations: no history buffer, a global D,
-# lambda = 0), refine the synthetic set with each, then
+# SimGAN's protocol on digits (README: SimGAN): render labelled synthetic digits, train refiners (ganc's default,
+# lambda 20; a weaker self-regularisation, lambda 5; and the paper's three ablations of the default: no history
+# buffer, a global D, lambda = 0), refine the synthetic set with each, then
 # train ganc's classifier (same architecture, epochs and batch every time) on raw and on each refined set and test it
 # on all 1,797 real digits, with 3 seeds each; and FID/KID of every set against the real digits.
 #   scripts/simgan_eval.sh [OUT] [-- extra flags for every ganc train simgan]
-# Env: GANC (default build/ganc), N (synthetic images, 10000), EPOCHS (classifier epochs, 4), SEEDS ("1 2 3"),
-#      VARIANTS (default "default lambda20 nohist global lambda0"). Writes OUT/table.md (default runs/simgan_eval).
+# Env: GANC (default build/ganc), N (synthetic images, 10000), EPOCHS (classifier epochs, 8), SEEDS ("1 2 3"),
+#      VARIANTS (default "default lambda5 nohist global lambda0"), CLS_THREADS (classifier threads, 1: the same
+#      numbers on any machine). Writes OUT/table.md (default runs/simgan_eval).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/simgan_eval}; shift || true
 [ "${1:-}" = "--" ] && shift
 ganc=${GANC:-build/ganc}
-n=${N:-10000}; epochs=${EPOCHS:-4}; seeds=${SEEDS:-1 2 3}
-variants=${VARIANTS:-default lambda20 nohist global lambda0}
+n=${N:-10000}; epochs=${EPOCHS:-8}; seeds=${SEEDS:-1 2 3}; cls_threads=${CLS_THREADS:-1}
+variants=${VARIANTS:-default lambda5 nohist global lambda0}
 scripts/get_digits.sh >/dev/null
 mkdir -p "$out"
 [ -f "$out/synth/images.npy" ] || "$ganc" synth digits --n "$n" --seed 1 --out "$out/synth"
-declare -A extra=([default]="" [nohist]="--history 0" [global]="--d global" [lambda0]="--lambda 0" [lambda20]="--lambda 20")
+declare -A extra=([default]="" [nohist]="--history 0" [global]="--d global" [lambda0]="--lambda 0" [lambda5]="--lambda 5")
 sets=(synth)
 for v in $variants; do
   run=$out/run_$v
@@ -36,7 +37,7 @@ table=$out/table.md
 for s in "${sets[@]}"; do
   accs=()
   for seed in $seeds; do
-    a=$("$ganc" train classifier --data "$out/$s" --test sklearn-digits --no-flip --epochs "$epochs" --seed "$seed" \
+    a=$("$ganc" train classifier --data "$out/$s" --test sklearn-digits --no-flip --epochs "$epochs" --seed "$seed" --threads "$cls_threads" \
           --out "$out/cls_${s}_$seed.safetensors" | sed -n 's/^wrote .*(test accuracy \([0-9.]*\)%)$/\1/p')
     accs+=("$a")
   done
