@@ -244,6 +244,15 @@ static int emit(eval_opts_t *o, const char *key, const double *v, int nv, const 
     return 0;
 }
 
+/* a paired metric's mean over the pairs: the printed line, and its JSON member */
+static int emit_paired(eval_opts_t *o, const char *name, double value, int pairs, const char *ch, const char *line) {
+    char js[512];
+    double v[1] = {value};
+    snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", value, pairs,
+             ch, o->border);
+    return emit(o, name, v, 1, line, js);
+}
+
 static int paired_metrics(eval_opts_t *o) {
     pairs_t a, b;
     if (load_images(o->real, &a) || load_images(o->fake, &b)) {
@@ -274,30 +283,21 @@ static int paired_metrics(eval_opts_t *o) {
         }
     }
     const char *ch = o->rgb ? "RGB" : "Y (BT.601)";
-    char line[512], js[512];
-    double v[1];
+    char line[512];
     if (!rc && o->want[M_PSNR]) { /* identical pairs: PSNR is infinite, reported as an error by emit */
-        v[0] = ps / a.n;
-        snprintf(line, sizeof line, "PSNR %.4f dB  (mean over %d pairs; %s; border %d cropped)", v[0], a.n, ch, o->border);
-        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
+        snprintf(line, sizeof line, "PSNR %.4f dB  (mean over %d pairs; %s; border %d cropped)", ps / a.n, a.n, ch,
                  o->border);
-        rc = emit(o, "psnr", v, 1, line, js);
+        rc = emit_paired(o, "psnr", ps / a.n, a.n, ch, line);
     }
     if (!rc && o->want[M_SSIM]) {
-        v[0] = ss / a.n;
         snprintf(line, sizeof line, "SSIM %.6f  (mean over %d pairs; %s; border %d; Gaussian 11x11 sigma 1.5, K1 0.01, "
-                 "K2 0.03, L 255)", v[0], a.n, ch, o->border);
-        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
-                 o->border);
-        rc = emit(o, "ssim", v, 1, line, js);
+                 "K2 0.03, L 255)", ss / a.n, a.n, ch, o->border);
+        rc = emit_paired(o, "ssim", ss / a.n, a.n, ch, line);
     }
     if (!rc && o->want[M_SHARP]) { /* a flat reference gives nan, an error in emit */
-        v[0] = sh / a.n;
         snprintf(line, sizeof line, "sharpness %.4f  (mean over %d pairs of --fake's mean gradient magnitude over "
-                 "--real's; %s; border %d; 1 = as sharp as --real)", v[0], a.n, ch, o->border);
-        snprintf(js, sizeof js, "\"value\": %.6f, \"pairs\": %d, \"channel\": \"%s\", \"border\": %d", v[0], a.n, ch,
-                 o->border);
-        rc = emit(o, "sharp", v, 1, line, js);
+                 "--real's; %s; border %d; 1 = as sharp as --real)", sh / a.n, a.n, ch, o->border);
+        rc = emit_paired(o, "sharp", sh / a.n, a.n, ch, line);
     }
     pairs_free(&a);
     pairs_free(&b);
