@@ -24,7 +24,8 @@ static void add_bias(float *y, const float *b, int N, int C, size_t P) {
         }
 }
 
-/* ---- few output channels (an image generator's last layer): a direct convolution. Through im2col it is a GEMM of
+/* ---- few output channels (an image generator's last layer): a direct convolution. Stride 1 goes to the register
+   tiles of conv_direct.c; these loops are the general case (strided, large kernels). Through im2col it is a GEMM of
    OC <= 4 rows over a C*KH*KW x N*OH*OW matrix built for it: a pass of memory per multiply-add (2.7 GFLOP/s
    measured for LAPGAN's 32 -> 1 5x5 layer). Each thread owns whole output (forward, dW) or input (dx) planes, and
    every sum runs in one fixed order: deterministic for any thread count. */
@@ -116,7 +117,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     if (g->OC <= DIRECT_MAX_OC) {
-        direct_fw(g, x, w, y);
+        if (conv_direct_ok(g)) conv_direct_forward(g, x, w, y);
+        else direct_fw(g, x, w, y);
     } else {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP); /* (OC,CKK)(CKK,NP) */
@@ -130,7 +132,13 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     if (db) bias_grad(dy, db, g->N, g->OC, P);
     if (!dw && !dx) return;
-    if (g->OC <= DIRECT_MAX_OC) { direct_bw(g, x, w, dy, dx, dw); return; }
+    if (g->OC <= DIRECT_MAX_OC) {
+        const int fast_dx = dx && conv_direct_ok(g), fast_dw = dw && conv_direct_dw_ok(g);
+        if (fast_dx) conv_direct_dx(g, w, dy, dx);
+        if (fast_dw) conv_direct_dw(g, x, dy, dw);
+        direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
+        return;
+    }
     nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);

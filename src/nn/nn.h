@@ -37,6 +37,13 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
                     float *tmp);
 void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                      float *db, float *col, float *tmp);
+/* Stride-1 convolution with OC <= 4, direct in register tiles (conv_direct.c): when conv_direct_ok, the forward
+   (y =) and the input gradient (dx +=); when conv_direct_dw_ok, the weight gradient (dw +=). */
+int conv_direct_ok(const conv_geom_t *g);
+int conv_direct_dw_ok(const conv_geom_t *g);
+void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y);
+void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx);
+void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw);
 /* conv_transpose2d: x (N,C,H,W), w (C,OC,KH,KW), b (OC) -> y (N,OC,OH,OW), the adjoint of conv2d from (OC,OH,OW)
    to (C,H,W). col: OC*KH*KW*N*H*W, tmp: C*N*H*W floats. */
 void convt2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,

@@ -1,0 +1,186 @@
+/* Stride-1 convolution with few output channels, computed directly in register tiles: an image generator's last
+   layer (SRResNet's 9x9 64 -> 3, LAPGAN's 5x5 64 -> 1), and the input gradient of such a layer, which is a stride-1
+   convolution of dy with the flipped kernel that has many outputs and few inputs. Through im2col these are GEMMs with
+   4 or fewer rows over a matrix of C*KH*KW rows built for them (a pass of memory per multiply-add); the loops in
+   conv2d.c that they replace ran at about 5 GFLOP/s on SRResNet's last layer.
+
+   A tile is RB output rows x up to TW output columns x up to OB output channels. For each input channel the rows and
+   columns the tile reads are copied, with the padding as zeros, into a small patch; the tile's accumulators are then
+   RB x OB vectors of VL floats held in registers across all KH x KW taps. The weight gradient keeps OB x KW vectors
+   (one input channel and kernel row per task) over every output row of the batch.
+
+   Every output and every weight is one fixed sum order whatever the thread count: deterministic. GCC/Clang vector
+   extensions; other CPUs than x86-64 AVX-512 get the same code split into their own vector width. */
+#include <string.h>
+#include "nn/nn.h"
+
+typedef float vf __attribute__((vector_size(64)));
+enum { VL = 16, RB = 4, OB = 4, TW = 128, KMAX = 16, DW_REGS = 28, DW_MAXW = 1024 };
+
+static inline vf vld(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void vst(float *p, vf v) { memcpy(p, &v, sizeof v); }
+#define INLINE static inline __attribute__((always_inline))
+
+/* one stride-1 convolution: x (N,C,H,W) -> y (N,OC,OH,OW); weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
+typedef struct {
+    int N, C, H, W, OC, OH, OW, KH, KW, ph, pw;
+    const float *w;
+    long so, sc, si, sj;
+} dconv_t;
+
+int conv_direct_ok(const conv_geom_t *g) {
+    return g->s == 1 && g->OC <= OB && g->KH <= KMAX && g->KW <= KMAX && g->OH == g->H + 2 * g->ph - g->KH + 1 &&
+           g->OW == g->W + 2 * g->pw - g->KW + 1;
+}
+
+/* rows r0.., columns c0.. of plane xc (H,W) into patch (rows, cols), zero outside the plane */
+static void fill_patch(const float *xc, int H, int W, int r0, int c0, int rows, int cols, float *patch) {
+    const int lo = c0 < 0 ? -c0 : 0, hi = W - c0 < cols ? W - c0 : cols; /* q in [lo,hi) reads column c0+q */
+    for (int r = 0; r < rows; r++) {
+        float *d = patch + (size_t)r * cols;
+        const int ih = r0 + r;
+        if (ih < 0 || ih >= H || hi <= lo) { memset(d, 0, sizeof(float) * cols); continue; }
+        for (int q = 0; q < lo; q++) d[q] = 0.0f;
+        memcpy(d + lo, xc + (size_t)ih * W + c0 + lo, sizeof(float) * (hi - lo));
+        for (int q = hi; q < cols; q++) d[q] = 0.0f;
+    }
+}
+
+/* acc (RB,OB,TW) += the taps of one input channel c over nv vectors of columns, for ob output channels from o0 */
+INLINE void tile_channel(const dconv_t *d, const float *patch, int pcols, int c, int o0, int nv, float *acc,
+                         const int ob) {
+    const float *wc = d->w + o0 * d->so + c * d->sc;
+    for (int v = 0; v < nv; v++) {
+        vf a[RB][OB];
+        for (int r = 0; r < RB; r++)
+            for (int o = 0; o < ob; o++) a[r][o] = vld(acc + (size_t)(r * OB + o) * TW + v * VL);
+        for (int i = 0; i < d->KH; i++)
+            for (int j = 0; j < d->KW; j++) {
+                float wv[OB];
+                for (int o = 0; o < ob; o++) wv[o] = wc[o * d->so + i * d->si + j * d->sj];
+                const float *p = patch + (size_t)i * pcols + v * VL + j;
+                for (int r = 0; r < RB; r++) {
+                    const vf xv = vld(p + (size_t)r * pcols);
+                    for (int o = 0; o < ob; o++) a[r][o] += wv[o] * xv;
+                }
+            }
+        for (int r = 0; r < RB; r++)
+            for (int o = 0; o < ob; o++) vst(acc + (size_t)(r * OB + o) * TW + v * VL, a[r][o]);
+    }
+}
+
+/* y (=, or += when accumulate) the convolution; tasks are (image, output-channel block, row block, column tile) */
+static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumulate) {
+    const int nrb = (d->OH + RB - 1) / RB, nct = (d->OW + TW - 1) / TW, nob = (d->OC + OB - 1) / OB;
+    const long tasks = (long)d->N * nob * nrb * nct;
+    const size_t HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < tasks; t++) {
+        float patch[(RB + KMAX - 1) * (TW + KMAX - 1)], acc[RB * OB * TW];
+        const int ct = (int)(t % nct), rb = (int)(t / nct % nrb), obk = (int)(t / nct / nrb % nob);
+        const int n = (int)(t / nct / nrb / nob), oh0 = rb * RB, ow0 = ct * TW, o0 = obk * OB;
+        const int ncols = d->OW - ow0 < TW ? d->OW - ow0 : TW, nv = (ncols + VL - 1) / VL;
+        const int nr = d->OH - oh0 < RB ? d->OH - oh0 : RB, ob = d->OC - o0 < OB ? d->OC - o0 : OB;
+        const int pcols = nv * VL + d->KW - 1, prows = RB + d->KH - 1;
+        memset(acc, 0, sizeof acc);
+        if (accumulate)
+            for (int r = 0; r < nr; r++)
+                for (int o = 0; o < ob; o++)
+                    memcpy(acc + (size_t)(r * OB + o) * TW, y + ((size_t)n * d->OC + o0 + o) * P +
+                           (size_t)(oh0 + r) * d->OW + ow0, sizeof(float) * ncols);
+        for (int c = 0; c < d->C; c++) {
+            fill_patch(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols, patch);
+            switch (ob) {
+            case 1: tile_channel(d, patch, pcols, c, o0, nv, acc, 1); break;
+            case 2: tile_channel(d, patch, pcols, c, o0, nv, acc, 2); break;
+            case 3: tile_channel(d, patch, pcols, c, o0, nv, acc, 3); break;
+            default: tile_channel(d, patch, pcols, c, o0, nv, acc, 4); break;
+            }
+        }
+        for (int r = 0; r < nr; r++)
+            for (int o = 0; o < ob; o++)
+                memcpy(y + ((size_t)n * d->OC + o0 + o) * P + (size_t)(oh0 + r) * d->OW + ow0,
+                       acc + (size_t)(r * OB + o) * TW, sizeof(float) * ncols);
+    }
+}
+
+void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y) {
+    const long KK = (long)g->KH * g->KW;
+    const dconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->KH, g->KW, g->ph, g->pw,
+                       w, g->C * KK, KK, g->KW, 1};
+    direct_tiles(&d, x, y, 0);
+}
+
+/* dx += the full correlation of dy with the kernel turned by 180 degrees: a stride-1 convolution OC -> C */
+void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx) {
+    const long KK = (long)g->KH * g->KW;
+    const dconv_t d = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, g->KH, g->KW, g->KH - 1 - g->ph,
+                       g->KW - 1 - g->pw, w + KK - 1, KK, g->C * KK, -g->KW, -1};
+    direct_tiles(&d, dy, dx, 1);
+}
+
+/* ---- weight gradient: one task per (input channel c, kernel row i); OC x KW vector accumulators */
+typedef struct {
+    const conv_geom_t *g;
+    const float *x, *dy;
+    float *dw;
+} dwjob_t;
+
+INLINE void dw_task(const dwjob_t *jb, int c, int i, float *xrow, float *dyrows, const int oc, const int kw) {
+    const conv_geom_t *g = jb->g;
+    const int nv = (g->OW + VL - 1) / VL, rowlen = nv * VL, xlen = rowlen + kw - 1;
+    const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
+    double sum[OB][KMAX] = {{0}};
+    for (int n = 0; n < g->N; n++) {
+        vf a[OB][KMAX];
+        for (int o = 0; o < oc; o++)
+            for (int j = 0; j < kw; j++) a[o][j] = (vf){0};
+        for (int oh = 0; oh < g->OH; oh++) {
+            const int ih = oh - g->ph + i;
+            if (ih < 0 || ih >= g->H) continue;
+            fill_patch(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
+            for (int o = 0; o < oc; o++)
+                fill_patch(jb->dy + ((size_t)n * g->OC + o) * P, g->OH, g->OW, oh, 0, 1, rowlen,
+                           dyrows + (size_t)o * rowlen);
+            for (int v = 0; v < nv; v++) {
+                vf dv[OB];
+                for (int o = 0; o < oc; o++) dv[o] = vld(dyrows + (size_t)o * rowlen + v * VL);
+                for (int j = 0; j < kw; j++) {
+                    const vf xv = vld(xrow + v * VL + j);
+                    for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
+                }
+            }
+        }
+        for (int o = 0; o < oc; o++) /* lanes into double, image by image */
+            for (int j = 0; j < kw; j++) {
+                float l[VL];
+                vst(l, a[o][j]);
+                for (int q = 0; q < VL; q++) sum[o][j] += l[q];
+            }
+    }
+    for (int o = 0; o < oc; o++)
+        for (int j = 0; j < kw; j++) jb->dw[(((size_t)o * g->C + c) * g->KH + i) * g->KW + j] += (float)sum[o][j];
+}
+
+/* the (OC, KW) pairs with a tuned body: OC*KW accumulators within the registers */
+#define DW_CASE(O, K) case O * 32 + K: dw_task(&jb, c, i, xrow, dyrows, O, K); break;
+#define DW_CASES9(O) DW_CASE(O, 1) DW_CASE(O, 2) DW_CASE(O, 3) DW_CASE(O, 4) DW_CASE(O, 5) DW_CASE(O, 6) \
+    DW_CASE(O, 7) DW_CASE(O, 8) DW_CASE(O, 9)
+
+int conv_direct_dw_ok(const conv_geom_t *g) {
+    return conv_direct_ok(g) && g->KW <= 9 && g->OC * g->KW <= DW_REGS && g->OW <= DW_MAXW;
+}
+
+void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw) {
+    const dwjob_t jb = {g, x, dy, dw};
+#pragma omp parallel for schedule(static)
+    for (int ci = 0; ci < g->C * g->KH; ci++) {
+        float xrow[DW_MAXW + VL + KMAX], dyrows[OB * (DW_MAXW + VL)];
+        const int c = ci / g->KH, i = ci % g->KH;
+        switch (g->OC * 32 + g->KW) {
+            DW_CASES9(1) DW_CASES9(2) DW_CASES9(3)
+            DW_CASE(4, 1) DW_CASE(4, 2) DW_CASE(4, 3) DW_CASE(4, 4) DW_CASE(4, 5) DW_CASE(4, 6) DW_CASE(4, 7)
+        default: break; /* excluded by conv_direct_dw_ok */
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/* The direct stride-1 convolution (conv_direct.c: few output channels, register tiles) against a plain sum in double,
+   for the forward, the input gradient (added to what dx holds) and the weight gradient (added to what dw holds), on
+   shapes that reach its edges: several column tiles and row blocks that do not divide the plane, kernels from 1x1
+   to 9x9 and non-square, padding from none to more than half the kernel, 1 to 4 output channels. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "nn/nn.h"
+#include "testutil.h"
+
+static float *rnd(size_t n, unsigned *s) {
+    float *p = malloc(n * sizeof(float));
+    if (!p) abort();
+    for (size_t i = 0; i < n; i++) { *s = *s * 1103515245u + 12345u; p[i] = (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f; }
+    return p;
+}
+
+static double xat(const conv_geom_t *g, const float *x, int n, int c, int ih, int iw) {
+    return ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? 0.0 : x[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw];
+}
+
+/* max |got - want| / (1 + |want|) over the three results */
+static double check(const conv_geom_t *g, unsigned seed) {
+    const size_t X = (size_t)g->N * g->C * g->H * g->W, Y = (size_t)g->N * g->OC * g->OH * g->OW;
+    const size_t Wn = (size_t)g->OC * g->C * g->KH * g->KW;
+    float *x = rnd(X, &seed), *w = rnd(Wn, &seed), *dy = rnd(Y, &seed), *dx = rnd(X, &seed), *dw = rnd(Wn, &seed);
+    float *y = rnd(Y, &seed);
+    double *rdx = malloc(X * sizeof(double)), *rdw = malloc(Wn * sizeof(double)), err = 0.0;
+    if (!rdx || !rdw) abort();
+    for (size_t q = 0; q < X; q++) rdx[q] = dx[q];
+    for (size_t q = 0; q < Wn; q++) rdw[q] = dw[q];
+    conv2d_forward(g, x, w, NULL, y, NULL, NULL);
+    conv2d_backward(g, x, w, dy, dx, dw, NULL, NULL, NULL);
+    for (int n = 0; n < g->N; n++)
+        for (int o = 0; o < g->OC; o++)
+            for (int oh = 0; oh < g->OH; oh++)
+                for (int ow = 0; ow < g->OW; ow++) {
+                    double s = 0.0;
+                    const double d = dy[(((size_t)n * g->OC + o) * g->OH + oh) * g->OW + ow];
+                    for (int c = 0; c < g->C; c++)
+                        for (int i = 0; i < g->KH; i++)
+                            for (int j = 0; j < g->KW; j++) {
+                                const int ih = oh - g->ph + i, iw = ow - g->pw + j;
+                                const size_t wi = (((size_t)o * g->C + c) * g->KH + i) * g->KW + j;
+                                const double xv = xat(g, x, n, c, ih, iw);
+                                s += w[wi] * xv;
+                                rdw[wi] += d * xv;
+                                if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
+                                    rdx[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw] += d * w[wi];
+                            }
+                    const double got = y[(((size_t)n * g->OC + o) * g->OH + oh) * g->OW + ow];
+                    err = fmax(err, fabs(got - s) / (1.0 + fabs(s)));
+                }
+    for (size_t q = 0; q < X; q++) err = fmax(err, fabs(dx[q] - rdx[q]) / (1.0 + fabs(rdx[q])));
+    for (size_t q = 0; q < Wn; q++) err = fmax(err, fabs(dw[q] - rdw[q]) / (1.0 + fabs(rdw[q])));
+    free(x); free(w); free(dy); free(dx); free(dw); free(y); free(rdx); free(rdw);
+    return err;
+}
+
+int main(void) {
+    /* N, C, H, W, OC, KH, KW, ph, pw */
+    static const int cases[][9] = {
+        {2, 5, 13, 150, 3, 9, 9, 4, 4},  /* SRResNet's last layer in small: two column tiles, ragged row block */
+        {3, 4, 11, 37, 1, 5, 5, 2, 2},   /* LAPGAN's */
+        {2, 3, 6, 9, 4, 3, 3, 1, 1},
+        {1, 2, 7, 20, 2, 1, 1, 0, 0},
+        {2, 3, 5, 5, 1, 4, 4, 0, 0},     /* DCGAN's critic head: 4x4 to 1x1 */
+        {1, 3, 9, 17, 3, 7, 2, 3, 1},    /* non-square kernel */
+        {2, 2, 4, 6, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
+        {1, 2, 19, 260, 4, 7, 7, 3, 3},  /* three column tiles, OC 4 with KW 7 */
+        {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const int *c = cases[k];
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0};
+        g.OH = g.H + 2 * g.ph - g.KH + 1;
+        g.OW = g.W + 2 * g.pw - g.KW + 1;
+        CHECK(conv_direct_ok(&g), "case %zu should take the direct path", k);
+        const double e = check(&g, 7u + (unsigned)k);
+        printf("conv N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH,
+               g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : "general", e);
+        CHECK(e < 3e-5, "case %zu: error %.3e against the sum in double", k, e);
+    }
+    return tu_finish("test_conv");
+}
