@@ -1,7 +1,10 @@
-/* The direct stride-1 convolution (conv_direct.c: few output channels, register tiles) against a plain sum in double,
-   for the forward, the input gradient (added to what dx holds) and the weight gradient (added to what dw holds), on
-   shapes that reach its edges: several column tiles and row blocks that do not divide the plane, kernels from 1x1
-   to 9x9 and non-square, padding from none to more than half the kernel, 1 to 4 output channels. */
+/* The convolution paths against a plain sum in double, for the forward, the input gradient (added to what dx holds)
+   and the weight gradient (added to what dw holds):
+   - direct stride-1 (conv_direct.c: few output channels, register tiles), on shapes that reach its edges: several
+     column tiles and row blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from
+     none to more than half the kernel, 1 to 4 output channels;
+   - Winograd F(2x2,3x3) (conv_winograd.c): odd and even sizes, padding 0 to 2, tile rows longer than a block, blocks
+     that span images. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +32,12 @@ static double check(const conv_geom_t *g, unsigned seed) {
     if (!rdx || !rdw) abort();
     for (size_t q = 0; q < X; q++) rdx[q] = dx[q];
     for (size_t q = 0; q < Wn; q++) rdw[q] = dw[q];
-    conv2d_forward(g, x, w, NULL, y, NULL, NULL);
-    conv2d_backward(g, x, w, dy, dx, dw, NULL, NULL, NULL);
+    float *col = malloc(sizeof(float) * (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW);
+    float *tmp = malloc(sizeof(float) * Y);
+    if (!col || !tmp) abort();
+    conv2d_forward(g, x, w, NULL, y, col, tmp);
+    conv2d_backward(g, x, w, dy, dx, dw, NULL, col, tmp);
+    free(col); free(tmp);
     for (int n = 0; n < g->N; n++)
         for (int o = 0; o < g->OC; o++)
             for (int oh = 0; oh < g->OH; oh++)
@@ -57,9 +64,16 @@ static double check(const conv_geom_t *g, unsigned seed) {
     return err;
 }
 
+static conv_geom_t geom(const int *c) {
+    conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0};
+    g.OH = g.H + 2 * g.ph - g.KH + 1;
+    g.OW = g.W + 2 * g.pw - g.KW + 1;
+    return g;
+}
+
 int main(void) {
     /* N, C, H, W, OC, KH, KW, ph, pw */
-    static const int cases[][9] = {
+    static const int direct[][9] = {
         {2, 5, 13, 150, 3, 9, 9, 4, 4},  /* SRResNet's last layer in small: two column tiles, ragged row block */
         {3, 4, 11, 37, 1, 5, 5, 2, 2},   /* LAPGAN's */
         {2, 3, 6, 9, 4, 3, 3, 1, 1},
@@ -70,16 +84,28 @@ int main(void) {
         {1, 2, 19, 260, 4, 7, 7, 3, 3},  /* three column tiles, OC 4 with KW 7 */
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const int *c = cases[k];
-        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0};
-        g.OH = g.H + 2 * g.ph - g.KH + 1;
-        g.OW = g.W + 2 * g.pw - g.KW + 1;
-        CHECK(conv_direct_ok(&g), "case %zu should take the direct path", k);
+    static const int wino[][9] = {
+        {4, 8, 8, 8, 8, 3, 3, 1, 1},     /* SimGAN's refiner in small */
+        {8, 9, 7, 5, 10, 3, 3, 1, 1},    /* odd sizes: half tiles at the edges */
+        {8, 8, 6, 9, 12, 3, 3, 0, 0},    /* valid */
+        {3, 10, 5, 6, 8, 3, 3, 2, 2},    /* full */
+        {1, 8, 3, 600, 8, 3, 3, 1, 0},   /* a tile row of 299 tiles: longer than a block */
+        {24, 8, 3, 3, 9, 3, 3, 1, 1},    /* two tile rows per image: blocks span images */
+    };
+    for (size_t k = 0; k < sizeof direct / sizeof direct[0]; k++) {
+        conv_geom_t g = geom(direct[k]);
+        CHECK(conv_direct_ok(&g), "direct case %zu should take the direct path", k);
         const double e = check(&g, 7u + (unsigned)k);
-        printf("conv N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH,
-               g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : "general", e);
-        CHECK(e < 3e-5, "case %zu: error %.3e against the sum in double", k, e);
+        printf("direct N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC,
+               g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : "general", e);
+        CHECK(e < 3e-5, "direct case %zu: error %.3e against the sum in double", k, e);
+    }
+    for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {
+        conv_geom_t g = geom(wino[k]);
+        CHECK(conv_winograd_ok(&g, (size_t)g.C * 9 * g.N * g.OH * g.OW), "Winograd case %zu should take Winograd", k);
+        const double e = check(&g, 70u + (unsigned)k);
+        printf("winograd N%d C%d %dx%d -> OC%d p%d,%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.ph, g.pw, e);
+        CHECK(e < 3e-5, "Winograd case %zu: error %.3e against the sum in double", k, e);
     }
     return tu_finish("test_conv");
 }

@@ -1,5 +1,6 @@
-/* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch, or directly for few output
-   channels. */
+/* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch; 3x3 stride-1 layers by
+   Winograd (conv_winograd.c, forward and input gradient); directly for few output channels (conv_direct.c). The
+   scratch `col` holds C*KH*KW*N*OH*OW floats, which is also the Winograd workspace. */
 #include <string.h>
 #include "nn/nn.h"
 
@@ -119,6 +120,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
     if (g->OC <= DIRECT_MAX_OC) {
         if (conv_direct_ok(g)) conv_direct_forward(g, x, w, y);
         else direct_fw(g, x, w, y);
+    } else if (conv_winograd_ok(g, (size_t)CKK * NP)) {
+        conv_winograd_forward(g, x, w, y, col, (size_t)CKK * NP);
     } else {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP); /* (OC,CKK)(CKK,NP) */
@@ -139,12 +142,15 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
         return;
     }
-    nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
+    const int wino = conv_winograd_ok(g, (size_t)CKK * NP);
+    if (dw || !wino) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
-    if (dx) {
+    if (dx && wino) {
+        conv_winograd_dx(g, w, dy, dx, col, (size_t)CKK * NP); /* col is free again after dW */
+    } else if (dx) {
         gemm(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP); /* dcol = W^T dY' */
         col2im(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx);
     }

@@ -1,0 +1,184 @@
+/* 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2 block of
+   outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its 4x4 input patch d, so a layer is 16 GEMMs of
+   (OC x C) (C x tiles) with 16 multiplies per 4 outputs instead of 36, and its input is read 4 times over instead of
+   the 9 of im2col. Used for the forward of SRResNet's and SimGAN's 3x3 layers and for their input gradient, which is
+   the same convolution of dy with the kernel turned by 180 degrees and the channels swapped.
+
+   Tiles go in blocks of TB; each thread transforms its block's input into V (16, C, TB), multiplies V by the
+   transformed weights U (16, OC, C) into M (16, OC, TB) with a single-threaded sgemm per position, and transforms M
+   back into its outputs. Every output is computed the same way whichever thread takes its block: deterministic. */
+#include <string.h>
+#include "nn/nn.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+enum { TBMAX = 256 };
+#define PAD 48
+
+/* y (N,OC,OH,OW) from x (N,C,H,W); weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
+typedef struct {
+    int N, C, H, W, OC, OH, OW, ph, pw;
+    const float *w;
+    long so, sc, si, sj;
+} wconv_t;
+
+static int threads(void) {
+#ifdef _OPENMP
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* the tile block that fits `floats` of workspace beside U, a multiple of 16, and the threads that share it: fewer
+   threads when their slices would not all fit a block of 16; 0 when not even one does */
+static int block_tiles(int C, int OC, size_t floats, int *nth_out) {
+    const size_t u = (size_t)16 * OC * C, slice = (size_t)16 * (C + OC);
+    for (int nth = threads(); nth >= 1; nth--) {
+        const size_t fixed = u + (size_t)32 * PAD * nth;
+        if (floats <= fixed) continue;
+        size_t tb = (floats - fixed) / (slice * nth);
+        tb = tb > TBMAX ? TBMAX : tb & ~(size_t)15;
+        if (tb >= 16) { *nth_out = nth; return (int)tb; }
+    }
+    return 0;
+}
+
+int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
+    if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
+    if (g->OH != g->H + 2 * g->ph - 2 || g->OW != g->W + 2 * g->pw - 2 || g->ph > 2 || g->pw > 2) return 0;
+    int nth;
+    return block_tiles(g->C, g->OC, ws_floats, &nth) && block_tiles(g->OC, g->C, ws_floats, &nth);
+}
+
+/* U[xi][o][c] = (G g G^T)[xi] for the 3x3 kernel g of (o, c) */
+static void transform_weights(const wconv_t *d, float *U) {
+    const size_t OCC = (size_t)d->OC * d->C;
+#pragma omp parallel for schedule(static)
+    for (int oc = 0; oc < d->OC * d->C; oc++) {
+        const int o = oc / d->C, c = oc % d->C;
+        const float *w = d->w + o * d->so + c * d->sc;
+        float gg[4][3], u[4][4];
+        for (int j = 0; j < 3; j++) {
+            const float g0 = w[j * d->sj], g1 = w[d->si + j * d->sj], g2 = w[2 * d->si + j * d->sj];
+            gg[0][j] = g0; gg[1][j] = 0.5f * (g0 + g1 + g2); gg[2][j] = 0.5f * (g0 - g1 + g2); gg[3][j] = g2;
+        }
+        for (int r = 0; r < 4; r++) {
+            u[r][0] = gg[r][0]; u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
+            u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]); u[r][3] = gg[r][2];
+        }
+        for (int xi = 0; xi < 16; xi++) U[xi * OCC + (size_t)oc] = u[xi / 4][xi % 4];
+    }
+}
+
+/* Positions xi of V and M are PAD floats further apart than C x TB (OC x TB): 16 streams a multiple of 4 KB apart
+   would share their cache sets. */
+
+/* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n; positions vs apart */
+static void transform_input(const wconv_t *d, const float *x, int n, int ty, int tx0, int nt, float *V, int ld,
+                            size_t vs, int q0) {
+    float rows[4][2 * TBMAX + 2], t[4][2 * TBMAX + 2];
+    const int cols = 2 * nt + 2, c0 = 2 * tx0 - d->pw;
+    const int lo = c0 < 0 ? -c0 : 0, hi = d->W - c0 < cols ? d->W - c0 : cols;
+    for (int c = 0; c < d->C; c++) {
+        const float *xc = x + ((size_t)n * d->C + c) * d->H * d->W;
+        for (int r = 0; r < 4; r++) {
+            const int ih = 2 * ty - d->ph + r;
+            float *dst = rows[r];
+            if (ih < 0 || ih >= d->H || hi <= lo) { memset(dst, 0, sizeof(float) * cols); continue; }
+            for (int k = 0; k < lo; k++) dst[k] = 0.0f;
+            memcpy(dst + lo, xc + (size_t)ih * d->W + c0 + lo, sizeof(float) * (hi - lo));
+            for (int k = hi; k < cols; k++) dst[k] = 0.0f;
+        }
+        for (int k = 0; k < cols; k++) { /* B^T d, down the columns */
+            t[0][k] = rows[0][k] - rows[2][k]; t[1][k] = rows[1][k] + rows[2][k];
+            t[2][k] = rows[2][k] - rows[1][k]; t[3][k] = rows[1][k] - rows[3][k];
+        }
+        for (int r = 0; r < 4; r++) { /* (B^T d) B, along the rows: tile q starts at column 2q */
+            const float *tr = t[r];
+            float *v0 = V + (4 * r) * vs + (size_t)c * ld + q0, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
+            for (int q = 0; q < nt; q++) {
+                v0[q] = tr[2 * q] - tr[2 * q + 2]; v1[q] = tr[2 * q + 1] + tr[2 * q + 2];
+                v2[q] = tr[2 * q + 2] - tr[2 * q + 1]; v3[q] = tr[2 * q + 1] - tr[2 * q + 3];
+            }
+        }
+    }
+}
+
+/* y (=, or +=) A^T M A for tiles tx0..tx0+nt-1 of tile row ty in image n; M[xi][o][q0 + q], positions ms apart */
+static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms, int q0, int n, int ty, int tx0,
+                             int nt, float *y, int accumulate) {
+    float s[4][TBMAX], r[4][TBMAX], out[2][2 * TBMAX];
+    const int oh = 2 * ty, nrows = oh + 1 < d->OH ? 2 : 1, ow0 = 2 * tx0;
+    const int ncols = d->OW - ow0 < 2 * nt ? d->OW - ow0 : 2 * nt;
+    for (int o = 0; o < d->OC; o++) {
+        const float *m = M + (size_t)o * ld + q0;
+        for (int k = 0; k < 4; k++) { /* A^T M, down the columns */
+            const float *m0 = m + k * ms, *m1 = m0 + 4 * ms, *m2 = m1 + 4 * ms, *m3 = m2 + 4 * ms;
+            for (int q = 0; q < nt; q++) { s[k][q] = m0[q] + m1[q] + m2[q]; r[k][q] = m1[q] - m2[q] - m3[q]; }
+        }
+        for (int q = 0; q < nt; q++) { /* (A^T M) A, along the rows */
+            out[0][2 * q] = s[0][q] + s[1][q] + s[2][q]; out[0][2 * q + 1] = s[1][q] - s[2][q] - s[3][q];
+            out[1][2 * q] = r[0][q] + r[1][q] + r[2][q]; out[1][2 * q + 1] = r[1][q] - r[2][q] - r[3][q];
+        }
+        for (int a = 0; a < nrows; a++) {
+            float *yr = y + (((size_t)n * d->OC + o) * d->OH + oh + a) * d->OW + ow0;
+            if (accumulate)
+                for (int k = 0; k < ncols; k++) yr[k] += out[a][k];
+            else
+                memcpy(yr, out[a], sizeof(float) * ncols);
+        }
+    }
+}
+
+/* one block of TB tiles starting at tile t0: V, 16 products, outputs */
+static void run_block(const wconv_t *d, const float *U, const float *x, float *y, int accumulate, long t0, int tb,
+                      long T, float *V, float *M) {
+    const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
+    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int q = 0; q < nt_all;) { /* runs of tiles within one tile row */
+            const long t = t0 + q;
+            const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
+            const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
+            if (pass == 0) transform_input(d, x, n, ty, tx, nt, V, tb, vs, q);
+            else transform_output(d, M, tb, ms, q, n, ty, tx, nt, y, accumulate);
+            q += nt;
+        }
+        if (pass == 0)
+            for (int xi = 0; xi < 16; xi++) /* M[xi] (OC, nt) = U[xi] (OC, C) V[xi] (C, nt) */
+                gemm(0, 0, d->OC, nt_all, d->C, 1.0f, U + (size_t)xi * d->OC * d->C, d->C,
+                     V + xi * vs, tb, 0.0f, M + xi * ms, tb);
+    }
+}
+
+static void winograd(const wconv_t *d, const float *x, float *y, int accumulate, float *ws, size_t ws_floats) {
+    int nth = 1;
+    const int tb = block_tiles(d->C, d->OC, ws_floats, &nth);
+    const long T = (long)d->N * ((d->OH + 1) / 2) * ((d->OW + 1) / 2), nblk = (T + tb - 1) / tb;
+    float *U = ws, *per = ws + (size_t)16 * d->OC * d->C;
+    const size_t per_thread = (size_t)16 * (d->C + d->OC) * tb + 32 * PAD;
+    transform_weights(d, U);
+#pragma omp parallel for schedule(static) num_threads(nth)
+    for (long b = 0; b < nblk; b++) {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        float *V = per + per_thread * me, *M = V + 16 * ((size_t)d->C * tb + PAD);
+        run_block(d, U, x, y, accumulate, b * tb, tb, T, V, M);
+    }
+}
+
+void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
+                           size_t ws_floats) {
+    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, w, g->C * 9L, 9, 3, 1};
+    winograd(&d, x, y, 0, ws, ws_floats);
+}
+
+/* dx += the convolution of dy (OC channels) with w turned by 180 degrees, into C channels, padding 2 - p */
+void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
+    const wconv_t d = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, w + 8, 9, g->C * 9L, -3, -1};
+    winograd(&d, dy, dx, 1, ws, ws_floats);
+}
