@@ -1,8 +1,8 @@
 /* The convolution paths against a plain sum in double, for the forward, the input gradient (added to what dx holds)
    and the weight gradient (added to what dw holds):
-   - direct stride-1 (conv_direct.c: few output channels, register tiles), on shapes that reach its edges: several
-     column tiles and row blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from
-     none to more than half the kernel, 1 to 4 output channels;
+   - direct stride-1 (conv_direct.c: register tiles), on shapes that reach its edges: several column tiles and row
+     blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
+     the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
    - Winograd F(2x2,3x3) (conv_winograd.c): odd and even sizes, padding 0 to 2, tile rows longer than a block, blocks
      that span images. */
 #include <math.h>
@@ -83,6 +83,8 @@ int main(void) {
         {2, 2, 4, 6, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
         {1, 2, 19, 260, 4, 7, 7, 3, 3},  /* three column tiles, OC 4 with KW 7 */
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
+        {2, 6, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
+        {3, 5, 9, 11, 6, 5, 5, 2, 2},    /* and 5x5 */
     };
     static const int wino[][9] = {
         {4, 8, 8, 8, 8, 3, 3, 1, 1},     /* SimGAN's refiner in small */
@@ -97,7 +99,7 @@ int main(void) {
         CHECK(conv_direct_ok(&g), "direct case %zu should take the direct path", k);
         const double e = check(&g, 7u + (unsigned)k);
         printf("direct N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC,
-               g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : "general", e);
+               g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : g.OC <= 4 ? "general" : "GEMM", e);
         CHECK(e < 3e-5, "direct case %zu: error %.3e against the sum in double", k, e);
     }
     for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {

@@ -3,6 +3,7 @@
    give different bytes (so the comparison can fail). */
 #include <stdlib.h>
 #include <string.h>
+#include "nn/nn.h"
 #include "testutil.h"
 
 static float *train(uint64_t seed, size_t *n) {
@@ -38,7 +39,28 @@ static float *train(uint64_t seed, size_t *n) {
     return p;
 }
 
+/* a dropout mask is one ganc_rng_uniform per element (drawn in bulk by rng_fill_u24), and the generator goes on
+   from where the mask left it */
+static void dropout_stream(void) {
+    enum { N = 1000 };
+    static float mask[N];
+    ganc_rng_t a, b;
+    ganc_rng_seed(&a, 42);
+    ganc_rng_seed(&b, 42);
+    dropout_mask(mask, N, 0.3f, &a);
+    int same = 1, dropped = 0;
+    for (int i = 0; i < N; i++) {
+        const float want = ganc_rng_uniform(&b) < 0.3f ? 0.0f : 1.0f / 0.7f;
+        same &= mask[i] == want;
+        dropped += mask[i] == 0.0f;
+    }
+    CHECK(same, "the dropout mask is not the stream of ganc_rng_uniform");
+    CHECK(dropped > 250 && dropped < 350, "dropout 0.3 dropped %d of %d", dropped, N);
+    CHECK(ganc_rng_u64(&a) == ganc_rng_u64(&b), "the generator does not go on where the mask left it");
+}
+
 int main(void) {
+    dropout_stream();
     for (int threads = 1; threads <= 2; threads++) {
         ganc_set_threads(threads);
         size_t n1, n2, n3;

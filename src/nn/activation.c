@@ -117,8 +117,10 @@ void prelu_backward(const float *x, const float *w, const float *dy, float *dx, 
 }
 
 void dropout_mask(float *mask, size_t n, float p, ganc_rng_t *rng) {
-    float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) mask[i] = ganc_rng_uniform(rng) < p ? 0.0f : keep; /* serial: deterministic */
+    /* u < p with u = k 2^-24 is k < p 2^24, both sides exact: the mask of one ganc_rng_uniform per element */
+    const float keep = 1.0f / (1.0f - p), thr = p * 16777216.0f;
+    rng_fill_u24(rng, mask, n); /* serial: deterministic */
+    for (size_t i = 0; i < n; i++) mask[i] = mask[i] < thr ? 0.0f : keep;
 }
 void dropout_apply(const float *x, const float *mask, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];

@@ -117,9 +117,10 @@ static void direct_bw(const conv_geom_t *g, const float *x, const float *w, cons
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
-    if (g->OC <= DIRECT_MAX_OC) {
-        if (conv_direct_ok(g)) conv_direct_forward(g, x, w, y);
-        else direct_fw(g, x, w, y);
+    if (conv_direct_ok(g)) {
+        conv_direct_forward(g, x, w, y);
+    } else if (g->OC <= DIRECT_MAX_OC) {
+        direct_fw(g, x, w, y);
     } else if (conv_winograd_ok(g, (size_t)CKK * NP)) {
         conv_winograd_forward(g, x, w, y, col, (size_t)CKK * NP);
     } else {
@@ -142,14 +143,16 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
         return;
     }
-    const int wino = conv_winograd_ok(g, (size_t)CKK * NP);
-    if (dw || !wino) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
+    const int wino = conv_winograd_ok(g, (size_t)CKK * NP), direct = !wino && conv_direct_ok(g);
+    if (dw || !(wino || direct)) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
     if (dx && wino) {
         conv_winograd_dx(g, w, dy, dx, col, (size_t)CKK * NP); /* col is free again after dW */
+    } else if (dx && direct) {
+        conv_direct_dx(g, w, dy, dx);
     } else if (dx) {
         gemm(1, 0, CKK, NP, g->OC, 1.0f, w, CKK, tmp, NP, 0.0f, col, NP); /* dcol = W^T dY' */
         col2im(col, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, dx);

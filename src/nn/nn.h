@@ -37,8 +37,9 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
                     float *tmp);
 void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                      float *db, float *col, float *tmp);
-/* Stride-1 convolution with OC <= 4, direct in register tiles (conv_direct.c): when conv_direct_ok, the forward
-   (y =) and the input gradient (dx +=); when conv_direct_dw_ok, the weight gradient (dw +=). */
+/* Stride-1 convolution with OC <= 4 or a kernel of 5x5 or more, direct in register tiles (conv_direct.c): when
+   conv_direct_ok, the forward (y =) and the input gradient (dx +=); when conv_direct_dw_ok (OC <= 4), the weight
+   gradient (dw +=). */
 int conv_direct_ok(const conv_geom_t *g);
 int conv_direct_dw_ok(const conv_geom_t *g);
 void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y);
@@ -95,6 +96,8 @@ void prelu_forward(const float *x, const float *w, float *y, int N, int C, int S
 void prelu_backward(const float *x, const float *w, const float *dy, float *dx, float *dw, int N, int C, int S, int nw);
 /* dropout: mask[i] in {0, 1/(1-p)} drawn in forward */
 void dropout_mask(float *mask, size_t n, float p, ganc_rng_t *rng);
+/* (core/rng.c) x[i] = 2^24 times the next ganc_rng_uniform(r), for i < n */
+void rng_fill_u24(ganc_rng_t *r, float *x, size_t n);
 void dropout_apply(const float *x, const float *mask, float *y, size_t n); /* y = x * mask */
 void dropout_backward(const float *mask, const float *dy, float *dx, size_t n);
 /* maxout: x (M, F*k) -> y (M, F), arg stores the winning piece */
