@@ -263,7 +263,9 @@ int main(int argc, char **argv) {
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     float *real = real_batch(nc, size, batch);
     step_ctx_t ctx = {t, real};
+    for (int i = 0; profiling() && i < 2; i++) ganc_net_set_profile(i ? ganc_gan_d(t) : ganc_gan_g(t), 1);
     const double med = median_ms(dcgan_step, &ctx, 3, iters);
+    for (int i = 0; profiling() && i < 2; i++) print_profile(i ? ganc_gan_d(t) : ganc_gan_g(t), i ? "D" : "G", 3 + iters);
     getrusage(RUSAGE_SELF, &ru);
     double gf, gd, gdi, gw, df, dd, ddi, dw;
     ganc_net_flops(ganc_gan_g(t), &gf, &gd, &gdi, &gw);

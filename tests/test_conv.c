@@ -3,6 +3,7 @@
    - direct stride-1 (conv_direct.c: register tiles), on shapes that reach its edges: several column tiles and row
      blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
      the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
+   - the plain loops of conv2d.c that narrow planes keep, and the GEMM of a kernel that covers the whole input;
    - Winograd F(2x2,3x3) (conv_winograd.c): odd and even sizes, padding 0 to 2, tile rows longer than a block, blocks
      that span images. */
 #include <math.h>
@@ -78,9 +79,9 @@ int main(void) {
         {3, 4, 11, 37, 1, 5, 5, 2, 2},   /* LAPGAN's */
         {2, 3, 6, 9, 4, 3, 3, 1, 1},
         {1, 2, 7, 20, 2, 1, 1, 0, 0},
-        {2, 3, 5, 5, 1, 4, 4, 0, 0},     /* DCGAN's critic head: 4x4 to 1x1 */
+        {2, 3, 5, 11, 1, 4, 4, 0, 0},    /* a 4x4 kernel, two output rows */
         {1, 3, 9, 17, 3, 7, 2, 3, 1},    /* non-square kernel */
-        {2, 2, 4, 6, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
+        {2, 2, 4, 8, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
         {1, 2, 19, 260, 4, 7, 7, 3, 3},  /* three column tiles, OC 4 with KW 7 */
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
         {2, 6, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
@@ -101,6 +102,17 @@ int main(void) {
         printf("direct N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC,
                g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : g.OC <= 4 ? "general" : "GEMM", e);
         CHECK(e < 3e-5, "direct case %zu: error %.3e against the sum in double", k, e);
+    }
+    static const int loops[][9] = {
+        {4, 8, 4, 4, 1, 4, 4, 0, 0},     /* DCGAN's critic head: 4x4 to 1x1 */
+        {2, 3, 6, 6, 2, 3, 3, 1, 1},     /* narrow planes */
+    };
+    for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
+        conv_geom_t g = geom(loops[k]);
+        CHECK(!conv_direct_ok(&g), "loops case %zu should keep the plain loops", k);
+        const double e = check(&g, 40u + (unsigned)k);
+        printf("loops N%d C%d %dx%d -> OC%d k%dx%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, e);
+        CHECK(e < 3e-5, "loops case %zu: error %.3e against the sum in double", k, e);
     }
     for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {
         conv_geom_t g = geom(wino[k]);

@@ -31,7 +31,9 @@ typedef struct {
 /* stride 1, and few output channels or a kernel of 5x5 or more (LAPGAN's 7x7 and 5x5 32 -> 32: 1.6-2.5x the
    im2col GEMM's speed measured at batch 64, forward and input gradient; at 3x3 the GEMM is faster) */
 int conv_direct_ok(const conv_geom_t *g) {
-    return g->s == 1 && (g->OC <= OB || g->KH * g->KW >= 25) && g->KH <= KMAX && g->KW <= KMAX &&
+    /* planes narrower than half a vector (a critic's 4x4 -> 1x1 head) stay with the plain loops of conv2d.c */
+    return g->s == 1 && (g->OC <= OB || g->KH * g->KW >= 25) && g->KH <= KMAX && g->KW <= KMAX && g->OW >= VL / 2 &&
+           g->W >= VL / 2 &&
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
 
@@ -84,7 +86,8 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
         const int ncols = d->OW - ow0 < TW ? d->OW - ow0 : TW, nv = (ncols + VL - 1) / VL;
         const int nr = d->OH - oh0 < RB ? d->OH - oh0 : RB, ob = d->OC - o0 < OB ? d->OC - o0 : OB;
         const int pcols = nv * VL + d->KW - 1, prows = RB + d->KH - 1;
-        memset(acc, 0, sizeof acc);
+        for (int r = 0; r < RB; r++) /* the part of the tile in use */
+            for (int o = 0; o < ob; o++) memset(acc + (size_t)(r * OB + o) * TW, 0, sizeof(float) * nv * VL);
         if (accumulate)
             for (int r = 0; r < nr; r++)
                 for (int o = 0; o < ob; o++)
