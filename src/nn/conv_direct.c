@@ -10,12 +10,20 @@
    (one input channel and kernel row per task) over every output row of the batch.
 
    Every output and every weight is one fixed sum order whatever the thread count: deterministic. GCC/Clang vector
-   extensions; other CPUs than x86-64 AVX-512 get the same code split into their own vector width. */
+   extensions, VL floats wide: 16 with AVX-512, 8 with AVX, else 4. */
 #include <string.h>
 #include "nn/nn.h"
 
-typedef float vf __attribute__((vector_size(64)));
-enum { VL = 16, RB = 4, OB = 4, TW = 128, KMAX = 16, DW_REGS = 28, DW_MAXW = 1024 };
+/* the machine's vector width (a wider GCC vector than the target has changes the calling convention: -Wpsabi) */
+#if defined(__AVX512F__)
+#define VL 16
+#elif defined(__AVX__)
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+enum { RB = 4, OB = 4, TW = 128, KMAX = 16, DW_REGS = 28, DW_MAXW = 1024 };
 
 static inline vf vld(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
 static inline void vst(float *p, vf v) { memcpy(p, &v, sizeof v); }
@@ -31,9 +39,9 @@ typedef struct {
 /* stride 1, and few output channels or a kernel of 5x5 or more (LAPGAN's 7x7 and 5x5 32 -> 32: 1.6-2.5x the
    im2col GEMM's speed measured at batch 64, forward and input gradient; at 3x3 the GEMM is faster) */
 int conv_direct_ok(const conv_geom_t *g) {
-    /* planes narrower than half a vector (a critic's 4x4 -> 1x1 head) stay with the plain loops of conv2d.c */
-    return g->s == 1 && (g->OC <= OB || g->KH * g->KW >= 25) && g->KH <= KMAX && g->KW <= KMAX && g->OW >= VL / 2 &&
-           g->W >= VL / 2 &&
+    /* planes narrower than 8 stay with the plain loops of conv2d.c */
+    return g->s == 1 && (g->OC <= OB || g->KH * g->KW >= 25) && g->KH <= KMAX && g->KW <= KMAX && g->OW >= 8 &&
+           g->W >= 8 &&
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
 
