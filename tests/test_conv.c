@@ -84,8 +84,8 @@ int main(void) {
         {2, 2, 4, 8, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
         {1, 2, 19, 260, 4, 7, 7, 3, 3},  /* three column tiles, OC 4 with KW 7 */
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
-        {2, 6, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
-        {3, 5, 9, 11, 6, 5, 5, 2, 2},    /* and 5x5 */
+        {2, 8, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
+        {3, 9, 9, 11, 6, 5, 5, 2, 2},    /* and 5x5 */
     };
     static const int wino[][9] = {
         {4, 8, 8, 8, 8, 3, 3, 1, 1},     /* SimGAN's refiner in small */
