@@ -4,8 +4,8 @@
      blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
      the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
    - the plain loops of conv2d.c that narrow planes keep, and the GEMM of a kernel that covers the whole input;
-   - Winograd F(2x2,3x3) (conv_winograd.c): odd and even sizes, padding 0 to 2, tile rows longer than a block, blocks
-     that span images. */
+   - Winograd F(2x2,3x3) (conv_winograd.c, all three): odd and even sizes, padding 0 to 2, tile rows longer than a
+     block, blocks that span images. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +116,13 @@ int main(void) {
     }
     for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {
         conv_geom_t g = geom(wino[k]);
-        CHECK(conv_winograd_ok(&g, (size_t)g.C * 9 * g.N * g.OH * g.OW), "Winograd case %zu should take Winograd", k);
+        const size_t ws = (size_t)g.C * 9 * g.N * g.OH * g.OW;
+        CHECK(conv_winograd_ok(&g, ws), "Winograd case %zu should take Winograd", k);
+        float *buf = calloc(ws + 1, sizeof(float)), *x = calloc((size_t)g.N * g.C * g.H * g.W, sizeof(float));
+        float *dy = calloc((size_t)g.N * g.OC * g.OH * g.OW, sizeof(float)), *dw = calloc((size_t)g.OC * g.C * 9, sizeof(float));
+        if (!buf || !x || !dy || !dw) abort();
+        CHECK(conv_winograd_dw(&g, x, dy, dw, buf, ws) == 0, "Winograd case %zu: the weight gradient should fit", k);
+        free(buf); free(x); free(dy); free(dw);
         const double e = check(&g, 70u + (unsigned)k);
         printf("winograd N%d C%d %dx%d -> OC%d p%d,%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.ph, g.pw, e);
         CHECK(e < 3e-5, "Winograd case %zu: error %.3e against the sum in double", k, e);

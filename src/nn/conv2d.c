@@ -1,5 +1,5 @@
 /* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch; 3x3 stride-1 layers by
-   Winograd (conv_winograd.c, forward and input gradient); directly for few output channels (conv_direct.c). The
+   Winograd (conv_winograd.c: forward, input and weight gradients); directly for few output channels (conv_direct.c). The
    scratch `col` holds C*KH*KW*N*OH*OW floats, which is also the Winograd workspace. */
 #include <string.h>
 #include "nn/nn.h"
@@ -156,6 +156,7 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         return;
     }
     const int wino = conv_winograd_ok(g, (size_t)CKK * NP), direct = !wino && conv_direct_ok(g);
+    if (dw && wino && !conv_winograd_dw(g, x, dy, dw, col, (size_t)CKK * NP)) dw = NULL; /* done */
     if (dw || !(wino || direct)) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);

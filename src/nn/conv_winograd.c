@@ -31,25 +31,28 @@ static int threads(void) {
 #endif
 }
 
-/* the tile block that fits `floats` of workspace beside U, a multiple of 16, and the threads that share it: fewer
-   threads when their slices would not all fit a block of 16; 0 when not even one does */
-static int block_tiles(int C, int OC, size_t floats, int *nth_out) {
-    const size_t u = (size_t)16 * OC * C, slice = (size_t)16 * (C + OC);
+/* the tile block (a multiple of 16, at most TBMAX) that fits `floats` of workspace: `shared` floats once, `fixed`
+   more per thread, and V and M per tile and thread; fewer threads when their slices would not all fit a block of
+   16; 0 when not even one does */
+static int block_tiles(int C, int OC, size_t shared, size_t fixed, size_t floats, int *nth_out) {
+    const size_t slice = (size_t)16 * (C + OC);
     for (int nth = threads(); nth >= 1; nth--) {
-        const size_t fixed = u + (size_t)32 * PAD * nth;
-        if (floats <= fixed) continue;
-        size_t tb = (floats - fixed) / (slice * nth);
+        const size_t once = shared + (fixed + (size_t)32 * PAD) * nth;
+        if (floats <= once) continue;
+        size_t tb = (floats - once) / (slice * nth);
         tb = tb > TBMAX ? TBMAX : tb & ~(size_t)15;
         if (tb >= 16) { *nth_out = nth; return (int)tb; }
     }
     return 0;
 }
+static int block_fw(int C, int OC, size_t floats, int *nth) { return block_tiles(C, OC, (size_t)16 * OC * C, 0, floats, nth); }
+static int block_dw(int C, int OC, size_t floats, int *nth) { return block_tiles(C, OC, 0, (size_t)16 * OC * C, floats, nth); }
 
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
     if (g->OH != g->H + 2 * g->ph - 2 || g->OW != g->W + 2 * g->pw - 2 || g->ph > 2 || g->pw > 2) return 0;
     int nth;
-    return block_tiles(g->C, g->OC, ws_floats, &nth) && block_tiles(g->OC, g->C, ws_floats, &nth);
+    return block_fw(g->C, g->OC, ws_floats, &nth) && block_fw(g->OC, g->C, ws_floats, &nth);
 }
 
 /* U[xi][o][c] = (G g G^T)[xi] for the 3x3 kernel g of (o, c) */
@@ -155,7 +158,7 @@ static void run_block(const wconv_t *d, const float *U, const float *x, float *y
 
 static void winograd(const wconv_t *d, const float *x, float *y, int accumulate, float *ws, size_t ws_floats) {
     int nth = 1;
-    const int tb = block_tiles(d->C, d->OC, ws_floats, &nth);
+    const int tb = block_fw(d->C, d->OC, ws_floats, &nth);
     const long T = (long)d->N * ((d->OH + 1) / 2) * ((d->OW + 1) / 2), nblk = (T + tb - 1) / tb;
     float *U = ws, *per = ws + (size_t)16 * d->OC * d->C;
     const size_t per_thread = (size_t)16 * (d->C + d->OC) * tb + 32 * PAD;
@@ -181,4 +184,93 @@ void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w,
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
     const wconv_t d = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, w + 8, 9, g->C * 9L, -3, -1};
     winograd(&d, dy, dx, 1, ws, ws_floats);
+}
+
+/* ---- weight gradient: U = G g G^T is linear in g and M = U .* V, so dU[xi] = sum over tiles of dM[xi] V[xi]^T with
+   dM = A dY A^T (the adjoint of the output transform), and dg = G^T dU G. Each thread sums its blocks' products into
+   its own dU; the threads' sums are added in thread order. */
+
+/* dM[xi][o][q0 + q] = (A dY A^T)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n (dY 0 outside the output) */
+static void transform_dy(const wconv_t *d, const float *dy, int n, int ty, int tx0, int nt, float *M, int ld,
+                         size_t ms, int q0) {
+    float row[2][2 * TBMAX];
+    const int oh = 2 * ty, ow0 = 2 * tx0, ncols = d->OW - ow0 < 2 * nt ? d->OW - ow0 : 2 * nt;
+    for (int o = 0; o < d->OC; o++) {
+        for (int a = 0; a < 2; a++) {
+            if (oh + a < d->OH) memcpy(row[a], dy + (((size_t)n * d->OC + o) * d->OH + oh + a) * d->OW + ow0,
+                                       sizeof(float) * ncols);
+            else memset(row[a], 0, sizeof(float) * ncols);
+            for (int k = ncols; k < 2 * nt; k++) row[a][k] = 0.0f;
+        }
+        float *m = M + (size_t)o * ld + q0;
+        for (int q = 0; q < nt; q++) {
+            const float y00 = row[0][2 * q], y01 = row[0][2 * q + 1], y10 = row[1][2 * q], y11 = row[1][2 * q + 1];
+            const float s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
+            for (int a = 0; a < 4; a++) {
+                m[(4 * a + 0) * ms + q] = s[a][0];
+                m[(4 * a + 1) * ms + q] = s[a][0] + s[a][1];
+                m[(4 * a + 2) * ms + q] = s[a][0] - s[a][1];
+                m[(4 * a + 3) * ms + q] = -s[a][1];
+            }
+        }
+    }
+}
+
+/* dU (16, OC, C) += the products of one block of tiles */
+static void dw_block(const wconv_t *d, const float *x, const float *dy, long t0, int tb, long T, float *V, float *M,
+                     float *dU) {
+    const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
+    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
+    for (int q = 0; q < nt_all;) {
+        const long t = t0 + q;
+        const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
+        const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
+        transform_input(d, x, n, ty, tx, nt, V, tb, vs, q);
+        transform_dy(d, dy, n, ty, tx, nt, M, tb, ms, q);
+        q += nt;
+    }
+    for (int xi = 0; xi < 16; xi++) /* dU[xi] (OC, C) += dM[xi] (OC, nt) V[xi]^T (nt, C) */
+        gemm(0, 1, d->OC, d->C, nt_all, 1.0f, M + xi * ms, tb, V + xi * vs, tb, 1.0f,
+             dU + (size_t)xi * d->OC * d->C, d->C);
+}
+
+int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
+    int nth = 1;
+    const int tb = block_dw(g->C, g->OC, ws_floats, &nth);
+    if (!tb) return -1;
+    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const long T = (long)g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2), nblk = (T + tb - 1) / tb;
+    const size_t U = (size_t)16 * g->OC * g->C, per_thread = U + (size_t)16 * (g->C + g->OC) * tb + 32 * PAD;
+#pragma omp parallel num_threads(nth)
+    {
+        int me = 0, team = 1;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+        team = omp_get_num_threads();
+#endif
+        float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)g->C * tb + PAD);
+        memset(dU, 0, sizeof(float) * U);
+        for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++) dw_block(&d, x, dy, b * tb, tb, T, V, M, dU);
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < U; k++)
+            for (int t = 1; t < team; t++) ws[k] += ws[per_thread * t + k];
+    }
+#pragma omp parallel for schedule(static)
+    for (int oc = 0; oc < g->OC * g->C; oc++) { /* dw += G^T dU G */
+        float u[4][4], r[3][4];
+        for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = ws[(size_t)xi * g->OC * g->C + oc];
+        for (int b = 0; b < 4; b++) {
+            r[0][b] = u[0][b] + 0.5f * (u[1][b] + u[2][b]);
+            r[1][b] = 0.5f * (u[1][b] - u[2][b]);
+            r[2][b] = 0.5f * (u[1][b] + u[2][b]) + u[3][b];
+        }
+        float *o = dw + (size_t)oc * 9;
+        for (int i = 0; i < 3; i++) {
+            o[3 * i + 0] += r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+            o[3 * i + 1] += 0.5f * (r[i][1] - r[i][2]);
+            o[3 * i + 2] += 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+        }
+    }
+    return 0;
 }

@@ -46,11 +46,13 @@ void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, f
 void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx);
 void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw);
 /* 3x3 stride-1 convolution by Winograd F(2x2,3x3) (conv_winograd.c) when conv_winograd_ok with ws_floats of
-   workspace: the forward (y =) and the input gradient (dx +=). */
+   workspace: the forward (y =), the input gradient (dx +=) and the weight gradient (dw +=). */
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats);
 void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
                            size_t ws_floats);
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
+/* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small */
+int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats);
 /* conv_transpose2d: x (N,C,H,W), w (C,OC,KH,KW), b (OC) -> y (N,OC,OH,OW), the adjoint of conv2d from (OC,OH,OW)
    to (C,H,W). col: OC*KH*KW*N*H*W, tmp: C*N*H*W floats. */
 void convt2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
