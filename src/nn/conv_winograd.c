@@ -83,7 +83,7 @@ static void transform_weights(const wconv_t *d, float *U) {
 /* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n; positions vs apart */
 static void transform_input(const wconv_t *d, const float *x, int n, int ty, int tx0, int nt, float *V, int ld,
                             size_t vs, int q0) {
-    float rows[4][2 * TBMAX + 2], t[4][2 * TBMAX + 2];
+    float rows[4][2 * TBMAX + 2];
     const int cols = 2 * nt + 2, c0 = 2 * tx0 - d->pw;
     const int lo = c0 < 0 ? -c0 : 0, hi = d->W - c0 < cols ? d->W - c0 : cols;
     for (int c = 0; c < d->C; c++) {
@@ -96,16 +96,19 @@ static void transform_input(const wconv_t *d, const float *x, int n, int ty, int
             memcpy(dst + lo, xc + (size_t)ih * d->W + c0 + lo, sizeof(float) * (hi - lo));
             for (int k = hi; k < cols; k++) dst[k] = 0.0f;
         }
-        for (int k = 0; k < cols; k++) { /* B^T d, down the columns */
-            t[0][k] = rows[0][k] - rows[2][k]; t[1][k] = rows[1][k] + rows[2][k];
-            t[2][k] = rows[2][k] - rows[1][k]; t[3][k] = rows[1][k] - rows[3][k];
-        }
-        for (int r = 0; r < 4; r++) { /* (B^T d) B, along the rows: tile q starts at column 2q */
-            const float *tr = t[r];
-            float *v0 = V + (4 * r) * vs + (size_t)c * ld + q0, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
-            for (int q = 0; q < nt; q++) {
-                v0[q] = tr[2 * q] - tr[2 * q + 2]; v1[q] = tr[2 * q + 1] + tr[2 * q + 2];
-                v2[q] = tr[2 * q + 2] - tr[2 * q + 1]; v3[q] = tr[2 * q + 1] - tr[2 * q + 3];
+        float *v = V + (size_t)c * ld + q0;
+        for (int q = 0; q < nt; q++) { /* B^T d B of the 4x4 patch at column 2q */
+            float t[4][4];
+            for (int k = 0; k < 4; k++) {
+                const float d0 = rows[0][2 * q + k], d1 = rows[1][2 * q + k], d2 = rows[2][2 * q + k],
+                            d3 = rows[3][2 * q + k];
+                t[0][k] = d0 - d2; t[1][k] = d1 + d2; t[2][k] = d2 - d1; t[3][k] = d1 - d3;
+            }
+            for (int r = 0; r < 4; r++) {
+                v[(4 * r + 0) * vs + q] = t[r][0] - t[r][2];
+                v[(4 * r + 1) * vs + q] = t[r][1] + t[r][2];
+                v[(4 * r + 2) * vs + q] = t[r][2] - t[r][1];
+                v[(4 * r + 3) * vs + q] = t[r][1] - t[r][3];
             }
         }
     }
