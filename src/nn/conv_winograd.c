@@ -117,25 +117,24 @@ static void transform_input(const wconv_t *d, const float *x, int n, int ty, int
 /* y (=, or +=) A^T M A for tiles tx0..tx0+nt-1 of tile row ty in image n; M[xi][o][q0 + q], positions ms apart */
 static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms, int q0, int n, int ty, int tx0,
                              int nt, float *y, int accumulate) {
-    float s[4][TBMAX], r[4][TBMAX], out[2][2 * TBMAX];
-    const int oh = 2 * ty, nrows = oh + 1 < d->OH ? 2 : 1, ow0 = 2 * tx0;
-    const int ncols = d->OW - ow0 < 2 * nt ? d->OW - ow0 : 2 * nt;
+    const int oh = 2 * ty, two_rows = oh + 1 < d->OH, ow0 = 2 * tx0;
+    const int full = d->OW - ow0 >= 2 * nt ? nt : nt - 1; /* tiles with both columns inside */
     for (int o = 0; o < d->OC; o++) {
         const float *m = M + (size_t)o * ld + q0;
-        for (int k = 0; k < 4; k++) { /* A^T M, down the columns */
-            const float *m0 = m + k * ms, *m1 = m0 + 4 * ms, *m2 = m1 + 4 * ms, *m3 = m2 + 4 * ms;
-            for (int q = 0; q < nt; q++) { s[k][q] = m0[q] + m1[q] + m2[q]; r[k][q] = m1[q] - m2[q] - m3[q]; }
-        }
-        for (int q = 0; q < nt; q++) { /* (A^T M) A, along the rows */
-            out[0][2 * q] = s[0][q] + s[1][q] + s[2][q]; out[0][2 * q + 1] = s[1][q] - s[2][q] - s[3][q];
-            out[1][2 * q] = r[0][q] + r[1][q] + r[2][q]; out[1][2 * q + 1] = r[1][q] - r[2][q] - r[3][q];
-        }
-        for (int a = 0; a < nrows; a++) {
-            float *yr = y + (((size_t)n * d->OC + o) * d->OH + oh + a) * d->OW + ow0;
-            if (accumulate)
-                for (int k = 0; k < ncols; k++) yr[k] += out[a][k];
-            else
-                memcpy(yr, out[a], sizeof(float) * ncols);
+        float *y0 = y + (((size_t)n * d->OC + o) * d->OH + oh) * d->OW + ow0, *y1 = y0 + d->OW;
+        for (int q = 0; q < nt; q++) {
+            float s[4], r[4];
+            for (int k = 0; k < 4; k++) { /* A^T M, down the columns */
+                const float m0 = m[k * ms + q], m1 = m[(4 + k) * ms + q], m2 = m[(8 + k) * ms + q],
+                            m3 = m[(12 + k) * ms + q];
+                s[k] = m0 + m1 + m2; r[k] = m1 - m2 - m3;
+            }
+            const float out[2][2] = {{s[0] + s[1] + s[2], s[1] - s[2] - s[3]}, {r[0] + r[1] + r[2], r[1] - r[2] - r[3]}};
+            const int nc = q < full ? 2 : 1;
+            for (int a = 0; a < 1 + two_rows; a++) {
+                float *yr = (a ? y1 : y0) + 2 * q;
+                for (int k = 0; k < nc; k++) yr[k] = accumulate ? yr[k] + out[a][k] : out[a][k];
+            }
         }
     }
 }
