@@ -90,7 +90,7 @@ int main(void) {
     static const int wino[][9] = {
         {4, 8, 8, 8, 8, 3, 3, 1, 1},     /* SimGAN's refiner in small */
         {8, 9, 7, 5, 10, 3, 3, 1, 1},    /* odd sizes: half tiles at the edges */
-        {8, 8, 6, 9, 12, 3, 3, 0, 0},    /* valid */
+        {12, 8, 6, 9, 12, 3, 3, 0, 0},   /* valid */
         {3, 10, 5, 6, 8, 3, 3, 2, 2},    /* full */
         {1, 8, 3, 600, 8, 3, 3, 1, 0},   /* a tile row of 299 tiles: longer than a block */
         {24, 8, 3, 3, 9, 3, 3, 1, 1},    /* two tile rows per image: blocks span images */

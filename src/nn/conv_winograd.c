@@ -47,14 +47,42 @@ static int block_tiles(int C, int OC, size_t shared, size_t fixed, size_t floats
     }
     return 0;
 }
-static int block_fw(int C, int OC, size_t floats, int *nth) { return block_tiles(C, OC, (size_t)16 * OC * C, 0, floats, nth); }
-static int block_dw(int C, int OC, size_t floats, int *nth) { return block_tiles(C, OC, 0, (size_t)16 * OC * C, floats, nth); }
+/* the input padded with zeros to whole tiles: tile (ty, tx) reads rows 2ty..2ty+3 and columns 2tx..2tx+3 */
+static int padded_h(const wconv_t *d) { return 2 * ((d->OH + 1) / 2) + 2; }
+static int padded_w(const wconv_t *d) { return 2 * ((d->OW + 1) / 2) + 2; }
+static size_t padded_floats(const wconv_t *d) { return (size_t)d->N * d->C * padded_h(d) * padded_w(d); }
+
+/* the workspace: the padded input, then U (forward) or, per thread, dU (weight gradient) */
+static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
+    const size_t u = (size_t)16 * d->OC * d->C, pad = padded_floats(d);
+    return block_tiles(d->C, d->OC, pad + (weight_grad ? 0 : u), weight_grad ? u : 0, floats, nth);
+}
+
+static void pad_input(const wconv_t *d, const float *x, float *xp) {
+    const int HP = padded_h(d), WP = padded_w(d);
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < d->N * d->C; nc++) {
+        const float *src = x + (size_t)nc * d->H * d->W;
+        float *dst = xp + (size_t)nc * HP * WP;
+        for (int r = 0; r < HP; r++) {
+            float *row = dst + (size_t)r * WP;
+            const int ih = r - d->ph;
+            if (ih < 0 || ih >= d->H) { memset(row, 0, sizeof(float) * WP); continue; }
+            const int lo = d->pw < WP ? d->pw : WP, n = d->W < WP - lo ? d->W : WP - lo;
+            memset(row, 0, sizeof(float) * lo);
+            memcpy(row + lo, src + (size_t)ih * d->W, sizeof(float) * n);
+            memset(row + lo + n, 0, sizeof(float) * (WP - lo - n));
+        }
+    }
+}
 
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
     if (g->OH != g->H + 2 * g->ph - 2 || g->OW != g->W + 2 * g->pw - 2 || g->ph > 2 || g->pw > 2) return 0;
+    const wconv_t fw = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const wconv_t dx = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
     int nth;
-    return block_fw(g->C, g->OC, ws_floats, &nth) && block_fw(g->OC, g->C, ws_floats, &nth);
+    return plan(&fw, 0, ws_floats, &nth) && plan(&dx, 0, ws_floats, &nth);
 }
 
 /* U[xi][o][c] = (G g G^T)[xi] for the 3x3 kernel g of (o, c) */
@@ -80,28 +108,19 @@ static void transform_weights(const wconv_t *d, float *U) {
 /* Positions xi of V and M are PAD floats further apart than C x TB (OC x TB): 16 streams a multiple of 4 KB apart
    would share their cache sets. */
 
-/* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n; positions vs apart */
-static void transform_input(const wconv_t *d, const float *x, int n, int ty, int tx0, int nt, float *V, int ld,
+/* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n, from the padded input;
+   positions vs apart */
+static void transform_input(const wconv_t *d, const float *xp, int n, int ty, int tx0, int nt, float *V, int ld,
                             size_t vs, int q0) {
-    float rows[4][2 * TBMAX + 2];
-    const int cols = 2 * nt + 2, c0 = 2 * tx0 - d->pw;
-    const int lo = c0 < 0 ? -c0 : 0, hi = d->W - c0 < cols ? d->W - c0 : cols;
+    const int HP = padded_h(d), WP = padded_w(d);
     for (int c = 0; c < d->C; c++) {
-        const float *xc = x + ((size_t)n * d->C + c) * d->H * d->W;
-        for (int r = 0; r < 4; r++) {
-            const int ih = 2 * ty - d->ph + r;
-            float *dst = rows[r];
-            if (ih < 0 || ih >= d->H || hi <= lo) { memset(dst, 0, sizeof(float) * cols); continue; }
-            for (int k = 0; k < lo; k++) dst[k] = 0.0f;
-            memcpy(dst + lo, xc + (size_t)ih * d->W + c0 + lo, sizeof(float) * (hi - lo));
-            for (int k = hi; k < cols; k++) dst[k] = 0.0f;
-        }
+        const float *p = xp + (((size_t)n * d->C + c) * HP + 2 * ty) * WP + 2 * tx0;
         float *v = V + (size_t)c * ld + q0;
         for (int q = 0; q < nt; q++) { /* B^T d B of the 4x4 patch at column 2q */
             float t[4][4];
             for (int k = 0; k < 4; k++) {
-                const float d0 = rows[0][2 * q + k], d1 = rows[1][2 * q + k], d2 = rows[2][2 * q + k],
-                            d3 = rows[3][2 * q + k];
+                const float d0 = p[2 * q + k], d1 = p[WP + 2 * q + k], d2 = p[2 * WP + 2 * q + k],
+                            d3 = p[3 * WP + 2 * q + k];
                 t[0][k] = d0 - d2; t[1][k] = d1 + d2; t[2][k] = d2 - d1; t[3][k] = d1 - d3;
             }
             for (int r = 0; r < 4; r++) {
@@ -140,7 +159,7 @@ static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms
 }
 
 /* one block of TB tiles starting at tile t0: V, 16 products, outputs */
-static void run_block(const wconv_t *d, const float *U, const float *x, float *y, int accumulate, long t0, int tb,
+static void run_block(const wconv_t *d, const float *U, const float *xp, float *y, int accumulate, long t0, int tb,
                       long T, float *V, float *M) {
     const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
     const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
@@ -149,7 +168,7 @@ static void run_block(const wconv_t *d, const float *U, const float *x, float *y
             const long t = t0 + q;
             const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
             const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
-            if (pass == 0) transform_input(d, x, n, ty, tx, nt, V, tb, vs, q);
+            if (pass == 0) transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
             else transform_output(d, M, tb, ms, q, n, ty, tx, nt, y, accumulate);
             q += nt;
         }
@@ -162,9 +181,10 @@ static void run_block(const wconv_t *d, const float *U, const float *x, float *y
 
 static void winograd(const wconv_t *d, const float *x, float *y, int accumulate, float *ws, size_t ws_floats) {
     int nth = 1;
-    const int tb = block_fw(d->C, d->OC, ws_floats, &nth);
+    const int tb = plan(d, 0, ws_floats, &nth);
     const long T = (long)d->N * ((d->OH + 1) / 2) * ((d->OW + 1) / 2), nblk = (T + tb - 1) / tb;
-    float *U = ws, *per = ws + (size_t)16 * d->OC * d->C;
+    float *xp = ws, *U = xp + padded_floats(d), *per = U + (size_t)16 * d->OC * d->C;
+    pad_input(d, x, xp);
     const size_t per_thread = (size_t)16 * (d->C + d->OC) * tb + 32 * PAD;
     transform_weights(d, U);
 #pragma omp parallel for schedule(static) num_threads(nth)
@@ -174,7 +194,7 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
         me = omp_get_thread_num();
 #endif
         float *V = per + per_thread * me, *M = V + 16 * ((size_t)d->C * tb + PAD);
-        run_block(d, U, x, y, accumulate, b * tb, tb, T, V, M);
+        run_block(d, U, xp, y, accumulate, b * tb, tb, T, V, M);
     }
 }
 
@@ -221,7 +241,7 @@ static void transform_dy(const wconv_t *d, const float *dy, int n, int ty, int t
 }
 
 /* dU (16, OC, C) += the products of one block of tiles */
-static void dw_block(const wconv_t *d, const float *x, const float *dy, long t0, int tb, long T, float *V, float *M,
+static void dw_block(const wconv_t *d, const float *xp, const float *dy, long t0, int tb, long T, float *V, float *M,
                      float *dU) {
     const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
     const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
@@ -229,7 +249,7 @@ static void dw_block(const wconv_t *d, const float *x, const float *dy, long t0,
         const long t = t0 + q;
         const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
         const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
-        transform_input(d, x, n, ty, tx, nt, V, tb, vs, q);
+        transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
         transform_dy(d, dy, n, ty, tx, nt, M, tb, ms, q);
         q += nt;
     }
@@ -240,9 +260,12 @@ static void dw_block(const wconv_t *d, const float *x, const float *dy, long t0,
 
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
     int nth = 1;
-    const int tb = block_dw(g->C, g->OC, ws_floats, &nth);
-    if (!tb) return -1;
     const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const int tb = plan(&d, 1, ws_floats, &nth);
+    if (!tb) return -1;
+    float *xp = ws;
+    pad_input(&d, x, xp);
+    ws += padded_floats(&d);
     const long T = (long)g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2), nblk = (T + tb - 1) / tb;
     const size_t U = (size_t)16 * g->OC * g->C, per_thread = U + (size_t)16 * (g->C + g->OC) * tb + 32 * PAD;
 #pragma omp parallel num_threads(nth)
@@ -254,7 +277,7 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
 #endif
         float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)g->C * tb + PAD);
         memset(dU, 0, sizeof(float) * U);
-        for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++) dw_block(&d, x, dy, b * tb, tb, T, V, M, dU);
+        for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++) dw_block(&d, xp, dy, b * tb, tb, T, V, M, dU);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t k = 0; k < U; k++)
