@@ -4,6 +4,7 @@
      blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
      the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
    - the plain loops of conv2d.c that narrow planes keep, and the GEMM of a kernel that covers the whole input;
+   - im2col + GEMM, strided and narrow (im2col's offset tables) and wide (its row copies);
    - Winograd F(2x2,3x3) (conv_winograd.c, all three): odd and even sizes, padding 0 to 2, tile rows longer than a
      block, blocks that span images. */
 #include <math.h>
@@ -48,7 +49,7 @@ static double check(const conv_geom_t *g, unsigned seed) {
                     for (int c = 0; c < g->C; c++)
                         for (int i = 0; i < g->KH; i++)
                             for (int j = 0; j < g->KW; j++) {
-                                const int ih = oh - g->ph + i, iw = ow - g->pw + j;
+                                const int ih = oh * g->s - g->ph + i, iw = ow * g->s - g->pw + j;
                                 const size_t wi = (((size_t)o * g->C + c) * g->KH + i) * g->KW + j;
                                 const double xv = xat(g, x, n, c, ih, iw);
                                 s += w[wi] * xv;
@@ -113,6 +114,24 @@ int main(void) {
         const double e = check(&g, 40u + (unsigned)k);
         printf("loops N%d C%d %dx%d -> OC%d k%dx%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, e);
         CHECK(e < 3e-5, "loops case %zu: error %.3e against the sum in double", k, e);
+    }
+    /* N, C, H, W, OC, KH, KW, ph, pw, stride: im2col + GEMM, through its tables (up to 128 outputs) and its rows */
+    static const int gemm_cases[][10] = {
+        {4, 5, 8, 8, 9, 3, 3, 1, 1, 2},    /* SimGAN's critic: 4x4 outputs */
+        {3, 4, 16, 16, 6, 4, 4, 1, 1, 2},  /* DCGAN's: 8x8 */
+        {2, 3, 32, 32, 5, 5, 5, 2, 2, 2},  /* LAPGAN's: 16x16, rows */
+        {2, 3, 9, 7, 6, 3, 3, 0, 1, 3},    /* stride 3, odd sizes */
+        {3, 6, 5, 5, 8, 3, 3, 1, 1, 1},    /* stride 1 narrow, 6 channels: tables */
+    };
+    for (size_t k = 0; k < sizeof gemm_cases / sizeof gemm_cases[0]; k++) {
+        const int *c = gemm_cases[k];
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0};
+        g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
+        g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
+        CHECK(!conv_direct_ok(&g) && !conv_winograd_ok(&g, (size_t)1 << 30), "GEMM case %zu should take im2col", k);
+        const double e = check(&g, 90u + (unsigned)k);
+        printf("gemm N%d C%d %dx%d -> OC%d k%dx%d s%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.s, e);
+        CHECK(e < 3e-5, "GEMM case %zu: error %.3e against the sum in double", k, e);
     }
     for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {
         conv_geom_t g = geom(wino[k]);
