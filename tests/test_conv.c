@@ -4,7 +4,8 @@
      blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
      the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
    - the plain loops of conv2d.c that narrow planes keep, and the GEMM of a kernel that covers the whole input;
-   - im2col + GEMM, strided and narrow (im2col's offset tables) and wide (its row copies);
+   - im2col + GEMM, strided and narrow (im2col's offset tables) and wide (its row copies); im2col and col2im
+     themselves against their definition, with col2im's one-pass rows for 4-wide stride-2 kernels;
    - Winograd F(2x2,3x3) (conv_winograd.c, all three): odd and even sizes, padding 0 to 2, tile rows longer than a
      block, blocks that span images. */
 #include <math.h>
@@ -63,6 +64,34 @@ static double check(const conv_geom_t *g, unsigned seed) {
     for (size_t q = 0; q < X; q++) err = fmax(err, fabs(dx[q] - rdx[q]) / (1.0 + fabs(rdx[q])));
     for (size_t q = 0; q < Wn; q++) err = fmax(err, fabs(dw[q] - rdw[q]) / (1.0 + fabs(rdw[q])));
     free(x); free(w); free(dy); free(dx); free(dw); free(y); free(rdx); free(rdw);
+    return err;
+}
+
+/* im2col and col2im against loops over the definition: C, H, W, KH, KW, s, ph, pw (N 2) */
+static double check_cols(const int *c, unsigned seed) {
+    const int N = 2, C = c[0], H = c[1], W = c[2], KH = c[3], KW = c[4], st = c[5], ph = c[6], pw = c[7];
+    const int OH = (H + 2 * ph - KH) / st + 1, OW = (W + 2 * pw - KW) / st + 1;
+    const size_t X = (size_t)N * C * H * W, NP = (size_t)N * OH * OW, R = (size_t)C * KH * KW;
+    float *x = rnd(X, &seed), *col = rnd(R * NP, &seed), *got = rnd(R * NP, &seed), *dx = rnd(X, &seed);
+    double *want = malloc(sizeof(double) * X), err = 0.0;
+    if (!want) abort();
+    for (size_t q = 0; q < X; q++) want[q] = dx[q];
+    im2col(x, N, C, H, W, KH, KW, st, ph, pw, OH, OW, got);
+    col2im(col, N, C, H, W, KH, KW, st, ph, pw, OH, OW, dx);
+    for (size_t r = 0; r < R; r++)
+        for (int n = 0; n < N; n++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    const int ch = (int)(r / (KH * KW)), i = (int)(r / KW % KH), j = (int)(r % KW);
+                    const int ih = oh * st - ph + i, iw = ow * st - pw + j;
+                    const size_t k = r * NP + ((size_t)n * OH + oh) * OW + ow;
+                    const int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
+                    const size_t xi = (((size_t)n * C + ch) * H + (in ? ih : 0)) * W + (in ? iw : 0);
+                    err = fmax(err, fabs(got[k] - (in ? x[xi] : 0.0f)));
+                    if (in) want[xi] += col[k];
+                }
+    for (size_t q = 0; q < X; q++) err = fmax(err, fabs(dx[q] - want[q]) / (1.0 + fabs(want[q])));
+    free(x); free(col); free(got); free(dx); free(want);
     return err;
 }
 
@@ -132,6 +161,23 @@ int main(void) {
         const double e = check(&g, 90u + (unsigned)k);
         printf("gemm N%d C%d %dx%d -> OC%d k%dx%d s%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.s, e);
         CHECK(e < 3e-5, "GEMM case %zu: error %.3e against the sum in double", k, e);
+    }
+    /* C, H, W, KH, KW, stride, ph, pw */
+    static const int cols[][8] = {
+        {3, 2, 2, 4, 4, 2, 1, 1},    /* DCGAN's transposed convolution from 1x1 (col2im onto 2x2) */
+        {2, 10, 10, 4, 4, 2, 1, 1},  /* 4-wide, stride 2, padding 1: one pass per row */
+        {2, 40, 40, 4, 4, 2, 1, 1},
+        {2, 9, 11, 4, 4, 2, 1, 1},   /* odd: not twice the width, the general rows or tables */
+        {2, 8, 8, 3, 3, 2, 1, 1},    /* tables */
+        {2, 40, 36, 5, 5, 2, 2, 2},  /* rows, stride 2 */
+        {2, 20, 20, 3, 3, 1, 1, 1},  /* rows, stride 1 */
+        {2, 7, 9, 2, 3, 3, 0, 1},    /* stride 3 */
+    };
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        const double e = check_cols(cols[k], 120u + (unsigned)k);
+        printf("im2col/col2im C%d %dx%d k%dx%d s%d p%d,%d: max err %.2e\n", cols[k][0], cols[k][1], cols[k][2],
+               cols[k][3], cols[k][4], cols[k][5], cols[k][6], cols[k][7], e);
+        CHECK(e < 1e-6, "im2col/col2im case %zu: error %.3e", k, e);
     }
     for (size_t k = 0; k < sizeof wino / sizeof wino[0]; k++) {
         conv_geom_t g = geom(wino[k]);

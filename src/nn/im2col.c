@@ -81,8 +81,38 @@ void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, i
     }
 }
 
+/* 4-wide kernels, stride 2, padding 1, onto twice the width (DCGAN's transposed convolutions, and the input
+   gradient of its critic): the four taps of a kernel row land on x[2m] from taps 1 and 3 and on x[2m+1] from taps
+   2 and 0, so a row of x is one pass over the four rows of col instead of four strided passes */
+static void col2im_k4s2(const float *col, int N, int C, int H, int W, int KH, int ph, int OH, int OW, float *x) {
+    const size_t P = (size_t)OH * OW, NP = (size_t)N * P;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < KH; i++) {
+            const float *src = col + (size_t)(c * KH + i) * 4 * NP;
+            for (int n = 0; n < N; n++) {
+                float *xc = x + ((size_t)n * C + c) * H * W;
+                for (int oh = 0; oh < OH; oh++) {
+                    const int ih = oh * 2 - ph + i;
+                    if (ih < 0 || ih >= H) continue;
+                    const float *s0 = src + (size_t)n * P + (size_t)oh * OW, *s1 = s0 + NP, *s2 = s1 + NP,
+                                *s3 = s2 + NP;
+                    float *xr = xc + (size_t)ih * W;
+                    xr[0] += s1[0];
+                    for (int m = 1; m < OW; m++) xr[2 * m] += s1[m] + s3[m - 1];
+                    for (int m = 0; m < OW - 1; m++) xr[2 * m + 1] += s2[m] + s0[m + 1];
+                    xr[W - 1] += s2[OW - 1];
+                }
+            }
+        }
+}
+
 void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
             float *x) {
+    if (KW == 4 && s == 2 && pw == 1 && W == 2 * OW) {
+        col2im_k4s2(col, N, C, H, W, KH, ph, OH, OW, x);
+        return;
+    }
     int tab[TAB_MAX];
     if (taps(H, W, KH, KW, s, ph, pw, OH, OW, tab)) {
         col2im_tab(col, N, C, H * W, KH * KW, OH * OW, tab, x);
