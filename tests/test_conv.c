@@ -17,7 +17,10 @@
 static float *rnd(size_t n, unsigned *s) {
     float *p = malloc(n * sizeof(float));
     if (!p) abort();
-    for (size_t i = 0; i < n; i++) { *s = *s * 1103515245u + 12345u; p[i] = (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f; }
+    for (size_t i = 0; i < n; i++) {
+        *s = *s * 1103515245u + 12345u;
+        p[i] = (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
     return p;
 }
 
@@ -159,7 +162,8 @@ int main(void) {
         g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
         CHECK(!conv_direct_ok(&g) && !conv_winograd_ok(&g, (size_t)1 << 30), "GEMM case %zu should take im2col", k);
         const double e = check(&g, 90u + (unsigned)k);
-        printf("gemm N%d C%d %dx%d -> OC%d k%dx%d s%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.s, e);
+        printf("gemm N%d C%d %dx%d -> OC%d k%dx%d s%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW,
+               g.s, e);
         CHECK(e < 3e-5, "GEMM case %zu: error %.3e against the sum in double", k, e);
     }
     /* C, H, W, KH, KW, stride, ph, pw */
@@ -184,7 +188,8 @@ int main(void) {
         const size_t ws = (size_t)g.C * 9 * g.N * g.OH * g.OW;
         CHECK(conv_winograd_ok(&g, ws), "Winograd case %zu should take Winograd", k);
         float *buf = calloc(ws + 1, sizeof(float)), *x = calloc((size_t)g.N * g.C * g.H * g.W, sizeof(float));
-        float *dy = calloc((size_t)g.N * g.OC * g.OH * g.OW, sizeof(float)), *dw = calloc((size_t)g.OC * g.C * 9, sizeof(float));
+        float *dy = calloc((size_t)g.N * g.OC * g.OH * g.OW, sizeof(float));
+        float *dw = calloc((size_t)g.OC * g.C * 9, sizeof(float));
         if (!buf || !x || !dy || !dw) abort();
         CHECK(conv_winograd_dw(&g, x, dy, dw, buf, ws) == 0, "Winograd case %zu: the weight gradient should fit", k);
         free(buf); free(x); free(dy); free(dw);

@@ -1,6 +1,6 @@
 /* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch; 3x3 stride-1 layers by
-   Winograd (conv_winograd.c: forward, input and weight gradients); directly for few output channels (conv_direct.c). The
-   scratch `col` holds C*KH*KW*N*OH*OW floats, which is also the Winograd workspace. */
+   Winograd (conv_winograd.c: forward, input and weight gradients); directly for few output channels or large
+   kernels (conv_direct.c). The scratch `col` holds C*KH*KW*N*OH*OW floats, which is also the Winograd workspace. */
 #include <string.h>
 #include "nn/nn.h"
 
@@ -26,7 +26,8 @@ static void add_bias(float *y, const float *b, int N, int C, size_t P) {
 }
 
 /* ---- few output channels (an image generator's last layer): a direct convolution. Stride 1 goes to the register
-   tiles of conv_direct.c; these loops are the general case (strided, large kernels). Through im2col it is a GEMM of
+   tiles of conv_direct.c; these loops are the rest (strided, kernels over 16, planes under 8 wide, and the weight
+   gradient of 4 outputs with 8 or more kernel columns). Through im2col it is a GEMM of
    OC <= 4 rows over a C*KH*KW x N*OH*OW matrix built for it: a pass of memory per multiply-add (2.7 GFLOP/s
    measured for LAPGAN's 32 -> 1 5x5 layer). Each thread owns whole output (forward, dW) or input (dx) planes, and
    every sum runs in one fixed order: deterministic for any thread count. */

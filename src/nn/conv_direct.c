@@ -1,8 +1,8 @@
 /* Stride-1 convolution computed directly in register tiles, for few output channels or large kernels: an image
    generator's last layer (SRResNet's 9x9 64 -> 3, LAPGAN's 5x5 32 -> 1), LAPGAN's 7x7 and 5x5 layers, and the input
-   gradient of such a layer, which is a stride-1 convolution of dy with the flipped kernel. Through im2col these are GEMMs with
-   4 or fewer rows over a matrix of C*KH*KW rows built for them (a pass of memory per multiply-add); the loops in
-   conv2d.c that they replace ran at about 5 GFLOP/s on SRResNet's last layer.
+   gradient of such a layer, which is a stride-1 convolution of dy with the flipped kernel. Through im2col the
+   few-output layers are GEMMs with 4 or fewer rows over a matrix of C*KH*KW rows built for them (a pass of memory
+   per multiply-add); the loops in conv2d.c that they replace ran at about 5 GFLOP/s on SRResNet's last layer.
 
    A tile is RB output rows x up to TW output columns x up to OB output channels. For each input channel the rows and
    columns the tile reads are copied, with the padding as zeros, into a small patch; the tile's accumulators are then
@@ -41,8 +41,8 @@ typedef struct {
    channels as SRResNet's 9x9 head, the GEMM is faster) */
 int conv_direct_ok(const conv_geom_t *g) {
     /* planes narrower than 8 stay with the plain loops of conv2d.c */
-    return g->s == 1 && (g->OC <= OB || (g->KH * g->KW >= 25 && g->C >= 8)) && g->KH <= KMAX && g->KW <= KMAX && g->OW >= 8 &&
-           g->W >= 8 &&
+    return g->s == 1 && (g->OC <= OB || (g->KH * g->KW >= 25 && g->C >= 8)) && g->KH <= KMAX && g->KW <= KMAX &&
+           g->OW >= 8 && g->W >= 8 &&
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
 

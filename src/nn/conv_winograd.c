@@ -148,7 +148,8 @@ static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms
                             m3 = m[(12 + k) * ms + q];
                 s[k] = m0 + m1 + m2; r[k] = m1 - m2 - m3;
             }
-            const float out[2][2] = {{s[0] + s[1] + s[2], s[1] - s[2] - s[3]}, {r[0] + r[1] + r[2], r[1] - r[2] - r[3]}};
+            const float out[2][2] = {{s[0] + s[1] + s[2], s[1] - s[2] - s[3]},
+                                     {r[0] + r[1] + r[2], r[1] - r[2] - r[3]}};
             const int nc = q < full ? 2 : 1;
             for (int a = 0; a < 1 + two_rows; a++) {
                 float *yr = (a ? y1 : y0) + 2 * q;
@@ -277,7 +278,8 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
 #endif
         float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)g->C * tb + PAD);
         memset(dU, 0, sizeof(float) * U);
-        for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++) dw_block(&d, xp, dy, b * tb, tb, T, V, M, dU);
+        for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++)
+            dw_block(&d, xp, dy, b * tb, tb, T, V, M, dU);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t k = 0; k < U; k++)
