@@ -26,8 +26,8 @@ static void add_bias(float *y, const float *b, int N, int C, size_t P) {
 }
 
 /* ---- few output channels (an image generator's last layer): a direct convolution. Stride 1 goes to the register
-   tiles of conv_direct.c; these loops are the rest (strided, kernels over 16, planes under 8 wide, and the weight
-   gradient of 4 outputs with 8 or more kernel columns). Through im2col it is a GEMM of
+   tiles of conv_direct.c; these loops are the rest (strided, kernels over 16, planes under 8 wide, and weight
+   gradients whose OC x KW accumulators would not fit the registers). Through im2col it is a GEMM of
    OC <= 4 rows over a C*KH*KW x N*OH*OW matrix built for it: a pass of memory per multiply-add (2.7 GFLOP/s
    measured for LAPGAN's 32 -> 1 5x5 layer). Each thread owns whole output (forward, dW) or input (dx) planes, and
    every sum runs in one fixed order: deterministic for any thread count. */
