@@ -38,9 +38,12 @@ static double check(const conv_geom_t *g, unsigned seed) {
     if (!rdx || !rdw) abort();
     for (size_t q = 0; q < X; q++) rdx[q] = dx[q];
     for (size_t q = 0; q < Wn; q++) rdw[q] = dw[q];
-    float *col = malloc(sizeof(float) * (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW);
-    float *tmp = malloc(sizeof(float) * Y);
-    if (!col || !tmp) abort();
+    /* no scratch at all where conv2d_uses_scratch says none is needed (the planner reserves none): a path that
+       touched it would crash here */
+    const int scratch = conv2d_uses_scratch(g);
+    float *col = scratch ? malloc(sizeof(float) * (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW) : NULL;
+    float *tmp = scratch ? malloc(sizeof(float) * Y) : NULL;
+    if (scratch && (!col || !tmp)) abort();
     conv2d_forward(g, x, w, NULL, y, col, tmp);
     conv2d_backward(g, x, w, dy, dx, dw, NULL, col, tmp);
     free(col); free(tmp);
@@ -131,6 +134,7 @@ int main(void) {
     for (size_t k = 0; k < sizeof direct / sizeof direct[0]; k++) {
         conv_geom_t g = geom(direct[k]);
         CHECK(conv_direct_ok(&g), "direct case %zu should take the direct path", k);
+        CHECK(conv2d_uses_scratch(&g) == (g.OC > 4), "direct case %zu: scratch only for the GEMM weight gradient", k);
         const double e = check(&g, 7u + (unsigned)k);
         printf("direct N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC,
                g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : g.OC <= 4 ? "general" : "GEMM", e);
@@ -143,6 +147,7 @@ int main(void) {
     for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
         conv_geom_t g = geom(loops[k]);
         CHECK(!conv_direct_ok(&g), "loops case %zu should keep the plain loops", k);
+        CHECK(!conv2d_uses_scratch(&g), "loops case %zu needs no scratch", k);
         const double e = check(&g, 40u + (unsigned)k);
         printf("loops N%d C%d %dx%d -> OC%d k%dx%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, e);
         CHECK(e < 3e-5, "loops case %zu: error %.3e against the sum in double", k, e);

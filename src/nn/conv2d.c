@@ -119,6 +119,9 @@ static int full_plane(const conv_geom_t *g) {
     return g->OH == 1 && g->OW == 1 && g->ph == 0 && g->pw == 0 && g->KH == g->H && g->KW == g->W;
 }
 
+/* whether any pass of this conv2d uses the col/tmp scratch (not: few outputs, or a kernel over the whole input) */
+int conv2d_uses_scratch(const conv_geom_t *g) { return !(g->OC <= DIRECT_MAX_OC || full_plane(g)); }
+
 // x (N,C,H,W) -> y (N,OC,OH,OW)
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp) {

@@ -117,6 +117,8 @@ typedef struct {
     size_t col_limit; /* floats of an im2col matrix per convolution call (COL_LIMIT on the CPU) */
     size_t keep_cols; /* bytes per network: a conv2d done in one call may keep its forward im2col matrix in its
                          saved state (aux) for the weight gradient, within this budget (0: never) */
+    /* 1 when this backend runs conv2d node n without the im2col scratch (NULL: every conv uses it) */
+    int (*conv_no_scratch)(const ganc_net_t *net, const node_t *n);
 } ganc_backend_t;
 extern const ganc_backend_t ganc_backend_cpu;
 /* the backend that networks created now get (ganc_set_device) */

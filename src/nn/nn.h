@@ -37,6 +37,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
                     float *tmp);
 void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                      float *db, float *col, float *tmp);
+/* 0 when no pass of this conv2d touches col or tmp (few outputs; a kernel that covers the whole input) */
+int conv2d_uses_scratch(const conv_geom_t *g);
 /* Stride-1 convolution with OC <= 4 or a kernel of 5x5 or more, direct in register tiles (conv_direct.c): when
    conv_direct_ok, the forward (y =) and the input gradient (dx +=); when conv_direct_dw_ok (OC <= 4), the weight
    gradient (dw +=). */

@@ -509,6 +509,12 @@ static const layer_ops_t cpu_ops[] = {
 _Static_assert(sizeof cpu_ops / sizeof cpu_ops[0] == L_COUNT, "the CPU op table must cover every layer kind");
 
 static void *cpu_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
+/* conv2d layers that take the direct paths or one GEMM (conv2d_uses_scratch) need no im2col scratch */
+static int cpu_conv_no_scratch(const ganc_net_t *net, const node_t *n) {
+    conv_geom_t g;
+    op_conv_geom(net, n, 1, &g);
+    return !conv2d_uses_scratch(&g);
+}
 static void cpu_sync(void) {}
 static void cpu_zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
 static void cpu_copy(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof(float)); }
@@ -527,7 +533,7 @@ static float cpu_loss(int kind, const float *x, const float *target, float t, si
 const ganc_backend_t ganc_backend_cpu = {"cpu",      cpu_ops,    cpu_alloc,  free,
                                          cpu_sync,   cpu_zero,   cpu_copy,   cpu_axpy,
                                          cpu_finite, ganc_optim_update_cpu, cpu_loss, COL_LIMIT,
-                                         0};
+                                         0,          cpu_conv_no_scratch};
 
 /* ---- device selection */
 static const ganc_backend_t *current = &ganc_backend_cpu;

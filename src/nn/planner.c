@@ -100,7 +100,8 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
             sz->acts += v;
         }
         n->chunk = max_batch;
-        if (n->col_per) { /* the im2col matrix and the layout scratch both within the limit */
+        const int no_scratch = n->kind == L_CONV && net->be->conv_no_scratch && net->be->conv_no_scratch(net, n);
+        if (n->col_per && !no_scratch) { /* the im2col matrix and the layout scratch both within the limit */
             size_t c = net->be->col_limit / (n->col_per > n->tmp_per ? n->col_per : n->tmp_per);
             n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
         }
@@ -111,6 +112,7 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
         }
         if (!mul_ok(align64(n->aux_per), (size_t)max_batch, &v)) goto toobig;
         sz->aux += v + align64(n->aux_fix);
+        if (no_scratch) continue;
         if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;
         if (v > sz->col) sz->col = v;
         if (!mul_ok(n->tmp_per, (size_t)n->chunk, &v)) goto toobig;
