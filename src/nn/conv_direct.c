@@ -46,19 +46,6 @@ int conv_direct_ok(const conv_geom_t *g) {
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
 
-/* rows r0.., columns c0.. of plane xc (H,W) into patch (rows, cols), zero outside the plane */
-static void fill_patch(const float *xc, int H, int W, int r0, int c0, int rows, int cols, float *patch) {
-    const int lo = c0 < 0 ? -c0 : 0, hi = W - c0 < cols ? W - c0 : cols; /* q in [lo,hi) reads column c0+q */
-    for (int r = 0; r < rows; r++) {
-        float *d = patch + (size_t)r * cols;
-        const int ih = r0 + r;
-        if (ih < 0 || ih >= H || hi <= lo) { memset(d, 0, sizeof(float) * cols); continue; }
-        for (int q = 0; q < lo; q++) d[q] = 0.0f;
-        memcpy(d + lo, xc + (size_t)ih * W + c0 + lo, sizeof(float) * (hi - lo));
-        for (int q = hi; q < cols; q++) d[q] = 0.0f;
-    }
-}
-
 /* acc (RB,OB,TW) += the taps of one input channel c over nv vectors of columns, for ob output channels from o0 */
 INLINE void tile_channel(const dconv_t *d, const float *patch, int pcols, int c, int o0, int nv, float *acc,
                          const int ob) {
@@ -103,7 +90,7 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
                     memcpy(acc + (size_t)(r * OB + o) * TW, y + ((size_t)n * d->OC + o0 + o) * P +
                            (size_t)(oh0 + r) * d->OW + ow0, sizeof(float) * ncols);
         for (int c = 0; c < d->C; c++) {
-            fill_patch(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols, patch);
+            copy_padded(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols, patch);
             switch (ob) {
             case 1: tile_channel(d, patch, pcols, c, o0, nv, acc, 1); break;
             case 2: tile_channel(d, patch, pcols, c, o0, nv, acc, 2); break;
@@ -152,9 +139,9 @@ INLINE void dw_task(const dwjob_t *jb, int c, int i, float *xrow, float *dyrows,
         for (int oh = 0; oh < g->OH; oh++) {
             const int ih = oh - g->ph + i;
             if (ih < 0 || ih >= g->H) continue;
-            fill_patch(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
+            copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
             for (int o = 0; o < oc; o++)
-                fill_patch(jb->dy + ((size_t)n * g->OC + o) * P, g->OH, g->OW, oh, 0, 1, rowlen,
+                copy_padded(jb->dy + ((size_t)n * g->OC + o) * P, g->OH, g->OW, oh, 0, 1, rowlen,
                            dyrows + (size_t)o * rowlen);
             for (int v = 0; v < nv; v++) {
                 vf dv[OB];

@@ -1,8 +1,9 @@
 /* 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2 block of
    outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its 4x4 input patch d, so a layer is 16 GEMMs of
    (OC x C) (C x tiles) with 16 multiplies per 4 outputs instead of 36, and its input is read 4 times over instead of
-   the 9 of im2col. Used for the forward of SRResNet's and SimGAN's 3x3 layers and for their input gradient, which is
-   the same convolution of dy with the kernel turned by 180 degrees and the channels swapped.
+   the 9 of im2col. Used for SRResNet's and SimGAN's 3x3 layers (and VGG's): the forward, the input gradient, which
+   is the same convolution of dy with the kernel turned by 180 degrees and the channels swapped, and the weight
+   gradient (below).
 
    Tiles go in blocks of TB; each thread transforms its block's input into V (16, C, TB), multiplies V by the
    transformed weights U (16, OC, C) into M (16, OC, TB) with a single-threaded sgemm per position, and transforms M
@@ -16,6 +17,8 @@
 /* tiles per block: V and M of a 64-channel layer stay within L2 (the SRResNet bench on 1 thread: 9.2-9.9 s of CPU,
    against 11.5-12.3 s with blocks of 256 tiles) */
 enum { TBMAX = 64 };
+/* positions xi of V and M are PAD floats further apart than C x TB (OC x TB): 16 streams a multiple of 4 KB apart
+   would share their cache sets */
 #define PAD 48
 
 /* y (N,OC,OH,OW) from x (N,C,H,W); weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
@@ -36,12 +39,14 @@ static int threads(void) {
 /* the tile block (a multiple of 16, at most TBMAX) that fits `floats` of workspace: `shared` floats once, `fixed`
    more per thread, and V and M per tile and thread; fewer threads when their slices would not all fit a block of
    16; 0 when not even one does */
+/* a thread's V and M for blocks of tb tiles */
+static size_t vm_floats(int C, int OC, size_t tb) { return (size_t)16 * ((C + OC) * tb + 2 * PAD); }
+
 static int block_tiles(int C, int OC, size_t shared, size_t fixed, size_t floats, int *nth_out) {
-    const size_t slice = (size_t)16 * (C + OC);
     for (int nth = threads(); nth >= 1; nth--) {
-        const size_t once = shared + (fixed + (size_t)32 * PAD) * nth;
+        const size_t once = shared + (fixed + vm_floats(C, OC, 0)) * nth;
         if (floats <= once) continue;
-        size_t tb = (floats - once) / (slice * nth);
+        size_t tb = (floats - once) / ((vm_floats(C, OC, 1) - vm_floats(C, OC, 0)) * nth);
         tb = tb > TBMAX ? TBMAX : tb & ~(size_t)15;
         if (tb >= 16) { *nth_out = nth; return (int)tb; }
     }
@@ -61,19 +66,8 @@ static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
 static void pad_input(const wconv_t *d, const float *x, float *xp) {
     const int HP = padded_h(d), WP = padded_w(d);
 #pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < d->N * d->C; nc++) {
-        const float *src = x + (size_t)nc * d->H * d->W;
-        float *dst = xp + (size_t)nc * HP * WP;
-        for (int r = 0; r < HP; r++) {
-            float *row = dst + (size_t)r * WP;
-            const int ih = r - d->ph;
-            if (ih < 0 || ih >= d->H) { memset(row, 0, sizeof(float) * WP); continue; }
-            const int lo = d->pw < WP ? d->pw : WP, n = d->W < WP - lo ? d->W : WP - lo;
-            memset(row, 0, sizeof(float) * lo);
-            memcpy(row + lo, src + (size_t)ih * d->W, sizeof(float) * n);
-            memset(row + lo + n, 0, sizeof(float) * (WP - lo - n));
-        }
-    }
+    for (int nc = 0; nc < d->N * d->C; nc++)
+        copy_padded(x + (size_t)nc * d->H * d->W, d->H, d->W, -d->ph, -d->pw, HP, WP, xp + (size_t)nc * HP * WP);
 }
 
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
@@ -104,9 +98,6 @@ static void transform_weights(const wconv_t *d, float *U) {
         for (int xi = 0; xi < 16; xi++) U[xi * OCC + (size_t)oc] = u[xi / 4][xi % 4];
     }
 }
-
-/* Positions xi of V and M are PAD floats further apart than C x TB (OC x TB): 16 streams a multiple of 4 KB apart
-   would share their cache sets. */
 
 /* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n, from the padded input;
    positions vs apart */
@@ -159,24 +150,32 @@ static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms
     }
 }
 
+/* tile t as (image n, tile row ty, tile column tx); returns the tiles from it to the end of its tile row, at most
+   `left` */
+static int tile_run(const wconv_t *d, long t, int left, int *n, int *ty, int *tx) {
+    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2;
+    *tx = (int)(t % TX);
+    *ty = (int)(t / TX % TY);
+    *n = (int)(t / TX / TY);
+    return TX - *tx < left ? TX - *tx : left;
+}
+
 /* one block of TB tiles starting at tile t0: V, 16 products, outputs */
 static void run_block(const wconv_t *d, const float *U, const float *xp, float *y, int accumulate, long t0, int tb,
                       long T, float *V, float *M) {
     const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
-    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
-    for (int pass = 0; pass < 2; pass++) {
-        for (int q = 0; q < nt_all;) { /* runs of tiles within one tile row */
-            const long t = t0 + q;
-            const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
-            const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
-            if (pass == 0) transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
-            else transform_output(d, M, tb, ms, q, n, ty, tx, nt, y, accumulate);
-            q += nt;
-        }
-        if (pass == 0)
-            for (int xi = 0; xi < 16; xi++) /* M[xi] (OC, nt) = U[xi] (OC, C) V[xi] (C, nt) */
-                gemm(0, 0, d->OC, nt_all, d->C, 1.0f, U + (size_t)xi * d->OC * d->C, d->C,
-                     V + xi * vs, tb, 0.0f, M + xi * ms, tb);
+    const int nt_all = (int)(T - t0 < tb ? T - t0 : tb);
+    int n, ty, tx;
+    for (int q = 0, nt; q < nt_all; q += nt) {
+        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
+        transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
+    }
+    for (int xi = 0; xi < 16; xi++) /* M[xi] (OC, nt) = U[xi] (OC, C) V[xi] (C, nt) */
+        gemm(0, 0, d->OC, nt_all, d->C, 1.0f, U + (size_t)xi * d->OC * d->C, d->C, V + xi * vs, tb, 0.0f,
+             M + xi * ms, tb);
+    for (int q = 0, nt; q < nt_all; q += nt) {
+        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
+        transform_output(d, M, tb, ms, q, n, ty, tx, nt, y, accumulate);
     }
 }
 
@@ -186,7 +185,7 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
     const long T = (long)d->N * ((d->OH + 1) / 2) * ((d->OW + 1) / 2), nblk = (T + tb - 1) / tb;
     float *xp = ws, *U = xp + padded_floats(d), *per = U + (size_t)16 * d->OC * d->C;
     pad_input(d, x, xp);
-    const size_t per_thread = (size_t)16 * (d->C + d->OC) * tb + 32 * PAD;
+    const size_t per_thread = vm_floats(d->C, d->OC, tb);
     transform_weights(d, U);
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (long b = 0; b < nblk; b++) {
@@ -218,18 +217,13 @@ void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, flo
 /* dM[xi][o][q0 + q] = (A dY A^T)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n (dY 0 outside the output) */
 static void transform_dy(const wconv_t *d, const float *dy, int n, int ty, int tx0, int nt, float *M, int ld,
                          size_t ms, int q0) {
-    float row[2][2 * TBMAX];
-    const int oh = 2 * ty, ow0 = 2 * tx0, ncols = d->OW - ow0 < 2 * nt ? d->OW - ow0 : 2 * nt;
+    float row[2 * 2 * TBMAX]; /* the tiles' two rows of dy, 2nt columns each */
     for (int o = 0; o < d->OC; o++) {
-        for (int a = 0; a < 2; a++) {
-            if (oh + a < d->OH) memcpy(row[a], dy + (((size_t)n * d->OC + o) * d->OH + oh + a) * d->OW + ow0,
-                                       sizeof(float) * ncols);
-            else memset(row[a], 0, sizeof(float) * ncols);
-            for (int k = ncols; k < 2 * nt; k++) row[a][k] = 0.0f;
-        }
+        copy_padded(dy + ((size_t)n * d->OC + o) * d->OH * d->OW, d->OH, d->OW, 2 * ty, 2 * tx0, 2, 2 * nt, row);
+        const float *r0 = row, *r1 = row + 2 * nt;
         float *m = M + (size_t)o * ld + q0;
         for (int q = 0; q < nt; q++) {
-            const float y00 = row[0][2 * q], y01 = row[0][2 * q + 1], y10 = row[1][2 * q], y11 = row[1][2 * q + 1];
+            const float y00 = r0[2 * q], y01 = r0[2 * q + 1], y10 = r1[2 * q], y11 = r1[2 * q + 1];
             const float s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
             for (int a = 0; a < 4; a++) {
                 m[(4 * a + 0) * ms + q] = s[a][0];
@@ -245,14 +239,12 @@ static void transform_dy(const wconv_t *d, const float *dy, int n, int ty, int t
 static void dw_block(const wconv_t *d, const float *xp, const float *dy, long t0, int tb, long T, float *V, float *M,
                      float *dU) {
     const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
-    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2, nt_all = (int)(T - t0 < tb ? T - t0 : tb);
-    for (int q = 0; q < nt_all;) {
-        const long t = t0 + q;
-        const int tx = (int)(t % TX), ty = (int)(t / TX % TY), n = (int)(t / TX / TY);
-        const int nt = TX - tx < nt_all - q ? TX - tx : nt_all - q;
+    const int nt_all = (int)(T - t0 < tb ? T - t0 : tb);
+    int n, ty, tx;
+    for (int q = 0, nt; q < nt_all; q += nt) {
+        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
         transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
         transform_dy(d, dy, n, ty, tx, nt, M, tb, ms, q);
-        q += nt;
     }
     for (int xi = 0; xi < 16; xi++) /* dU[xi] (OC, C) += dM[xi] (OC, nt) V[xi]^T (nt, C) */
         gemm(0, 1, d->OC, d->C, nt_all, 1.0f, M + xi * ms, tb, V + xi * vs, tb, 1.0f,
@@ -268,7 +260,7 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
     pad_input(&d, x, xp);
     ws += padded_floats(&d);
     const long T = (long)g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2), nblk = (T + tb - 1) / tb;
-    const size_t U = (size_t)16 * g->OC * g->C, per_thread = U + (size_t)16 * (g->C + g->OC) * tb + 32 * PAD;
+    const size_t U = (size_t)16 * g->OC * g->C, per_thread = U + vm_floats(g->C, g->OC, tb);
 #pragma omp parallel num_threads(nth)
     {
         int me = 0, team = 1;

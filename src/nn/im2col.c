@@ -3,6 +3,18 @@
 #include <string.h>
 #include "nn/nn.h"
 
+void copy_padded(const float *plane, int H, int W, int r0, int c0, int rows, int cols, float *out) {
+    const int lo = c0 < 0 ? -c0 : 0, hi = W - c0 < cols ? W - c0 : cols; /* q in [lo,hi) reads column c0+q */
+    for (int r = 0; r < rows; r++) {
+        float *d = out + (size_t)r * cols;
+        const int ih = r0 + r;
+        if (ih < 0 || ih >= H || hi <= lo) { memset(d, 0, sizeof(float) * cols); continue; }
+        for (int q = 0; q < lo; q++) d[q] = 0.0f;
+        memcpy(d + lo, plane + (size_t)ih * W + c0 + lo, sizeof(float) * (hi - lo));
+        for (int q = hi; q < cols; q++) d[q] = 0.0f;
+    }
+}
+
 /* Strided or narrow planes: rows of a few elements, each copied by its own loop, cost more than the GEMM they feed
    (SimGAN's critic: im2col of a 3x3 stride-2 layer 0.98 ms against its GEMM's 0.55). Instead, for planes of up to
    128 outputs, one table per kernel tap holds the input offset each output position reads (-1 in the padding), and

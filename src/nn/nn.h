@@ -25,6 +25,8 @@ void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, i
 /* Adjoint of im2col: x += scatter(col). */
 void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
             float *x);
+/* out (rows, cols) = rows r0.. and columns c0.. of plane (H,W), zero outside it (padding) */
+void copy_padded(const float *plane, int H, int W, int r0, int c0, int rows, int cols, float *out);
 /* (N,C,P) <-> (C,N*P) */
 void nchw_to_cnp(const float *x, int N, int C, int P, float *y);
 void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumulate);
