@@ -7,7 +7,9 @@
    - im2col + GEMM, strided and narrow (im2col's offset tables) and wide (its row copies); im2col and col2im
      themselves against their definition, with col2im's one-pass rows for 4-wide stride-2 kernels;
    - Winograd F(2x2,3x3) (conv_winograd.c, all three): odd and even sizes, padding 0 to 2, tile rows longer than a
-     block, blocks that span images. */
+     block, blocks that span images;
+   - through the DFT (conv_dft.c, all three): odd and even tori, non-square kernels and planes, padding from none to
+     more than half the kernel, batches that fill some vector lanes of a group and not others. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,8 @@ static double check(const conv_geom_t *g, unsigned seed) {
     /* no scratch at all where conv2d_uses_scratch says none is needed (the planner reserves none): a path that
        touched it would crash here */
     const int scratch = conv2d_uses_scratch(g);
-    float *col = scratch ? malloc(sizeof(float) * (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW) : NULL;
+    const size_t ncol = (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW;
+    float *col = scratch ? malloc(sizeof(float) * (g->ws > ncol ? g->ws : ncol)) : NULL;
     float *tmp = scratch ? malloc(sizeof(float) * Y) : NULL;
     if (scratch && (!col || !tmp)) abort();
     conv2d_forward(g, x, w, NULL, y, col, tmp);
@@ -102,7 +105,7 @@ static double check_cols(const int *c, unsigned seed) {
 }
 
 static conv_geom_t geom(const int *c) {
-    conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0};
+    conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0, 0};
     g.OH = g.H + 2 * g.ph - g.KH + 1;
     g.OW = g.W + 2 * g.pw - g.KW + 1;
     return g;
@@ -162,7 +165,7 @@ int main(void) {
     };
     for (size_t k = 0; k < sizeof gemm_cases / sizeof gemm_cases[0]; k++) {
         const int *c = gemm_cases[k];
-        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0};
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0};
         g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
         g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
         CHECK(!conv_direct_ok(&g) && !conv_winograd_ok(&g, (size_t)1 << 30), "GEMM case %zu should take im2col", k);
@@ -201,6 +204,26 @@ int main(void) {
         const double e = check(&g, 70u + (unsigned)k);
         printf("winograd N%d C%d %dx%d -> OC%d p%d,%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.ph, g.pw, e);
         CHECK(e < 3e-5, "Winograd case %zu: error %.3e against the sum in double", k, e);
+    }
+    static const int dft[][9] = {
+        {5, 8, 12, 10, 9, 5, 5, 2, 2},   /* 5 images: one group, 5 lanes used */
+        {17, 8, 9, 11, 8, 7, 7, 3, 3},   /* LAPGAN's 7x7 in small, two groups */
+        {3, 10, 10, 13, 8, 5, 7, 1, 2},  /* non-square kernel, less padding than half: smaller output */
+        {3, 8, 13, 13, 8, 7, 7, 3, 3},   /* an even torus (16 x 16): the unpaired frequency N/2 */
+        {4, 8, 8, 8, 12, 5, 5, 4, 4},    /* more padding than half: a larger output */
+        {2, 9, 6, 20, 10, 5, 5, 0, 0},   /* valid */
+    };
+    for (size_t k = 0; k < sizeof dft / sizeof dft[0]; k++) {
+        conv_geom_t g = geom(dft[k]);
+        const size_t one = conv_dft_floats(&g, 1);
+        CHECK(one > 0 && conv_dft_threads(&g, one) == 1 && conv_dft_threads(&g, one - 1) == 0,
+              "DFT case %zu: one thread's workspace is exactly what it asks for", k);
+        CHECK(!conv_dft_threads(&g, 0), "DFT case %zu: no DFT without its workspace", k);
+        g.ws = conv_dft_floats(&g, 0);
+        const double e = check(&g, 150u + (unsigned)k);
+        printf("dft N%d C%d %dx%d -> OC%d k%dx%d p%d,%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW,
+               g.ph, g.pw, e);
+        CHECK(e < 3e-5, "DFT case %zu: error %.3e against the sum in double", k, e);
     }
     return tu_finish("test_conv");
 }

@@ -1,6 +1,8 @@
 /* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch; 3x3 stride-1 layers by
    Winograd (conv_winograd.c: forward, input and weight gradients); directly for few output channels or large
-   kernels (conv_direct.c). The scratch `col` holds C*KH*KW*N*OH*OW floats, which is also the Winograd workspace. */
+   kernels (conv_direct.c), or through the DFT for large kernels between many channels when the planner gave the
+   layer the workspace (conv_dft.c). The scratch `col` holds C*KH*KW*N*OH*OW floats (or g->ws), which is also the
+   Winograd workspace. */
 #include <string.h>
 #include "nn/nn.h"
 
@@ -128,6 +130,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     if (full_plane(g)) {
         gemm(0, 1, g->N, g->OC, CKK, 1.0f, x, CKK, w, CKK, 0.0f, y, g->OC); /* (N,CKK)(CKK,OC) */
+    } else if (conv_dft_threads(g, g->ws)) {
+        conv_dft_forward(g, x, w, y, col, g->ws);
     } else if (conv_direct_ok(g)) {
         conv_direct_forward(g, x, w, y);
     } else if (g->OC <= DIRECT_MAX_OC) {
@@ -157,6 +161,10 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         if (fast_dx) conv_direct_dx(g, w, dy, dx);
         if (fast_dw) conv_direct_dw(g, x, dy, dw);
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
+        return;
+    }
+    if (conv_dft_threads(g, g->ws)) {
+        conv_dft_backward(g, x, w, dy, dx, dw, col, g->ws);
         return;
     }
     const int wino = conv_winograd_ok(g, (size_t)CKK * NP), direct = !wino && conv_direct_ok(g);

@@ -9,25 +9,13 @@
    RB x OB vectors of VL floats held in registers across all KH x KW taps. The weight gradient keeps OB x KW vectors
    (one input channel and kernel row per task) over every output row of the batch.
 
-   Every output and every weight is one fixed sum order whatever the thread count: deterministic. GCC/Clang vector
-   extensions, VL floats wide: 16 with AVX-512, 8 with AVX, else 4. */
+   Every output and every weight is one fixed sum order whatever the thread count: deterministic. Vectors of VL floats
+   (simd.h). */
 #include <string.h>
 #include "nn/nn.h"
+#include "nn/simd.h"
 
-/* the machine's vector width (a wider GCC vector than the target has changes the calling convention: -Wpsabi) */
-#if defined(__AVX512F__)
-#define VL 16
-#elif defined(__AVX__)
-#define VL 8
-#else
-#define VL 4
-#endif
-typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 enum { RB = 4, OB = 4, TW = 128, KMAX = 16, DW_REGS = 28, DW_MAXW = 1024 };
-
-static inline vf vld(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
-static inline void vst(float *p, vf v) { memcpy(p, &v, sizeof v); }
-#define INLINE static inline __attribute__((always_inline))
 
 /* one stride-1 convolution: x (N,C,H,W) -> y (N,OC,OH,OW); weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
 typedef struct {

@@ -117,8 +117,9 @@ typedef struct {
     size_t col_limit; /* floats of an im2col matrix per convolution call (COL_LIMIT on the CPU) */
     size_t keep_cols; /* bytes per network: a conv2d done in one call may keep its forward im2col matrix in its
                          saved state (aux) for the weight gradient, within this budget (0: never) */
-    /* 1 when this backend runs conv2d node n without the im2col scratch (NULL: every conv uses it) */
-    int (*conv_no_scratch)(const ganc_net_t *net, const node_t *n);
+    /* 1 when this backend plans conv2d node n's scratch itself: the batch chunk per call and the floats of `col` it
+       needs (0: none, for the direct paths); 0 for the im2col rule above (NULL: always that rule) */
+    int (*conv_scratch)(const ganc_net_t *net, const node_t *n, int max_batch, int *chunk, size_t *floats);
 } ganc_backend_t;
 extern const ganc_backend_t ganc_backend_cpu;
 /* the backend that networks created now get (ganc_set_device) */

@@ -33,6 +33,7 @@ void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumula
 
 typedef struct {
     int N, C, H, W, OC, KH, KW, s, ph, pw, OH, OW;
+    size_t ws; /* floats of the scratch `col` when it is more than C*KH*KW*N*OH*OW (the planner's, for conv_dft) */
 } conv_geom_t;
 /* conv2d: x (N,C,H,W), w (OC,C,KH,KW), b (OC) -> y (N,OC,OH,OW). col: C*KH*KW*N*OH*OW, tmp: OC*N*OH*OW floats. */
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
@@ -57,6 +58,14 @@ void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w,
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
 /* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small */
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats);
+/* Stride-1 convolution through the DFT for large kernels between 8 or more channels (conv_dft.c):
+   conv_dft_floats: the workspace it needs with nth threads (0: not this path); conv_dft_threads: the threads that
+   ws_floats lets it use (0: not this path). The forward (y =) and the gradients (dx +=, dw +=; either NULL). */
+size_t conv_dft_floats(const conv_geom_t *g, int nth);
+int conv_dft_threads(const conv_geom_t *g, size_t ws_floats);
+void conv_dft_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats);
+void conv_dft_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                       float *ws, size_t ws_floats);
 /* conv_transpose2d: x (N,C,H,W), w (C,OC,KH,KW), b (OC) -> y (N,OC,OH,OW), the adjoint of conv2d from (OC,OH,OW)
    to (C,H,W). col: OC*KH*KW*N*H*W, tmp: C*N*H*W floats. */
 void convt2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,

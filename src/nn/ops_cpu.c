@@ -89,6 +89,7 @@ void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g)
     g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
     g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
     g->KH = n->hp.conv.kh; g->KW = n->hp.conv.kw; g->s = n->hp.conv.stride; g->ph = n->hp.conv.ph; g->pw = n->hp.conv.pw;
+    g->ws = net->scr ? net->scr->ncol : 0;
 }
 static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
@@ -509,11 +510,22 @@ static const layer_ops_t cpu_ops[] = {
 _Static_assert(sizeof cpu_ops / sizeof cpu_ops[0] == L_COUNT, "the CPU op table must cover every layer kind");
 
 static void *cpu_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
-/* conv2d layers that take the direct paths or one GEMM (conv2d_uses_scratch) need no im2col scratch */
-static int cpu_conv_no_scratch(const ganc_net_t *net, const node_t *n) {
+/* conv2d layers that take the direct paths or one GEMM (conv2d_uses_scratch) need no im2col scratch; those the DFT
+   suits get its workspace for the largest batch chunk that fits conv_dft's limit */
+static int cpu_conv_scratch(const ganc_net_t *net, const node_t *n, int max_batch, int *chunk, size_t *floats) {
     conv_geom_t g;
     op_conv_geom(net, n, 1, &g);
-    return !conv2d_uses_scratch(&g);
+    *chunk = max_batch;
+    *floats = 0;
+    if (!conv2d_uses_scratch(&g)) return 1;
+    for (int b = max_batch; b >= 1; b--) {
+        g.N = b;
+        if ((*floats = conv_dft_floats(&g, 0))) {
+            *chunk = b;
+            return 1;
+        }
+    }
+    return 0;
 }
 static void cpu_sync(void) {}
 static void cpu_zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
@@ -533,7 +545,7 @@ static float cpu_loss(int kind, const float *x, const float *target, float t, si
 const ganc_backend_t ganc_backend_cpu = {"cpu",      cpu_ops,    cpu_alloc,  free,
                                          cpu_sync,   cpu_zero,   cpu_copy,   cpu_axpy,
                                          cpu_finite, ganc_optim_update_cpu, cpu_loss, COL_LIMIT,
-                                         0,          cpu_conv_no_scratch};
+                                         0,          cpu_conv_scratch};
 
 /* ---- device selection */
 static const ganc_backend_t *current = &ganc_backend_cpu;

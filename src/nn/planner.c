@@ -100,19 +100,27 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
             sz->acts += v;
         }
         n->chunk = max_batch;
-        const int no_scratch = n->kind == L_CONV && net->be->conv_no_scratch && net->be->conv_no_scratch(net, n);
-        if (n->col_per && !no_scratch) { /* the im2col matrix and the layout scratch both within the limit */
+        int own_chunk = 0; /* the backend plans this layer's scratch itself (direct paths: none; the DFT: its own) */
+        size_t own = 0;
+        const int decided = n->kind == L_CONV && net->be->conv_scratch &&
+                            net->be->conv_scratch(net, n, max_batch, &own_chunk, &own);
+        if (decided) {
+            n->chunk = own_chunk;
+        } else if (n->col_per) { /* the im2col matrix and the layout scratch both within the limit */
             size_t c = net->be->col_limit / (n->col_per > n->tmp_per ? n->col_per : n->tmp_per);
             n->chunk = c < 1 ? 1 : c > (size_t)max_batch ? max_batch : (int)c;
         }
-        if (n->kind == L_CONV && n->chunk == max_batch && mul_ok(n->col_per * sizeof(float), (size_t)max_batch, &v) &&
-            kept + v <= net->be->keep_cols) {
+        if (n->kind == L_CONV && !decided && n->chunk == max_batch &&
+            mul_ok(n->col_per * sizeof(float), (size_t)max_batch, &v) && kept + v <= net->be->keep_cols) {
             n->aux_fix = v; /* the forward's im2col matrix, for the weight gradient */
             kept += v;
         }
         if (!mul_ok(align64(n->aux_per), (size_t)max_batch, &v)) goto toobig;
         sz->aux += v + align64(n->aux_fix);
-        if (no_scratch) continue;
+        if (decided) {
+            if (own > sz->col) sz->col = own;
+            continue;
+        }
         if (!mul_ok(n->col_per, (size_t)n->chunk, &v)) goto toobig;
         if (v > sz->col) sz->col = v;
         if (!mul_ok(n->tmp_per, (size_t)n->chunk, &v)) goto toobig;
