@@ -52,10 +52,10 @@ static void sizes(const conv_geom_t *g, dft_t *t) {
 }
 
 static size_t table_floats(const dft_t *t) { return (size_t)2 * ((size_t)t->Rm * t->NH2p + (size_t)t->Cm * t->NWp); }
-static size_t local_floats(const dft_t *t, const conv_geom_t *g) {
+static size_t local_floats(const dft_t *t) {
     const size_t plane = (size_t)t->Rm * t->Cm, T = (size_t)t->Rm * t->NWp * 2, S = (size_t)t->NF * 2,
-                 PM = (size_t)t->NH2 * t->NWh * 4, gem = (size_t)4 * g->C * g->OC;
-    return (size_t)VL * (plane + T + S + PM) + gem;
+                 PM = (size_t)t->NH2 * t->NWh * 4;
+    return (size_t)VL * (plane + T + S + PM);
 }
 static int threads(void) {
 #ifdef _OPENMP
@@ -80,7 +80,7 @@ size_t conv_dft_floats(const conv_geom_t *g, int nth) {
     if (nth <= 0) nth = threads();
     dft_t t;
     sizes(g, &t);
-    const size_t need = shared_floats(g, &t) + (size_t)nth * local_floats(&t, g);
+    const size_t need = shared_floats(g, &t) + (size_t)nth * local_floats(&t);
     return need <= DFT_LIMIT ? need : 0;
 }
 
@@ -88,7 +88,7 @@ int conv_dft_threads(const conv_geom_t *g, size_t ws_floats) {
     if (!geometry_ok(g)) return 0;
     dft_t t;
     sizes(g, &t);
-    const size_t shared = shared_floats(g, &t), per = local_floats(&t, g);
+    const size_t shared = shared_floats(g, &t), per = local_floats(&t);
     if (ws_floats < shared + per) return 0;
     const size_t fit = (ws_floats - shared) / per;
     return fit < (size_t)threads() ? (int)fit : threads();
@@ -244,33 +244,44 @@ static float *my_locals(float *loc, size_t per) {
     return loc + per * (size_t)me;
 }
 
+/* spec[ch][f][re, im][b]: a channel's spectra together, so that a group of lanes writes (and reads) one region;
+   for a frequency f the real parts are a (channels x nb) matrix with rows NF*2*nb apart, the imaginary parts nb
+   further */
+static float *spec_at(const dft_t *t, const planes_t *pl, float *spec, int ch, int b0) {
+    return spec + (size_t)ch * t->NF * 2 * pl->nb + b0;
+}
+
 /* spec = the spectra of the planes at x */
-static void spectrum(const dft_t *t, const conv_geom_t *g, const float *x, const planes_t *pl, float *spec,
+static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *spec,
                      float *tabs, float *loc, int nth) {
     float *cw = tabs, *sw = cw + (size_t)t->Cm * t->NWp, *ch = sw + (size_t)t->Cm * t->NWp,
           *sh = ch + (size_t)t->Rm * t->NH2p;
     table(t->N2, pl->Cc, pl->Cc, pl->coff, t->NWh, t->NWp, t->NWp, 1, 0, 1, cw, sw);
     table(t->N1, pl->R, pl->R, pl->roff, t->NH2, t->NH2p, t->NH2p, 1, 0, 1, ch, sh);
     const ftab_t tb = {cw, sw, ch, sh};
-    const size_t per = local_floats(t, g), plane = (size_t)pl->R * pl->Cc, ld = (size_t)pl->nch * pl->nb;
+    const size_t per = local_floats(t), plane = (size_t)pl->R * pl->Cc;
     const int nbg = (pl->nb + VL - 1) / VL;
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (int gi = 0; gi < pl->nch * nbg; gi++) {
         const int c = gi / nbg, b0 = gi % nbg * VL, nl = pl->nb - b0 < VL ? pl->nb - b0 : VL;
         float *xl = my_locals(loc, per), *T = xl + (size_t)VL * t->Rm * t->Cm, *S = T + (size_t)VL * t->Rm * t->NWp * 2;
-        for (int l = 0; l < VL; l++) {
-            const float *p = l < nl ? x + ((size_t)(b0 + l) * pl->nch + c) * plane : NULL;
-            for (size_t q = 0; q < plane; q++) xl[q * VL + l] = p ? p[q] : 0.0f;
+        const float *src[VL];
+        for (int l = 0; l < nl; l++) src[l] = x + ((size_t)(b0 + l) * pl->nch + c) * plane;
+        for (size_t q = 0; q < plane; q++) {
+            int l = 0;
+            for (; l < nl; l++) xl[q * VL + l] = src[l][q];
+            for (; l < VL; l++) xl[q * VL + l] = 0.0f;
         }
         row_dft(t, xl, pl->R, pl->Cc, &tb, T);
         col_dft(t, T, pl->R, &tb, S);
+        float *o = spec_at(t, pl, spec, c, b0);
         for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++) /* (f, re/im) */
-            memcpy(spec + fr * ld + (size_t)c * pl->nb + b0, S + fr * VL, sizeof(float) * (size_t)nl);
+            memcpy(o + fr * pl->nb, S + fr * VL, sizeof(float) * (size_t)nl);
     }
 }
 
 /* the planes at y =, or +=, the inverse of spec */
-static void inverse(const dft_t *t, const conv_geom_t *g, const float *spec, const planes_t *pl, float *y,
+static void inverse(const dft_t *t, float *spec, const planes_t *pl, float *y,
                     int accumulate, float *tabs, float *loc, int nth) {
     float *ci = tabs, *si = ci + (size_t)t->Rm * t->NH2p, *cr = si + (size_t)t->Rm * t->NH2p,
           *sr = cr + (size_t)t->Cm * t->NWp;
@@ -278,27 +289,32 @@ static void inverse(const dft_t *t, const conv_geom_t *g, const float *spec, con
     table(t->N1, pl->R, Rp, pl->roff, t->NH2, t->NH2, t->NH2, 1, 0, 1, ci, si);
     table(t->N2, pl->Cc, Cp, pl->coff, t->NWh, t->NWh, 1, t->Cm, 1, (double)t->N1 * t->N2, cr, sr);
     const itab_t tb = {ci, si, cr, sr};
-    const size_t per = local_floats(t, g), plane = (size_t)pl->R * pl->Cc, ld = (size_t)pl->nch * pl->nb;
+    const size_t per = local_floats(t), plane = (size_t)pl->R * pl->Cc;
     const int nbg = (pl->nb + VL - 1) / VL;
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (int gi = 0; gi < pl->nch * nbg; gi++) {
         const int c = gi / nbg, b0 = gi % nbg * VL, nl = pl->nb - b0 < VL ? pl->nb - b0 : VL;
         float *yl = my_locals(loc, per), *U = yl + (size_t)VL * t->Rm * t->Cm, *S = U + (size_t)VL * t->Rm * t->NWp * 2,
               *PM = S + (size_t)VL * t->NF * 2;
-        for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++) {
-            const float *s = spec + fr * ld + (size_t)c * pl->nb + b0;
-            for (int l = 0; l < VL; l++) S[fr * VL + l] = l < nl ? s[l] : 0.0f;
-        }
+        const float *in = spec_at(t, pl, spec, c, b0);
+        for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++)
+            for (int l = 0; l < VL; l++) S[fr * VL + l] = l < nl ? in[fr * pl->nb + l] : 0.0f;
         col_idft(t, S, pl->R, &tb, PM, U);
         row_idft(t, U, pl->R, pl->Cc, &tb, yl);
-        for (int l = 0; l < nl; l++) {
-            float *p = y + ((size_t)(b0 + l) * pl->nch + c) * plane;
-            for (int i = 0; i < pl->R; i++)
-                for (int j = 0; j < pl->Cc; j++) {
-                    const float v = yl[((size_t)i * Cp + j) * VL + l];
-                    p[(size_t)i * pl->Cc + j] = accumulate ? p[(size_t)i * pl->Cc + j] + v : v;
+        float *dst[VL];
+        for (int l = 0; l < nl; l++) dst[l] = y + ((size_t)(b0 + l) * pl->nch + c) * plane;
+        for (int i = 0; i < pl->R; i++) /* 16 columns at a time: whole cache lines of each plane */
+            for (int j0 = 0; j0 < pl->Cc; j0 += 16) {
+                const int jn = pl->Cc - j0 < 16 ? pl->Cc - j0 : 16;
+                const float *v = yl + ((size_t)i * Cp + j0) * VL;
+                for (int l = 0; l < nl; l++) {
+                    float *d = dst[l] + (size_t)i * pl->Cc + j0;
+                    if (accumulate)
+                        for (int j = 0; j < jn; j++) d[j] += v[(size_t)j * VL + l];
+                    else
+                        for (int j = 0; j < jn; j++) d[j] = v[(size_t)j * VL + l];
                 }
-        }
+            }
     }
 }
 
@@ -326,57 +342,54 @@ static planes_t x_planes(const conv_geom_t *g) { return (planes_t){g->N, g->C, g
 static planes_t y_planes(const conv_geom_t *g) { return (planes_t){g->N, g->OC, g->OH, g->OW, -g->ph, -g->pw}; }
 static planes_t w_planes(const conv_geom_t *g) { return (planes_t){g->OC, g->C, g->KH, g->KW, 0, 0}; }
 
+/* for frequency f: the real parts of spec as a (channels x nb) matrix (the imaginary parts: + nb), and its ld */
+static float *re_at(float *spec, int nb, int f) { return spec + (size_t)f * 2 * nb; }
+static int ld_of(const dft_t *t, int nb) { return t->NF * 2 * nb; }
+
 void conv_dft_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats) {
     work_t k;
     carve(g, ws, ws_floats, &k);
     const planes_t px = x_planes(g), py = y_planes(g), pw = w_planes(g);
-    spectrum(&k.t, g, w, &pw, k.wspec, k.tabs, k.loc, k.nth); /* wspec[f] = [Wre^T; Wim^T] (2C x OC) */
-    spectrum(&k.t, g, x, &px, k.a, k.tabs, k.loc, k.nth);
-    const int N = g->N, C = g->C, OC = g->OC;
+    spectrum(&k.t, w, &pw, k.wspec, k.tabs, k.loc, k.nth); /* W^T: (C x OC) per frequency */
+    spectrum(&k.t, x, &px, k.a, k.tabs, k.loc, k.nth);
+    const int N = g->N, C = g->C, OC = g->OC, lw = ld_of(&k.t, OC), lx = ld_of(&k.t, N);
 #pragma omp parallel for schedule(static) num_threads(k.nth)
     for (int f = 0; f < k.t.NF; f++) { /* Yre = Wre Xre + Wim Xim, Yim = Wre Xim - Wim Xre */
-        const float *W = k.wspec + (size_t)f * 2 * C * OC, *X = k.a + (size_t)f * 2 * C * N;
-        float *Y = k.b + (size_t)f * 2 * OC * N;
-        gemm(1, 0, OC, N, 2 * C, 1.0f, W, OC, X, N, 0.0f, Y, N);
-        gemm(1, 0, OC, N, C, 1.0f, W, OC, X + (size_t)C * N, N, 0.0f, Y + (size_t)OC * N, N);
-        gemm(1, 0, OC, N, C, -1.0f, W + (size_t)C * OC, OC, X, N, 1.0f, Y + (size_t)OC * N, N);
+        const float *Wr = re_at(k.wspec, OC, f), *Wi = Wr + OC, *Xr = re_at(k.a, N, f), *Xi = Xr + N;
+        float *Yr = re_at(k.b, N, f), *Yi = Yr + N;
+        gemm(1, 0, OC, N, C, 1.0f, Wr, lw, Xr, lx, 0.0f, Yr, lx);
+        gemm(1, 0, OC, N, C, 1.0f, Wi, lw, Xi, lx, 1.0f, Yr, lx);
+        gemm(1, 0, OC, N, C, 1.0f, Wr, lw, Xi, lx, 0.0f, Yi, lx);
+        gemm(1, 0, OC, N, C, -1.0f, Wi, lw, Xr, lx, 1.0f, Yi, lx);
     }
-    inverse(&k.t, g, k.b, &py, y, 0, k.tabs, k.loc, k.nth);
+    inverse(&k.t, k.b, &py, y, 0, k.tabs, k.loc, k.nth);
 }
 
-/* wspec = the weight gradient's spectrum from a (x) and b (dy): DW^T = (conj(DY) X)^T, through
-   Q = [Xre; Xim] [DYre; DYim]^T (2C x 2OC) per frequency */
+/* wspec = the weight gradient's spectrum DW^T = (sum over the batch of conj(DY) X)^T from a (x) and b (dy):
+   DWre^T = Xre DYre^T + Xim DYim^T (one GEMM over [re | im]), DWim^T = Xim DYre^T - Xre DYim^T */
 static void dw_products(const conv_geom_t *g, const work_t *k) {
-    const int N = g->N, C = g->C, OC = g->OC;
-    const size_t per = local_floats(&k->t, g);
+    const int N = g->N, C = g->C, OC = g->OC, lw = ld_of(&k->t, OC), lx = ld_of(&k->t, N);
 #pragma omp parallel for schedule(static) num_threads(k->nth)
     for (int f = 0; f < k->t.NF; f++) {
-        const float *X = k->a + (size_t)f * 2 * C * N, *DY = k->b + (size_t)f * 2 * OC * N;
-        float *Q = my_locals(k->loc, per) + (per - (size_t)4 * C * OC), *o = k->wspec + (size_t)f * 2 * C * OC;
-        gemm(0, 1, 2 * C, 2 * OC, N, 1.0f, X, N, DY, N, 0.0f, Q, 2 * OC);
-        for (int c = 0; c < C; c++) {
-            const float *r0 = Q + (size_t)c * 2 * OC, *r1 = Q + (size_t)(C + c) * 2 * OC;
-            for (int q = 0; q < OC; q++) {
-                o[(size_t)c * OC + q] = r0[q] + r1[OC + q];       /* Xre DYre + Xim DYim */
-                o[(size_t)(C + c) * OC + q] = r1[q] - r0[OC + q]; /* Xim DYre - Xre DYim */
-            }
-        }
+        const float *Xr = re_at(k->a, N, f), *Xi = Xr + N, *Dr = re_at(k->b, N, f), *Di = Dr + N;
+        float *Wr = re_at(k->wspec, OC, f), *Wi = Wr + OC;
+        gemm(0, 1, C, OC, 2 * N, 1.0f, Xr, lx, Dr, lx, 0.0f, Wr, lw);
+        gemm(0, 1, C, OC, N, 1.0f, Xi, lx, Dr, lx, 0.0f, Wi, lw);
+        gemm(0, 1, C, OC, N, -1.0f, Xr, lx, Di, lx, 1.0f, Wi, lw);
     }
 }
 
-/* a = DX = W DY from wspec (the weights' spectrum) and b (dy): DXre = Wre^T DYre - Wim^T DYim,
-   DXim = Wim^T DYre + Wre^T DYim */
+/* a = DX = W DY from wspec (W^T) and b (dy): DXre = Wre^T DYre - Wim^T DYim, DXim = Wim^T DYre + Wre^T DYim */
 static void dx_products(const conv_geom_t *g, const work_t *k) {
-    const int N = g->N, C = g->C, OC = g->OC;
+    const int N = g->N, C = g->C, OC = g->OC, lw = ld_of(&k->t, OC), lx = ld_of(&k->t, N);
 #pragma omp parallel for schedule(static) num_threads(k->nth)
     for (int f = 0; f < k->t.NF; f++) {
-        const float *Wr = k->wspec + (size_t)f * 2 * C * OC, *Wi = Wr + (size_t)C * OC,
-                    *DY = k->b + (size_t)f * 2 * OC * N;
-        float *DX = k->a + (size_t)f * 2 * C * N;
-        gemm(0, 0, C, N, OC, 1.0f, Wr, OC, DY, N, 0.0f, DX, N);
-        gemm(0, 0, C, N, OC, -1.0f, Wi, OC, DY + (size_t)OC * N, N, 1.0f, DX, N);
-        gemm(0, 0, C, N, OC, 1.0f, Wi, OC, DY, N, 0.0f, DX + (size_t)C * N, N);
-        gemm(0, 0, C, N, OC, 1.0f, Wr, OC, DY + (size_t)OC * N, N, 1.0f, DX + (size_t)C * N, N);
+        const float *Wr = re_at(k->wspec, OC, f), *Wi = Wr + OC, *Dr = re_at(k->b, N, f), *Di = Dr + N;
+        float *Xr = re_at(k->a, N, f), *Xi = Xr + N;
+        gemm(0, 0, C, N, OC, 1.0f, Wr, lw, Dr, lx, 0.0f, Xr, lx);
+        gemm(0, 0, C, N, OC, -1.0f, Wi, lw, Di, lx, 1.0f, Xr, lx);
+        gemm(0, 0, C, N, OC, 1.0f, Wi, lw, Dr, lx, 0.0f, Xi, lx);
+        gemm(0, 0, C, N, OC, 1.0f, Wr, lw, Di, lx, 1.0f, Xi, lx);
     }
 }
 
@@ -386,15 +399,15 @@ void conv_dft_backward(const conv_geom_t *g, const float *x, const float *w, con
     work_t k;
     carve(g, ws, ws_floats, &k);
     const planes_t px = x_planes(g), py = y_planes(g), pw = w_planes(g);
-    spectrum(&k.t, g, dy, &py, k.b, k.tabs, k.loc, k.nth);
+    spectrum(&k.t, dy, &py, k.b, k.tabs, k.loc, k.nth);
     if (dw) {
-        spectrum(&k.t, g, x, &px, k.a, k.tabs, k.loc, k.nth);
+        spectrum(&k.t, x, &px, k.a, k.tabs, k.loc, k.nth);
         dw_products(g, &k);
-        inverse(&k.t, g, k.wspec, &pw, dw, 1, k.tabs, k.loc, k.nth);
+        inverse(&k.t, k.wspec, &pw, dw, 1, k.tabs, k.loc, k.nth);
     }
     if (dx) {
-        spectrum(&k.t, g, w, &pw, k.wspec, k.tabs, k.loc, k.nth);
+        spectrum(&k.t, w, &pw, k.wspec, k.tabs, k.loc, k.nth);
         dx_products(g, &k);
-        inverse(&k.t, g, k.a, &px, dx, 1, k.tabs, k.loc, k.nth);
+        inverse(&k.t, k.a, &px, dx, 1, k.tabs, k.loc, k.nth);
     }
 }
