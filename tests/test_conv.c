@@ -9,7 +9,8 @@
    - Winograd F(2x2,3x3) (conv_winograd.c, all three): odd and even sizes, padding 0 to 2, tile rows longer than a
      block, blocks that span images;
    - through the DFT (conv_dft.c, all three): odd and even tori, non-square kernels and planes, padding from none to
-     more than half the kernel, batches that fill some vector lanes of a group and not others. */
+     more than half the kernel, batches that fill some vector lanes of a group and not others;
+   - 5x5 stride 2 over the input's phases (conv_s2d.c, all three): even planes, square and not, from 2 channels up. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,20 @@ int main(void) {
         printf("dft N%d C%d %dx%d -> OC%d k%dx%d p%d,%d: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW,
                g.ph, g.pw, e);
         CHECK(e < 3e-5, "DFT case %zu: error %.3e against the sum in double", k, e);
+    }
+    static const int s2d[][5] = { /* N, C, H, W, OC: 5x5, stride 2, padding 2 */
+        {3, 2, 20, 24, 8},   /* 2 channels: 8 phases */
+        {5, 8, 12, 12, 9},
+        {8, 4, 12, 14, 16},
+        {16, 32, 16, 16, 32}, /* LAPGAN's critic at 16x16 */
+    };
+    for (size_t k = 0; k < sizeof s2d / sizeof s2d[0]; k++) {
+        const int *c = s2d[k];
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], 5, 5, 2, 2, 2, c[2] / 2, c[3] / 2, 0};
+        CHECK(conv_s2d_ok(&g, (size_t)g.C * 25 * g.N * g.OH * g.OW), "phases case %zu should take the phases", k);
+        const double e = check(&g, 170u + (unsigned)k);
+        printf("phases N%d C%d %dx%d -> OC%d k5x5 s2: max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, e);
+        CHECK(e < 3e-5, "phases case %zu: error %.3e against the sum in double", k, e);
     }
     return tu_finish("test_conv");
 }

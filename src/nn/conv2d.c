@@ -138,6 +138,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
         direct_fw(g, x, w, y);
     } else if (conv_winograd_ok(g, (size_t)CKK * NP)) {
         conv_winograd_forward(g, x, w, y, col, (size_t)CKK * NP);
+    } else if (conv_s2d_ok(g, (size_t)CKK * NP)) {
+        conv_s2d_forward(g, x, w, y, col, (size_t)CKK * NP);
     } else {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP); /* (OC,CKK)(CKK,NP) */
@@ -165,6 +167,10 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     }
     if (conv_dft_threads(g, g->ws)) {
         conv_dft_backward(g, x, w, dy, dx, dw, col, g->ws);
+        return;
+    }
+    if (conv_s2d_ok(g, (size_t)CKK * NP)) {
+        conv_s2d_backward(g, x, w, dy, dx, dw, col, (size_t)CKK * NP);
         return;
     }
     const int wino = conv_winograd_ok(g, (size_t)CKK * NP), direct = !wino && conv_direct_ok(g);

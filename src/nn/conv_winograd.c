@@ -251,6 +251,12 @@ static void dw_block(const wconv_t *d, const float *xp, const float *dy, long t0
              dU + (size_t)xi * d->OC * d->C, d->C);
 }
 
+int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
+    int nth;
+    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    return conv_winograd_ok(g, ws_floats) && plan(&d, 1, ws_floats, &nth);
+}
+
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
     int nth = 1;
     const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};

@@ -56,8 +56,15 @@ int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats);
 void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
                            size_t ws_floats);
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
-/* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small */
+/* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small (conv_winograd_dw_ok) */
+int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats);
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats);
+/* 5x5 stride-2 padding-2 convolution over even planes as a 3x3 one over the input's four phases, by Winograd
+   (conv_s2d.c), when conv_s2d_ok with ws_floats of workspace: the forward (y =) and the gradients (dx +=, dw +=) */
+int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats);
+void conv_s2d_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats);
+void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                       float *ws, size_t ws_floats);
 /* Stride-1 convolution through the DFT for large kernels between 8 or more channels (conv_dft.c):
    conv_dft_floats: the workspace it needs with nth threads (0: not this path); conv_dft_threads: the threads that
    ws_floats lets it use (0: not this path). The forward (y =) and the gradients (dx +=, dw +=; either NULL). */
