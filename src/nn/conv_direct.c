@@ -24,12 +24,13 @@ typedef struct {
     long so, sc, si, sj;
 } dconv_t;
 
-/* stride 1, and few output channels or a kernel of 5x5 or more over 8 or more channels (LAPGAN's 7x7 and 5x5
-   32 -> 32: 1.6-2.5x the im2col GEMM's speed measured at batch 64, forward and input gradient; at 3x3, or from 3
-   channels as SRResNet's 9x9 head, the GEMM is faster) */
+/* stride 1, and few output channels or a kernel of 5x5 or more over 2 or more channels (LAPGAN's 7x7 and 5x5
+   32 -> 32: 1.6-2.5x the im2col GEMM's speed measured at batch 64, forward and input gradient; its 2 -> 32 first
+   layers: forward 1.4-1.6x, one thread; SRResNet's 9x9 head from 3 channels about even; at 3x3 the GEMM is faster).
+   Conv2d sends the large-kernel layers between 8 or more channels to the DFT (conv_dft.c) when it can. */
 int conv_direct_ok(const conv_geom_t *g) {
     /* planes narrower than 8 stay with the plain loops of conv2d.c */
-    return g->s == 1 && (g->OC <= OB || (g->KH * g->KW >= 25 && g->C >= 8)) && g->KH <= KMAX && g->KW <= KMAX &&
+    return g->s == 1 && (g->OC <= OB || (g->KH * g->KW >= 25 && g->C >= 2)) && g->KH <= KMAX && g->KW <= KMAX &&
            g->OW >= 8 && g->W >= 8 &&
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
