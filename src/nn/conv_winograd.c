@@ -1,15 +1,19 @@
 /* 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2 block of
    outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its 4x4 input patch d, so a layer is 16 GEMMs of
-   (OC x C) (C x tiles) with 16 multiplies per 4 outputs instead of 36, and its input is read 4 times over instead of
-   the 9 of im2col. Used for SRResNet's and SimGAN's 3x3 layers (and VGG's): the forward, the input gradient, which
-   is the same convolution of dy with the kernel turned by 180 degrees and the channels swapped, and the weight
-   gradient (below).
+   (tiles x C) (C x OC) with 16 multiplies per 4 outputs instead of 36, and its input is read 4 times over instead of
+   the 9 of im2col. Used for SRResNet's and SimGAN's 3x3 layers (and VGG's, and LAPGAN's 5x5 stride-2 critics through
+   conv_s2d.c): the forward, the input gradient, which is the same convolution of dy with the kernel turned by 180
+   degrees and the channels swapped, and the weight gradient (below).
 
-   Tiles go in blocks of TB; each thread transforms its block's input into V (16, C, TB), multiplies V by the
-   transformed weights U (16, OC, C) into M (16, OC, TB) with a single-threaded sgemm per position, and transforms M
-   back into its outputs. Every output is computed the same way whichever thread takes its block: deterministic. */
+   The transforms run channels-last, VL channels to a vector: the input is first copied, padded, into (N, rows,
+   columns, C) and the outputs come back from (N, rows, columns, OC), so every tile's transform is whole-vector
+   arithmetic, however narrow the planes (SimGAN's 8x8: 4 tiles to a row). Channel counts are rounded up to VL
+   (zeros). Tiles go in blocks of TB; each thread transforms its block's input into V (16, TB, C), multiplies V by
+   the transformed weights U (16, OC, C) into M (16, TB, OC) with a single-threaded sgemm per position, and
+   transforms M back. Every output is computed the same way whichever thread takes its block: deterministic. */
 #include <string.h>
 #include "nn/nn.h"
+#include "nn/simd.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -36,38 +40,72 @@ static int threads(void) {
 #endif
 }
 
+static int cp(int c) { return (c + VL - 1) / VL * VL; } /* channels rounded up to whole vectors */
+static int tiles_y(const wconv_t *d) { return (d->OH + 1) / 2; }
+static int tiles_x(const wconv_t *d) { return (d->OW + 1) / 2; }
+
+/* a thread's V and M for blocks of tb tiles */
+static size_t vm_floats(const wconv_t *d, size_t tb) { return (size_t)16 * ((cp(d->C) + cp(d->OC)) * tb + 2 * PAD); }
+
 /* the tile block (a multiple of 16, at most TBMAX) that fits `floats` of workspace: `shared` floats once, `fixed`
    more per thread, and V and M per tile and thread; fewer threads when their slices would not all fit a block of
    16; 0 when not even one does */
-/* a thread's V and M for blocks of tb tiles */
-static size_t vm_floats(int C, int OC, size_t tb) { return (size_t)16 * ((C + OC) * tb + 2 * PAD); }
-
-static int block_tiles(int C, int OC, size_t shared, size_t fixed, size_t floats, int *nth_out) {
+static int block_tiles(const wconv_t *d, size_t shared, size_t fixed, size_t floats, int *nth_out) {
     for (int nth = threads(); nth >= 1; nth--) {
-        const size_t once = shared + (fixed + vm_floats(C, OC, 0)) * nth;
+        const size_t once = shared + (fixed + vm_floats(d, 0)) * nth;
         if (floats <= once) continue;
-        size_t tb = (floats - once) / ((vm_floats(C, OC, 1) - vm_floats(C, OC, 0)) * nth);
+        size_t tb = (floats - once) / ((vm_floats(d, 1) - vm_floats(d, 0)) * nth);
         tb = tb > TBMAX ? TBMAX : tb & ~(size_t)15;
         if (tb >= 16) { *nth_out = nth; return (int)tb; }
     }
     return 0;
 }
-/* the input padded with zeros to whole tiles: tile (ty, tx) reads rows 2ty..2ty+3 and columns 2tx..2tx+3 */
-static int padded_h(const wconv_t *d) { return 2 * ((d->OH + 1) / 2) + 2; }
-static int padded_w(const wconv_t *d) { return 2 * ((d->OW + 1) / 2) + 2; }
-static size_t padded_floats(const wconv_t *d) { return (size_t)d->N * d->C * padded_h(d) * padded_w(d); }
+/* the input padded with zeros to whole tiles, channels last: tile (ty, tx) reads rows 2ty..2ty+3 and columns
+   2tx..2tx+3 */
+static int padded_h(const wconv_t *d) { return 2 * tiles_y(d) + 2; }
+static int padded_w(const wconv_t *d) { return 2 * tiles_x(d) + 2; }
+static size_t padded_floats(const wconv_t *d) { return (size_t)d->N * padded_h(d) * padded_w(d) * cp(d->C); }
+/* the outputs (or dy) channels last, over whole tiles */
+static size_t out_floats(const wconv_t *d) { return (size_t)d->N * 4 * tiles_y(d) * tiles_x(d) * cp(d->OC); }
+static size_t u_floats(const wconv_t *d) { return (size_t)16 * d->OC * cp(d->C); }
 
-/* the workspace: the padded input, then U (forward) or, per thread, dU (weight gradient) */
+/* the workspace: the padded input, the outputs (or dy), then U (forward) or, per thread, dU (weight gradient) */
 static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
-    const size_t u = (size_t)16 * d->OC * d->C, pad = padded_floats(d);
-    return block_tiles(d->C, d->OC, pad + (weight_grad ? 0 : u), weight_grad ? u : 0, floats, nth);
+    const size_t shared = padded_floats(d) + out_floats(d);
+    return block_tiles(d, shared + (weight_grad ? 0 : u_floats(d)), weight_grad ? u_floats(d) : 0, floats, nth);
 }
 
-static void pad_input(const wconv_t *d, const float *x, float *xp) {
-    const int HP = padded_h(d), WP = padded_w(d);
+/* dst (N, HP, WP, Cp) = src (N, C, H, W) placed at row r0, column c0, zeros around it and in channels C..Cp-1 */
+static void to_channels_last(const float *src, int N, int C, int H, int W, int r0, int c0, int HP, int WP, int Cp,
+                             float *dst) {
 #pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < d->N * d->C; nc++)
-        copy_padded(x + (size_t)nc * d->H * d->W, d->H, d->W, -d->ph, -d->pw, HP, WP, xp + (size_t)nc * HP * WP);
+    for (int nr = 0; nr < N * HP; nr++) {
+        const int n = nr / HP, i = nr % HP - r0;
+        float *row = dst + (size_t)nr * WP * Cp;
+        memset(row, 0, sizeof(float) * (size_t)WP * Cp);
+        if (i < 0 || i >= H) continue;
+        for (int c = 0; c < C; c++) { /* the row (WP x Cp floats) stays in L1 while its channels are written */
+            const float *s = src + (((size_t)n * C + c) * H + i) * W;
+            for (int j = 0; j < W; j++) row[(size_t)(j + c0) * Cp + c] = s[j];
+        }
+    }
+}
+
+/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, 2TY, 2TX, Cp) */
+static void from_channels_last(const wconv_t *d, const float *yt, float *y, int accumulate) {
+    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+#pragma omp parallel for schedule(static)
+    for (int nr = 0; nr < d->N * d->OH; nr++) {
+        const int n = nr / d->OH, i = nr % d->OH;
+        const float *row = yt + ((size_t)n * HT + i) * WT * Cp;
+        for (int o = 0; o < d->OC; o++) {
+            float *t = y + (((size_t)n * d->OC + o) * d->OH + i) * d->OW;
+            if (accumulate)
+                for (int j = 0; j < d->OW; j++) t[j] += row[(size_t)j * Cp + o];
+            else
+                for (int j = 0; j < d->OW; j++) t[j] = row[(size_t)j * Cp + o];
+        }
+    }
 }
 
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
@@ -81,7 +119,9 @@ int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
 
 /* U[xi][o][c] = (G g G^T)[xi] for the 3x3 kernel g of (o, c) */
 static void transform_weights(const wconv_t *d, float *U) {
-    const size_t OCC = (size_t)d->OC * d->C;
+    const int Cp = cp(d->C);
+    const size_t OCC = (size_t)d->OC * Cp;
+    memset(U, 0, sizeof(float) * u_floats(d));
 #pragma omp parallel for schedule(static)
     for (int oc = 0; oc < d->OC * d->C; oc++) {
         const int o = oc / d->C, c = oc % d->C;
@@ -95,97 +135,83 @@ static void transform_weights(const wconv_t *d, float *U) {
             u[r][0] = gg[r][0]; u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
             u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]); u[r][3] = gg[r][2];
         }
-        for (int xi = 0; xi < 16; xi++) U[xi * OCC + (size_t)oc] = u[xi / 4][xi % 4];
+        for (int xi = 0; xi < 16; xi++) U[xi * OCC + (size_t)c * d->OC + o] = u[xi / 4][xi % 4]; /* (Cp, OC) */
     }
 }
 
-/* V[xi][c][q0 + q] = (B^T d B)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n, from the padded input;
-   positions vs apart */
-static void transform_input(const wconv_t *d, const float *xp, int n, int ty, int tx0, int nt, float *V, int ld,
-                            size_t vs, int q0) {
-    const int HP = padded_h(d), WP = padded_w(d);
-    for (int c = 0; c < d->C; c++) {
-        const float *p = xp + (((size_t)n * d->C + c) * HP + 2 * ty) * WP + 2 * tx0;
-        float *v = V + (size_t)c * ld + q0;
-        for (int q = 0; q < nt; q++) { /* B^T d B of the 4x4 patch at column 2q */
-            float t[4][4];
-            for (int k = 0; k < 4; k++) {
-                const float d0 = p[2 * q + k], d1 = p[WP + 2 * q + k], d2 = p[2 * WP + 2 * q + k],
-                            d3 = p[3 * WP + 2 * q + k];
+/* tile t as (image n, tile row ty, tile column tx) */
+static void tile_at(const wconv_t *d, long t, int *n, int *ty, int *tx) {
+    *tx = (int)(t % tiles_x(d));
+    *ty = (int)(t / tiles_x(d) % tiles_y(d));
+    *n = (int)(t / tiles_x(d) / tiles_y(d));
+}
+
+/* V[xi][q][c] = (B^T d B)[xi] for the nt tiles from t0, from the padded input; positions vs apart */
+static void transform_input(const wconv_t *d, const float *xp, long t0, int nt, float *V, size_t vs) {
+    const int WP = padded_w(d), HP = padded_h(d), Cp = cp(d->C);
+    for (int q = 0; q < nt; q++) {
+        int n, ty, tx;
+        tile_at(d, t0 + q, &n, &ty, &tx);
+        const float *p = xp + (((size_t)n * HP + 2 * ty) * WP + 2 * tx) * Cp;
+        float *v = V + (size_t)q * Cp;
+        for (int c = 0; c < Cp; c += VL) {
+            vf t[4][4];
+            for (int k = 0; k < 4; k++) { /* B^T d, down column k of the patch */
+                const float *a = p + (size_t)k * Cp + c;
+                const vf d0 = vld(a), d1 = vld(a + (size_t)WP * Cp), d2 = vld(a + (size_t)2 * WP * Cp),
+                         d3 = vld(a + (size_t)3 * WP * Cp);
                 t[0][k] = d0 - d2; t[1][k] = d1 + d2; t[2][k] = d2 - d1; t[3][k] = d1 - d3;
             }
-            for (int r = 0; r < 4; r++) {
-                v[(4 * r + 0) * vs + q] = t[r][0] - t[r][2];
-                v[(4 * r + 1) * vs + q] = t[r][1] + t[r][2];
-                v[(4 * r + 2) * vs + q] = t[r][2] - t[r][1];
-                v[(4 * r + 3) * vs + q] = t[r][1] - t[r][3];
+            for (int r = 0; r < 4; r++) { /* then B, along row r */
+                vst(v + (4 * r + 0) * vs + c, t[r][0] - t[r][2]);
+                vst(v + (4 * r + 1) * vs + c, t[r][1] + t[r][2]);
+                vst(v + (4 * r + 2) * vs + c, t[r][2] - t[r][1]);
+                vst(v + (4 * r + 3) * vs + c, t[r][1] - t[r][3]);
             }
         }
     }
 }
 
-/* y (=, or +=) A^T M A for tiles tx0..tx0+nt-1 of tile row ty in image n; M[xi][o][q0 + q], positions ms apart */
-static void transform_output(const wconv_t *d, const float *M, int ld, size_t ms, int q0, int n, int ty, int tx0,
-                             int nt, float *y, int accumulate) {
-    const int oh = 2 * ty, two_rows = oh + 1 < d->OH, ow0 = 2 * tx0;
-    const int full = d->OW - ow0 >= 2 * nt ? nt : nt - 1; /* tiles with both columns inside */
-    for (int o = 0; o < d->OC; o++) {
-        const float *m = M + (size_t)o * ld + q0;
-        float *y0 = y + (((size_t)n * d->OC + o) * d->OH + oh) * d->OW + ow0, *y1 = y0 + d->OW;
-        for (int q = 0; q < nt; q++) {
-            float s[4], r[4];
+/* the outputs yt (N, 2TY, 2TX, OCp) of the nt tiles from t0: A^T M A, M[xi][q][o] positions ms apart */
+static void transform_output(const wconv_t *d, const float *M, size_t ms, long t0, int nt, float *yt) {
+    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+    for (int q = 0; q < nt; q++) {
+        int n, ty, tx;
+        tile_at(d, t0 + q, &n, &ty, &tx);
+        float *y0 = yt + (((size_t)n * HT + 2 * ty) * WT + 2 * tx) * Cp, *y1 = y0 + (size_t)WT * Cp;
+        const float *m = M + (size_t)q * Cp;
+        for (int o = 0; o < Cp; o += VL) {
+            vf s[4], r[4];
             for (int k = 0; k < 4; k++) { /* A^T M, down the columns */
-                const float m0 = m[k * ms + q], m1 = m[(4 + k) * ms + q], m2 = m[(8 + k) * ms + q],
-                            m3 = m[(12 + k) * ms + q];
+                const vf m0 = vld(m + k * ms + o), m1 = vld(m + (4 + k) * ms + o), m2 = vld(m + (8 + k) * ms + o),
+                         m3 = vld(m + (12 + k) * ms + o);
                 s[k] = m0 + m1 + m2; r[k] = m1 - m2 - m3;
             }
-            const float out[2][2] = {{s[0] + s[1] + s[2], s[1] - s[2] - s[3]},
-                                     {r[0] + r[1] + r[2], r[1] - r[2] - r[3]}};
-            const int nc = q < full ? 2 : 1;
-            for (int a = 0; a < 1 + two_rows; a++) {
-                float *yr = (a ? y1 : y0) + 2 * q;
-                for (int k = 0; k < nc; k++) yr[k] = accumulate ? yr[k] + out[a][k] : out[a][k];
-            }
+            vst(y0 + o, s[0] + s[1] + s[2]); vst(y0 + Cp + o, s[1] - s[2] - s[3]);
+            vst(y1 + o, r[0] + r[1] + r[2]); vst(y1 + Cp + o, r[1] - r[2] - r[3]);
         }
     }
 }
 
-/* tile t as (image n, tile row ty, tile column tx); returns the tiles from it to the end of its tile row, at most
-   `left` */
-static int tile_run(const wconv_t *d, long t, int left, int *n, int *ty, int *tx) {
-    const int TX = (d->OW + 1) / 2, TY = (d->OH + 1) / 2;
-    *tx = (int)(t % TX);
-    *ty = (int)(t / TX % TY);
-    *n = (int)(t / TX / TY);
-    return TX - *tx < left ? TX - *tx : left;
-}
-
-/* one block of TB tiles starting at tile t0: V, 16 products, outputs */
-static void run_block(const wconv_t *d, const float *U, const float *xp, float *y, int accumulate, long t0, int tb,
-                      long T, float *V, float *M) {
-    const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
-    const int nt_all = (int)(T - t0 < tb ? T - t0 : tb);
-    int n, ty, tx;
-    for (int q = 0, nt; q < nt_all; q += nt) {
-        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
-        transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
-    }
-    for (int xi = 0; xi < 16; xi++) /* M[xi] (OC, nt) = U[xi] (OC, C) V[xi] (C, nt) */
-        gemm(0, 0, d->OC, nt_all, d->C, 1.0f, U + (size_t)xi * d->OC * d->C, d->C, V + xi * vs, tb, 0.0f,
-             M + xi * ms, tb);
-    for (int q = 0, nt; q < nt_all; q += nt) {
-        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
-        transform_output(d, M, tb, ms, q, n, ty, tx, nt, y, accumulate);
-    }
+/* one block of tiles from t0: V, 16 products, outputs */
+static void run_block(const wconv_t *d, const float *U, const float *xp, float *yt, long t0, int tb, long T, float *V,
+                      float *M) {
+    const int Cp = cp(d->C), OCp = cp(d->OC);
+    const size_t vs = (size_t)Cp * tb + PAD, ms = (size_t)OCp * tb + PAD;
+    const int nt = (int)(T - t0 < tb ? T - t0 : tb);
+    transform_input(d, xp, t0, nt, V, vs);
+    for (int xi = 0; xi < 16; xi++) /* M[xi] (nt, OC) = V[xi] (nt, C) U[xi] (C, OC) */
+        gemm(0, 0, nt, d->OC, Cp, 1.0f, V + xi * vs, Cp, U + (size_t)xi * d->OC * Cp, d->OC, 0.0f, M + xi * ms, OCp);
+    transform_output(d, M, ms, t0, nt, yt);
 }
 
 static void winograd(const wconv_t *d, const float *x, float *y, int accumulate, float *ws, size_t ws_floats) {
     int nth = 1;
     const int tb = plan(d, 0, ws_floats, &nth);
-    const long T = (long)d->N * ((d->OH + 1) / 2) * ((d->OW + 1) / 2), nblk = (T + tb - 1) / tb;
-    float *xp = ws, *U = xp + padded_floats(d), *per = U + (size_t)16 * d->OC * d->C;
-    pad_input(d, x, xp);
-    const size_t per_thread = vm_floats(d->C, d->OC, tb);
+    const long T = (long)d->N * tiles_y(d) * tiles_x(d), nblk = (T + tb - 1) / tb;
+    float *xp = ws, *yt = xp + padded_floats(d), *U = yt + out_floats(d), *per = U + u_floats(d);
+    to_channels_last(x, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
+    const size_t per_thread = vm_floats(d, tb);
     transform_weights(d, U);
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (long b = 0; b < nblk; b++) {
@@ -193,9 +219,10 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
 #ifdef _OPENMP
         me = omp_get_thread_num();
 #endif
-        float *V = per + per_thread * me, *M = V + 16 * ((size_t)d->C * tb + PAD);
-        run_block(d, U, xp, y, accumulate, b * tb, tb, T, V, M);
+        float *V = per + per_thread * me, *M = V + 16 * ((size_t)cp(d->C) * tb + PAD);
+        run_block(d, U, xp, yt, b * tb, tb, T, V, M);
     }
+    from_channels_last(d, yt, y, accumulate);
 }
 
 void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
@@ -214,41 +241,37 @@ void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, flo
    dM = A dY A^T (the adjoint of the output transform), and dg = G^T dU G. Each thread sums its blocks' products into
    its own dU; the threads' sums are added in thread order. */
 
-/* dM[xi][o][q0 + q] = (A dY A^T)[xi] for tiles tx0..tx0+nt-1 of tile row ty in image n (dY 0 outside the output) */
-static void transform_dy(const wconv_t *d, const float *dy, int n, int ty, int tx0, int nt, float *M, int ld,
-                         size_t ms, int q0) {
-    float row[2 * 2 * TBMAX]; /* the tiles' two rows of dy, 2nt columns each */
-    for (int o = 0; o < d->OC; o++) {
-        copy_padded(dy + ((size_t)n * d->OC + o) * d->OH * d->OW, d->OH, d->OW, 2 * ty, 2 * tx0, 2, 2 * nt, row);
-        const float *r0 = row, *r1 = row + 2 * nt;
-        float *m = M + (size_t)o * ld + q0;
-        for (int q = 0; q < nt; q++) {
-            const float y00 = r0[2 * q], y01 = r0[2 * q + 1], y10 = r1[2 * q], y11 = r1[2 * q + 1];
-            const float s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
+/* dM[xi][q][o] = (A dY A^T)[xi] for the nt tiles from t0, from dy channels last (zeros beyond it) */
+static void transform_dy(const wconv_t *d, const float *dyt, long t0, int nt, float *M, size_t ms) {
+    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+    for (int q = 0; q < nt; q++) {
+        int n, ty, tx;
+        tile_at(d, t0 + q, &n, &ty, &tx);
+        const float *r0 = dyt + (((size_t)n * HT + 2 * ty) * WT + 2 * tx) * Cp, *r1 = r0 + (size_t)WT * Cp;
+        float *m = M + (size_t)q * Cp;
+        for (int o = 0; o < Cp; o += VL) {
+            const vf y00 = vld(r0 + o), y01 = vld(r0 + Cp + o), y10 = vld(r1 + o), y11 = vld(r1 + Cp + o);
+            const vf s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
             for (int a = 0; a < 4; a++) {
-                m[(4 * a + 0) * ms + q] = s[a][0];
-                m[(4 * a + 1) * ms + q] = s[a][0] + s[a][1];
-                m[(4 * a + 2) * ms + q] = s[a][0] - s[a][1];
-                m[(4 * a + 3) * ms + q] = -s[a][1];
+                vst(m + (4 * a + 0) * ms + o, s[a][0]);
+                vst(m + (4 * a + 1) * ms + o, s[a][0] + s[a][1]);
+                vst(m + (4 * a + 2) * ms + o, s[a][0] - s[a][1]);
+                vst(m + (4 * a + 3) * ms + o, -s[a][1]);
             }
         }
     }
 }
 
 /* dU (16, OC, C) += the products of one block of tiles */
-static void dw_block(const wconv_t *d, const float *xp, const float *dy, long t0, int tb, long T, float *V, float *M,
+static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t0, int tb, long T, float *V, float *M,
                      float *dU) {
-    const size_t vs = (size_t)d->C * tb + PAD, ms = (size_t)d->OC * tb + PAD;
-    const int nt_all = (int)(T - t0 < tb ? T - t0 : tb);
-    int n, ty, tx;
-    for (int q = 0, nt; q < nt_all; q += nt) {
-        nt = tile_run(d, t0 + q, nt_all - q, &n, &ty, &tx);
-        transform_input(d, xp, n, ty, tx, nt, V, tb, vs, q);
-        transform_dy(d, dy, n, ty, tx, nt, M, tb, ms, q);
-    }
-    for (int xi = 0; xi < 16; xi++) /* dU[xi] (OC, C) += dM[xi] (OC, nt) V[xi]^T (nt, C) */
-        gemm(0, 1, d->OC, d->C, nt_all, 1.0f, M + xi * ms, tb, V + xi * vs, tb, 1.0f,
-             dU + (size_t)xi * d->OC * d->C, d->C);
+    const int Cp = cp(d->C), OCp = cp(d->OC);
+    const size_t vs = (size_t)Cp * tb + PAD, ms = (size_t)OCp * tb + PAD;
+    const int nt = (int)(T - t0 < tb ? T - t0 : tb);
+    transform_input(d, xp, t0, nt, V, vs);
+    transform_dy(d, dyt, t0, nt, M, ms);
+    for (int xi = 0; xi < 16; xi++) /* dU[xi] (OC, C) += dM[xi]^T (OC, nt) V[xi] (nt, C) */
+        gemm(1, 0, d->OC, Cp, nt, 1.0f, M + xi * ms, OCp, V + xi * vs, Cp, 1.0f, dU + (size_t)xi * d->OC * Cp, Cp);
 }
 
 int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
@@ -262,11 +285,13 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
     const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
     const int tb = plan(&d, 1, ws_floats, &nth);
     if (!tb) return -1;
-    float *xp = ws;
-    pad_input(&d, x, xp);
-    ws += padded_floats(&d);
-    const long T = (long)g->N * ((g->OH + 1) / 2) * ((g->OW + 1) / 2), nblk = (T + tb - 1) / tb;
-    const size_t U = (size_t)16 * g->OC * g->C, per_thread = U + vm_floats(g->C, g->OC, tb);
+    float *xp = ws, *dyt = xp + padded_floats(&d);
+    to_channels_last(x, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
+    to_channels_last(dy, d.N, d.OC, d.OH, d.OW, 0, 0, 2 * tiles_y(&d), 2 * tiles_x(&d), cp(d.OC), dyt);
+    ws = dyt + out_floats(&d);
+    const long T = (long)g->N * tiles_y(&d) * tiles_x(&d), nblk = (T + tb - 1) / tb;
+    const int Cp = cp(g->C);
+    const size_t U = u_floats(&d), per_thread = U + vm_floats(&d, tb);
 #pragma omp parallel num_threads(nth)
     {
         int me = 0, team = 1;
@@ -274,10 +299,10 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
         me = omp_get_thread_num();
         team = omp_get_num_threads();
 #endif
-        float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)g->C * tb + PAD);
+        float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)Cp * tb + PAD);
         memset(dU, 0, sizeof(float) * U);
         for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++)
-            dw_block(&d, xp, dy, b * tb, tb, T, V, M, dU);
+            dw_block(&d, xp, dyt, b * tb, tb, T, V, M, dU);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t k = 0; k < U; k++)
@@ -286,17 +311,18 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
 #pragma omp parallel for schedule(static)
     for (int oc = 0; oc < g->OC * g->C; oc++) { /* dw += G^T dU G */
         float u[4][4], r[3][4];
-        for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = ws[(size_t)xi * g->OC * g->C + oc];
+        const int o = oc / g->C, c = oc % g->C;
+        for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = ws[((size_t)xi * g->OC + o) * Cp + c];
         for (int b = 0; b < 4; b++) {
             r[0][b] = u[0][b] + 0.5f * (u[1][b] + u[2][b]);
             r[1][b] = 0.5f * (u[1][b] - u[2][b]);
             r[2][b] = 0.5f * (u[1][b] + u[2][b]) + u[3][b];
         }
-        float *o = dw + (size_t)oc * 9;
+        float *k = dw + (size_t)oc * 9;
         for (int i = 0; i < 3; i++) {
-            o[3 * i + 0] += r[i][0] + 0.5f * (r[i][1] + r[i][2]);
-            o[3 * i + 1] += 0.5f * (r[i][1] - r[i][2]);
-            o[3 * i + 2] += 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+            k[3 * i + 0] += r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+            k[3 * i + 1] += 0.5f * (r[i][1] - r[i][2]);
+            k[3 * i + 2] += 0.5f * (r[i][1] + r[i][2]) + r[i][3];
         }
     }
     return 0;
