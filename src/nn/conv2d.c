@@ -128,6 +128,7 @@ int conv2d_uses_scratch(const conv_geom_t *g) { return !(g->OC <= DIRECT_MAX_OC 
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
+    const size_t ws = g->ws ? g->ws : (size_t)CKK * NP; /* col's floats */
     if (full_plane(g)) {
         gemm(0, 1, g->N, g->OC, CKK, 1.0f, x, CKK, w, CKK, 0.0f, y, g->OC); /* (N,CKK)(CKK,OC) */
     } else if (conv_dft_threads(g, g->ws)) {
@@ -136,10 +137,10 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
         conv_direct_forward(g, x, w, y);
     } else if (g->OC <= DIRECT_MAX_OC) {
         direct_fw(g, x, w, y);
-    } else if (conv_winograd_ok(g, (size_t)CKK * NP)) {
-        conv_winograd_forward(g, x, w, y, col, (size_t)CKK * NP);
-    } else if (conv_s2d_ok(g, (size_t)CKK * NP)) {
-        conv_s2d_forward(g, x, w, y, col, (size_t)CKK * NP);
+    } else if (conv_winograd_ok(g, ws)) {
+        conv_winograd_forward(g, x, w, y, col, ws);
+    } else if (conv_s2d_ok(g, ws)) {
+        conv_s2d_forward(g, x, w, y, col, ws);
     } else {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 0, g->OC, NP, CKK, 1.0f, w, CKK, col, NP, 0.0f, tmp, NP); /* (OC,CKK)(CKK,NP) */
@@ -165,23 +166,24 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
         return;
     }
+    const size_t ws = g->ws ? g->ws : (size_t)CKK * NP; /* col's floats */
     if (conv_dft_threads(g, g->ws)) {
         conv_dft_backward(g, x, w, dy, dx, dw, col, g->ws);
         return;
     }
-    if (conv_s2d_ok(g, (size_t)CKK * NP)) {
-        conv_s2d_backward(g, x, w, dy, dx, dw, col, (size_t)CKK * NP);
+    if (conv_s2d_ok(g, ws)) {
+        conv_s2d_backward(g, x, w, dy, dx, dw, col, ws);
         return;
     }
-    const int wino = conv_winograd_ok(g, (size_t)CKK * NP), direct = !wino && conv_direct_ok(g);
-    if (dw && wino && !conv_winograd_dw(g, x, dy, dw, col, (size_t)CKK * NP)) dw = NULL; /* done */
+    const int wino = conv_winograd_ok(g, ws), direct = !wino && conv_direct_ok(g);
+    if (dw && wino && !conv_winograd_dw(g, x, dy, dw, col, ws)) dw = NULL; /* done */
     if (dw || !(wino || direct)) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);
         gemm(0, 1, g->OC, CKK, NP, 1.0f, tmp, NP, col, NP, 1.0f, dw, CKK); /* dW += dY' col^T */
     }
     if (dx && wino) {
-        conv_winograd_dx(g, w, dy, dx, col, (size_t)CKK * NP); /* col is free again after dW */
+        conv_winograd_dx(g, w, dy, dx, col, ws); /* col is free again after dW */
     } else if (dx && direct) {
         conv_direct_dx(g, w, dy, dx);
     } else if (dx) {

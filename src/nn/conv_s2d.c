@@ -24,6 +24,15 @@ int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats) {
     return conv_winograd_ok(&p, ws_floats - own) && conv_winograd_dw_ok(&p, ws_floats - own);
 }
 
+/* the workspace with which Winograd runs all three passes on every thread (0: not this path) */
+size_t conv_s2d_floats(const conv_geom_t *g) {
+    if (g->s != 2 || g->KH != 5 || g->KW != 5 || g->ph != 2 || g->pw != 2 || g->H % 2 || g->W % 2) return 0;
+    if (g->OH != g->H / 2 || g->OW != g->W / 2 || 4 * g->C < 8 || g->OC < 8) return 0;
+    const conv_geom_t p = phased(g);
+    const size_t w = conv_winograd_floats(&p);
+    return w ? phase_floats(g) + wt_floats(g) + w : 0;
+}
+
 /* x (N,C,H,W) -> x' (N,4C,H/2,W/2), or back (dx += dx') */
 static void phases(const conv_geom_t *g, const float *x, float *xp, int back, float *dx) {
     const int H2 = g->H / 2, W2 = g->W / 2;

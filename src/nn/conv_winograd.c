@@ -281,6 +281,22 @@ int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
     return conv_winograd_ok(g, ws_floats) && plan(&d, 1, ws_floats, &nth);
 }
 
+/* the workspace with which all three passes run on every thread with blocks of TBMAX tiles (0: not Winograd) */
+size_t conv_winograd_floats(const conv_geom_t *g) {
+    if (!conv_winograd_ok(g, (size_t)-1 / 2)) return 0;
+    const wconv_t fw = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const wconv_t dx = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
+    const size_t nth = (size_t)threads();
+    size_t need = 0;
+    for (int k = 0; k < 3; k++) {
+        const wconv_t *d = k == 1 ? &dx : &fw;
+        const size_t shared = padded_floats(d) + out_floats(d) + (k == 2 ? 0 : u_floats(d));
+        const size_t per = (k == 2 ? u_floats(d) : 0) + vm_floats(d, TBMAX);
+        if (shared + nth * per > need) need = shared + nth * per;
+    }
+    return need + 1;
+}
+
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
     int nth = 1;
     const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};

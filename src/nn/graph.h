@@ -62,6 +62,7 @@ typedef struct {
     size_t aux_per;          /* bytes of saved state per sample */
     size_t aux_fix;          /* bytes of saved state independent of the batch */
     size_t col_per, tmp_per; /* scratch floats per sample */
+    size_t col_own;          /* floats of `col` the backend planned for this conv itself (0: the im2col rule) */
     int chunk;               /* samples per im2col/sgemm call (bounds the scratch; conv layers) */
     int marked;              /* an output of the network: keeps its own data and gradient buffers */
     int inplace;             /* activation computed in its input's buffers (out and dout shared) */

@@ -33,7 +33,8 @@ void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumula
 
 typedef struct {
     int N, C, H, W, OC, KH, KW, s, ph, pw, OH, OW;
-    size_t ws; /* floats of the scratch `col` when it is more than C*KH*KW*N*OH*OW (the planner's, for conv_dft) */
+    size_t ws; /* floats of the scratch `col` the planner gave this layer itself (conv_dft, Winograd), else 0:
+                  C*KH*KW*N*OH*OW */
 } conv_geom_t;
 /* conv2d: x (N,C,H,W), w (OC,C,KH,KW), b (OC) -> y (N,OC,OH,OW). col: C*KH*KW*N*OH*OW, tmp: OC*N*OH*OW floats. */
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
@@ -58,10 +59,13 @@ void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w,
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
 /* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small (conv_winograd_dw_ok) */
 int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats);
+/* the workspace with which Winograd runs all three passes on every thread (0: not a Winograd layer) */
+size_t conv_winograd_floats(const conv_geom_t *g);
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats);
 /* 5x5 stride-2 padding-2 convolution over even planes as a 3x3 one over the input's four phases, by Winograd
    (conv_s2d.c), when conv_s2d_ok with ws_floats of workspace: the forward (y =) and the gradients (dx +=, dw +=) */
 int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats);
+size_t conv_s2d_floats(const conv_geom_t *g); /* as conv_winograd_floats */
 void conv_s2d_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats);
 void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                        float *ws, size_t ws_floats);

@@ -89,7 +89,7 @@ void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g)
     g->N = N; g->C = in->shape[0]; g->H = in->shape[1]; g->W = in->shape[2];
     g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
     g->KH = n->hp.conv.kh; g->KW = n->hp.conv.kw; g->s = n->hp.conv.stride; g->ph = n->hp.conv.ph; g->pw = n->hp.conv.pw;
-    g->ws = net->scr ? net->scr->ncol : 0;
+    g->ws = n->col_own;
 }
 static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
@@ -510,8 +510,16 @@ static const layer_ops_t cpu_ops[] = {
 _Static_assert(sizeof cpu_ops / sizeof cpu_ops[0] == L_COUNT, "the CPU op table must cover every layer kind");
 
 static void *cpu_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
-/* conv2d layers that take the direct paths or one GEMM (conv2d_uses_scratch) need no im2col scratch; those the DFT
-   suits get its workspace for the largest batch chunk that fits conv_dft's limit */
+/* the conv2d layers that take the direct paths or one GEMM (conv2d_uses_scratch) need no im2col scratch; those the
+   DFT, Winograd or the phases + Winograd suit get that path's workspace for the largest batch chunk within
+   OWN_LIMIT (none of these: the im2col rule) */
+#define OWN_LIMIT ((size_t)1 << 23)
+static size_t own_floats(const conv_geom_t *g) {
+    size_t f = conv_dft_floats(g, 0);
+    if (!f) f = conv_winograd_floats(g);
+    if (!f) f = conv_s2d_floats(g);
+    return f <= OWN_LIMIT ? f : 0;
+}
 static int cpu_conv_scratch(const ganc_net_t *net, const node_t *n, int max_batch, int *chunk, size_t *floats) {
     conv_geom_t g;
     op_conv_geom(net, n, 1, &g);
@@ -520,7 +528,7 @@ static int cpu_conv_scratch(const ganc_net_t *net, const node_t *n, int max_batc
     if (!conv2d_uses_scratch(&g)) return 1;
     for (int b = max_batch; b >= 1; b--) {
         g.N = b;
-        if ((*floats = conv_dft_floats(&g, 0))) {
+        if ((*floats = own_floats(&g))) {
             *chunk = b;
             return 1;
         }

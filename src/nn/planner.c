@@ -104,6 +104,7 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
         size_t own = 0;
         const int decided = n->kind == L_CONV && net->be->conv_scratch &&
                             net->be->conv_scratch(net, n, max_batch, &own_chunk, &own);
+        n->col_own = decided ? own : 0;
         if (decided) {
             n->chunk = own_chunk;
         } else if (n->col_per) { /* the im2col matrix and the layout scratch both within the limit */
