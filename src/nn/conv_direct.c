@@ -129,12 +129,19 @@ INLINE void dw_task(const dwjob_t *jb, int c, int i, float *xrow, float *dyrows,
             const int ih = oh - g->ph + i;
             if (ih < 0 || ih >= g->H) continue;
             copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
-            for (int o = 0; o < oc; o++)
-                copy_padded(jb->dy + ((size_t)n * g->OC + o) * P, g->OH, g->OW, oh, 0, 1, rowlen,
-                           dyrows + (size_t)o * rowlen);
+            const float *dr[OB]; /* dy's rows as they are when whole vectors, else copied with zeros after them */
+            for (int o = 0; o < oc; o++) {
+                const float *row = jb->dy + ((size_t)n * g->OC + o) * P;
+                if (rowlen == g->OW) {
+                    dr[o] = row + (size_t)oh * g->OW;
+                } else {
+                    copy_padded(row, g->OH, g->OW, oh, 0, 1, rowlen, dyrows + (size_t)o * rowlen);
+                    dr[o] = dyrows + (size_t)o * rowlen;
+                }
+            }
             for (int v = 0; v < nv; v++) {
                 vf dv[OB];
-                for (int o = 0; o < oc; o++) dv[o] = vld(dyrows + (size_t)o * rowlen + v * VL);
+                for (int o = 0; o < oc; o++) dv[o] = vld(dr[o] + v * VL);
                 for (int j = 0; j < kw; j++) {
                     const vf xv = vld(xrow + v * VL + j);
                     for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
