@@ -1,8 +1,45 @@
 /* BatchNorm1d/2d over x (N,C,S), PyTorch's conventions: normalise by the biased batch variance; running_var is
-   updated with the unbiased one; running = (1-momentum) running + momentum batch. Sums in double, one channel per
-   thread, so the result does not depend on scheduling. */
+   updated with the unbiased one; running = (1-momentum) running + momentum batch. Each plane's sums in 16 float
+   lanes (vectorised), added into double plane by plane; one channel per thread, so the result does not depend on
+   scheduling. */
 #include <math.h>
 #include "nn/nn.h"
+
+enum { LANES = 16 };
+
+static double lanes_total(const float *l) {
+    double s = 0.0;
+    for (int k = 0; k < LANES; k++) s += l[k];
+    return s;
+}
+/* sum of p[0..S) */
+static double plane_sum(const float *p, int S) {
+    float l[LANES] = {0};
+    int q = 0;
+    for (; q + LANES <= S; q += LANES)
+        for (int k = 0; k < LANES; k++) l[k] += p[q + k];
+    for (int k = 0; q < S; q++, k++) l[k] += p[q];
+    return lanes_total(l);
+}
+/* sum of (p - m)^2 */
+static double plane_sq(const float *p, int S, float m) {
+    float l[LANES] = {0};
+    int q = 0;
+    for (; q + LANES <= S; q += LANES)
+        for (int k = 0; k < LANES; k++) { const float d = p[q + k] - m; l[k] += d * d; }
+    for (int k = 0; q < S; q++, k++) { const float d = p[q] - m; l[k] += d * d; }
+    return lanes_total(l);
+}
+/* sums of dy and of dy * (x - m) * inv */
+static void plane_grad(const float *x, const float *dy, int S, float m, float inv, double *sdy, double *sdyx) {
+    float a[LANES] = {0}, b[LANES] = {0};
+    int q = 0;
+    for (; q + LANES <= S; q += LANES)
+        for (int k = 0; k < LANES; k++) { a[k] += dy[q + k]; b[k] += dy[q + k] * ((x[q + k] - m) * inv); }
+    for (int k = 0; q < S; q++, k++) { a[k] += dy[q]; b[k] += dy[q] * ((x[q] - m) * inv); }
+    *sdy += lanes_total(a);
+    *sdyx += lanes_total(b);
+}
 
 /* channel c from its mean and sum of squared deviations over cnt elements: statistics, output, running stats */
 static void bn_normalise(const float *x, const float *gamma, const float *beta, float *y, int N, int C, int S, int c,
@@ -31,15 +68,9 @@ void batchnorm_forward_train(const float *x, const float *gamma, const float *be
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double sum = 0.0, sq = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) sum += xc[q];
-        }
+        for (int n = 0; n < N; n++) sum += plane_sum(x + ((size_t)n * C + c) * S, S);
         double mean = sum / cnt;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) { double d = xc[q] - mean; sq += d * d; }
-        }
+        for (int n = 0; n < N; n++) sq += plane_sq(x + ((size_t)n * C + c) * S, S, (float)mean);
         bn_normalise(x, gamma, beta, y, N, C, S, c, eps, momentum, mean, sq, cnt, stats, rmean, rvar);
     }
 }
@@ -63,10 +94,8 @@ static void bn_grad_sums(const float *x, const float *dy, float *dgamma, float *
                          const float *stats, double *sdy_out, double *sdyx_out) {
     float m = stats[c], inv = stats[C + c];
     double sdy = 0.0, sdyx = 0.0;
-    for (int n = 0; n < N; n++) {
-        const float *xc = x + ((size_t)n * C + c) * S, *dc = dy + ((size_t)n * C + c) * S;
-        for (int q = 0; q < S; q++) { sdy += dc[q]; sdyx += (double)dc[q] * ((xc[q] - m) * inv); }
-    }
+    for (int n = 0; n < N; n++)
+        plane_grad(x + ((size_t)n * C + c) * S, dy + ((size_t)n * C + c) * S, S, m, inv, &sdy, &sdyx);
     if (dgamma) dgamma[c] += (float)sdyx;
     if (dbeta) dbeta[c] += (float)sdy;
     *sdy_out = sdy;
@@ -125,10 +154,7 @@ void batchnorm_forward_train_sync(const float *x, const float *gamma, const floa
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double sum = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) sum += xc[q];
-        }
+        for (int n = 0; n < N; n++) sum += plane_sum(x + ((size_t)n * C + c) * S, S);
         work[c] = sum;
     }
     work[C] = (double)N * S;
@@ -137,10 +163,7 @@ void batchnorm_forward_train_sync(const float *x, const float *gamma, const floa
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double mean = work[c] / cnt, sq = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *xc = x + ((size_t)n * C + c) * S;
-            for (int q = 0; q < S; q++) { double d = xc[q] - mean; sq += d * d; }
-        }
+        for (int n = 0; n < N; n++) sq += plane_sq(x + ((size_t)n * C + c) * S, S, (float)mean);
         work[C + 1 + c] = sq;
     }
     reduce(ctx, work + C + 1, (size_t)C);
