@@ -41,30 +41,31 @@ void concat_backward(const float *dy, float *da, float *db, int N, int C1, int C
     }
 }
 
-// (N,C*r*r,H,W) -> (N,C,H*r,W*r): y[n,c,h*r+i,w*r+j] = x[n,c*r*r+i*r+j,h,w]
+// (N,C*r*r,H,W) -> (N,C,H*r,W*r): y[n,c,h*r+i,w*r+j] = x[n,c*r*r+i*r+j,h,w]. Output rows written in order (each
+// from r input rows), channels in parallel.
 void pixel_shuffle_forward(const float *x, float *y, int N, int C, int H, int W, int r) {
-    const int OH = H * r, OW = W * r;
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            for (int i = 0; i < r; i++)
-                for (int j = 0; j < r; j++) {
-                    const float *xs = x + (((size_t)n * C + c) * r * r + i * r + j) * H * W;
-                    float *yc = y + ((size_t)n * C + c) * OH * OW;
-                    for (int h = 0; h < H; h++)
-                        for (int w = 0; w < W; w++) yc[(size_t)(h * r + i) * OW + w * r + j] = xs[h * W + w];
-                }
+    const int OW = W * r;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < r; i++) {
+                float *yr = y + ((size_t)nc * H * r + (size_t)h * r + i) * OW;
+                const float *xs = x + ((size_t)nc * r * r + (size_t)i * r) * H * W + (size_t)h * W;
+                for (int j = 0; j < r; j++)
+                    for (int w = 0; w < W; w++) yr[w * r + j] = xs[(size_t)j * H * W + w];
+            }
 }
 void pixel_shuffle_backward(const float *dy, float *dx, int N, int C, int H, int W, int r) {
-    const int OH = H * r, OW = W * r;
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++)
-            for (int i = 0; i < r; i++)
-                for (int j = 0; j < r; j++) {
-                    float *xs = dx + (((size_t)n * C + c) * r * r + i * r + j) * H * W;
-                    const float *yc = dy + ((size_t)n * C + c) * OH * OW;
-                    for (int h = 0; h < H; h++)
-                        for (int w = 0; w < W; w++) xs[h * W + w] += yc[(size_t)(h * r + i) * OW + w * r + j];
-                }
+    const int OW = W * r;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < N * C; nc++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < r; i++) {
+                const float *yr = dy + ((size_t)nc * H * r + (size_t)h * r + i) * OW;
+                float *xs = dx + ((size_t)nc * r * r + (size_t)i * r) * H * W + (size_t)h * W;
+                for (int j = 0; j < r; j++)
+                    for (int w = 0; w < W; w++) xs[(size_t)j * H * W + w] += yr[w * r + j];
+            }
 }
 
 /* the window of output (oh,ow) clipped to the image, and the divisor: k*k, or with count_include_pad == 0 the
