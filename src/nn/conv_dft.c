@@ -140,7 +140,7 @@ static void row_dft(const dft_t *t, const float *xl, int R, int Cc, const ftab_t
 }
 
 /* S[kh] = sum_r T[r] e^{-i theta} = A - iB and S[N1 - kh] = A + iB, with A = sum T cos, B = sum T sin */
-static void col_dft(const dft_t *t, const float *T, int R, const ftab_t *tb, float *S) {
+static void col_dft(const dft_t *t, const float *T, int R, const ftab_t *tb, float *S, size_t ss) {
     for (int kw = 0; kw < t->NWh; kw++)
         for (int h0 = 0; h0 < t->NH2; h0 += HB) {
             vf ar[HB], ai[HB], br[HB], bi[HB];
@@ -156,13 +156,13 @@ static void col_dft(const dft_t *t, const float *T, int R, const ftab_t *tb, flo
             }
             for (int k = 0; k < HB && h0 + k < t->NH2; k++) {
                 const int kh = h0 + k, kh2 = t->N1 - kh;
-                float *o = S + (((size_t)kh * t->NWh + kw) * 2) * VL;
+                float *o = S + (((size_t)kh * t->NWh + kw) * 2) * ss;
                 vst(o, ar[k] + bi[k]);
-                vst(o + VL, ai[k] - br[k]);
+                vst(o + ss, ai[k] - br[k]);
                 if (kh > 0 && kh2 != kh) {
-                    o = S + (((size_t)kh2 * t->NWh + kw) * 2) * VL;
+                    o = S + (((size_t)kh2 * t->NWh + kw) * 2) * ss;
                     vst(o, ar[k] - bi[k]);
-                    vst(o + VL, ai[k] + br[k]);
+                    vst(o + ss, ai[k] + br[k]);
                 }
             }
         }
@@ -176,17 +176,17 @@ typedef struct {
 
 /* U[i][kw] = sum over kh <= N1/2 of P cos + i M sin, P = S[kh] + S[N1 - kh], M = S[kh] - S[N1 - kh] (P = S[kh],
    M = 0 for kh = 0 and kh = N1/2) */
-static void col_idft(const dft_t *t, const float *S, int R, const itab_t *tb, float *PM, float *U) {
+static void col_idft(const dft_t *t, const float *S, size_t ss, int R, const itab_t *tb, float *PM, float *U) {
     for (int kh = 0; kh < t->NH2; kh++)
         for (int kw = 0; kw < t->NWh; kw++) {
             const int kh2 = t->N1 - kh, pair = kh > 0 && kh2 != kh;
-            const float *a = S + (((size_t)kh * t->NWh + kw) * 2) * VL;
-            const vf ar = vld(a), ai = vld(a + VL);
+            const float *a = S + (((size_t)kh * t->NWh + kw) * 2) * ss;
+            const vf ar = vld(a), ai = vld(a + ss);
             vf br = {0}, bi = {0};
             if (pair) {
-                const float *b = S + (((size_t)kh2 * t->NWh + kw) * 2) * VL;
+                const float *b = S + (((size_t)kh2 * t->NWh + kw) * 2) * ss;
                 br = vld(b);
-                bi = vld(b + VL);
+                bi = vld(b + ss);
             }
             float *o = PM + (((size_t)kh * t->NWh + kw) * 4) * VL;
             vst(o, ar + br); vst(o + VL, ai + bi);
@@ -273,10 +273,14 @@ static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *
             for (; l < VL; l++) xl[q * VL + l] = 0.0f;
         }
         row_dft(t, xl, pl->R, pl->Cc, &tb, T);
-        col_dft(t, T, pl->R, &tb, S);
         float *o = spec_at(t, pl, spec, c, b0);
-        for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++) /* (f, re/im) */
-            memcpy(o + fr * pl->nb, S + fr * VL, sizeof(float) * (size_t)nl);
+        if (nl == VL) { /* a whole group: straight into the spectra */
+            col_dft(t, T, pl->R, &tb, o, (size_t)pl->nb);
+        } else {
+            col_dft(t, T, pl->R, &tb, S, VL);
+            for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++) /* (f, re/im) */
+                memcpy(o + fr * pl->nb, S + fr * VL, sizeof(float) * (size_t)nl);
+        }
     }
 }
 
@@ -297,9 +301,13 @@ static void inverse(const dft_t *t, float *spec, const planes_t *pl, float *y,
         float *yl = my_locals(loc, per), *U = yl + (size_t)VL * t->Rm * t->Cm, *S = U + (size_t)VL * t->Rm * t->NWp * 2,
               *PM = S + (size_t)VL * t->NF * 2;
         const float *in = spec_at(t, pl, spec, c, b0);
-        for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++)
-            for (int l = 0; l < VL; l++) S[fr * VL + l] = l < nl ? in[fr * pl->nb + l] : 0.0f;
-        col_idft(t, S, pl->R, &tb, PM, U);
+        if (nl == VL) { /* a whole group: straight from the spectra */
+            col_idft(t, in, (size_t)pl->nb, pl->R, &tb, PM, U);
+        } else {
+            for (size_t fr = 0; fr < (size_t)2 * t->NF; fr++)
+                for (int l = 0; l < VL; l++) S[fr * VL + l] = l < nl ? in[fr * pl->nb + l] : 0.0f;
+            col_idft(t, S, VL, pl->R, &tb, PM, U);
+        }
         row_idft(t, U, pl->R, pl->Cc, &tb, yl);
         float *dst[VL];
         for (int l = 0; l < nl; l++) dst[l] = y + ((size_t)(b0 + l) * pl->nch + c) * plane;
