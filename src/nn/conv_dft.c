@@ -12,8 +12,9 @@
    The transforms are DFTs by multiplication with cos/sin tables (35 points are no power of two, and the tables
    skip the zero padding and compute only the outputs wanted); rows and columns are done as two passes, the column
    pass pairing frequencies k and N1 - k, which share their cosines. A thread transforms VL planes at once, one per
-   vector lane: VL images of one channel, whose spectra then sit side by side in the layout the GEMMs want,
-   spec[f][re/im][channel][image].
+   vector lane: VL images of one channel, whose spectra then sit side by side as the GEMMs want them,
+   spec[channel][f][re/im][image] (a channel's spectra in one region; for one frequency, a channels x images matrix
+   with rows NF*2*images apart).
 
    Every output is one fixed sum order whatever the thread count: deterministic. */
 #include <math.h>
@@ -104,7 +105,7 @@ static void table(int n, int len, int lenp, int off, int nk, int nkp, int sp, in
             double cv = 0, sv = 0;
             if (p < len && k < nk) {
                 const long q = (((long)p + off) % n + n) % n, m = (long)k * q % n;
-                const double a = 2.0 * M_PI * (double)m / n, sc = half ? (k == 0 || 2 * k == n ? 1.0 : 2.0) / nn : 1.0;
+                const double a = 2.0 * 3.14159265358979323846 * (double)m / n, sc = half ? (k == 0 || 2 * k == n ? 1.0 : 2.0) / nn : 1.0;
                 cv = sc * cos(a);
                 sv = sc * sin(a);
             }
@@ -139,7 +140,8 @@ static void row_dft(const dft_t *t, const float *xl, int R, int Cc, const ftab_t
         }
 }
 
-/* S[kh] = sum_r T[r] e^{-i theta} = A - iB and S[N1 - kh] = A + iB, with A = sum T cos, B = sum T sin */
+/* S[kh] = sum_r T[r] e^{-i theta} = A - iB and S[N1 - kh] = A + iB, with A = sum T cos, B = sum T sin; entries
+   (kh, kw, re/im) ss floats apart: VL in a staging buffer, or the batch when written in place */
 static void col_dft(const dft_t *t, const float *T, int R, const ftab_t *tb, float *S, size_t ss) {
     for (int kw = 0; kw < t->NWh; kw++)
         for (int h0 = 0; h0 < t->NH2; h0 += HB) {
@@ -174,8 +176,8 @@ typedef struct {
     const float *ci, *si, *cr, *sr;
 } itab_t;
 
-/* U[i][kw] = sum over kh <= N1/2 of P cos + i M sin, P = S[kh] + S[N1 - kh], M = S[kh] - S[N1 - kh] (P = S[kh],
-   M = 0 for kh = 0 and kh = N1/2) */
+/* U[i][kw] = sum over kh <= N1/2 of P cos + i M sin, P = S[kh] + S[N1 - kh], M = S[kh] - S[N1 - kh] (unpaired
+   kh = 0 and N1/2: P = M = S[kh], whose sines are 0); S's entries ss floats apart, as for col_dft */
 static void col_idft(const dft_t *t, const float *S, size_t ss, int R, const itab_t *tb, float *PM, float *U) {
     for (int kh = 0; kh < t->NH2; kh++)
         for (int kw = 0; kw < t->NWh; kw++) {
@@ -231,7 +233,7 @@ static void row_idft(const dft_t *t, const float *U, int R, int Cc, const itab_t
 }
 
 /* a set of planes: plane (b, c) of (nb, nch, R, Cc) at p + (b*nch + c)*R*Cc, placed at rows (r + roff) and columns
-   (j + coff) of the torus; spec[f][re, im][c][b] holds their spectra */
+   (j + coff) of the torus; spec[c][f][re, im][b] holds their spectra (spec_at) */
 typedef struct {
     int nb, nch, R, Cc, roff, coff;
 } planes_t;

@@ -9,7 +9,7 @@
    columns, C) and the outputs come back from (N, rows, columns, OC), so every tile's transform is whole-vector
    arithmetic, however narrow the planes (SimGAN's 8x8: 4 tiles to a row). Channel counts are rounded up to VL
    (zeros). Tiles go in blocks of TB; each thread transforms its block's input into V (16, TB, C), multiplies V by
-   the transformed weights U (16, OC, C) into M (16, TB, OC) with a single-threaded sgemm per position, and
+   the transformed weights U (16, C, OC) into M (16, TB, OC) with a single-threaded sgemm per position, and
    transforms M back. Every output is computed the same way whichever thread takes its block: deterministic. */
 #include <string.h>
 #include "nn/nn.h"
@@ -118,7 +118,7 @@ int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
     return plan(&fw, 0, ws_floats, &nth) && plan(&dx, 0, ws_floats, &nth);
 }
 
-/* U[xi][o][c] = (G g G^T)[xi] for the 3x3 kernel g of (o, c) */
+/* U[xi][c][o] = (G g G^T)[xi] for the 3x3 kernel g of (o, c); zeros for channels C..Cp-1 */
 static void transform_weights(const wconv_t *d, float *U) {
     const int Cp = cp(d->C);
     const size_t OCC = (size_t)d->OC * Cp;
