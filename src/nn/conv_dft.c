@@ -58,13 +58,6 @@ static size_t local_floats(const dft_t *t) {
                  PM = (size_t)t->NH2 * t->NWh * 4;
     return (size_t)VL * (plane + T + S + PM);
 }
-static int threads(void) {
-#ifdef _OPENMP
-    return omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
 /* the spectra (weights, and two of inputs/outputs) and the tables, then each thread's buffers */
 static size_t shared_floats(const conv_geom_t *g, const dft_t *t) {
     return (size_t)2 * t->NF * ((size_t)g->C * g->OC + (size_t)(g->C + g->OC) * g->N) + table_floats(t);
@@ -78,7 +71,7 @@ static int geometry_ok(const conv_geom_t *g) {
 
 size_t conv_dft_floats(const conv_geom_t *g, int nth) {
     if (!geometry_ok(g)) return 0;
-    if (nth <= 0) nth = threads();
+    if (nth <= 0) nth = par_threads();
     dft_t t;
     sizes(g, &t);
     const size_t need = shared_floats(g, &t) + (size_t)nth * local_floats(&t);
@@ -92,7 +85,7 @@ int conv_dft_threads(const conv_geom_t *g, size_t ws_floats) {
     const size_t shared = shared_floats(g, &t), per = local_floats(&t);
     if (ws_floats < shared + per) return 0;
     const size_t fit = (ws_floats - shared) / per;
-    return fit < (size_t)threads() ? (int)fit : threads();
+    return fit < (size_t)par_threads() ? (int)fit : par_threads();
 }
 
 /* c[p*sp + k*sk] = scale(k) cos(2 pi k q / n), s[..] = scale(k) sin(..) for positions p < len (q = (p + off) mod n)
@@ -253,6 +246,15 @@ static float *spec_at(const dft_t *t, const planes_t *pl, float *spec, int ch, i
     return spec + (size_t)ch * t->NF * 2 * pl->nb + b0;
 }
 
+/* lane groups: VL planes of one channel, consecutive images; group gi is channel c from image b0, nl images */
+static int groups(const planes_t *pl) { return pl->nch * ((pl->nb + VL - 1) / VL); }
+static int group(const planes_t *pl, int gi, int *c, int *b0) {
+    const int nbg = (pl->nb + VL - 1) / VL;
+    *c = gi / nbg;
+    *b0 = gi % nbg * VL;
+    return pl->nb - *b0 < VL ? pl->nb - *b0 : VL;
+}
+
 /* spec = the spectra of the planes at x */
 static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *spec,
                      float *tabs, float *loc, int nth) {
@@ -262,10 +264,10 @@ static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *
     table(t->N1, pl->R, pl->R, pl->roff, t->NH2, t->NH2p, t->NH2p, 1, 0, 1, ch, sh);
     const ftab_t tb = {cw, sw, ch, sh};
     const size_t per = local_floats(t), plane = (size_t)pl->R * pl->Cc;
-    const int nbg = (pl->nb + VL - 1) / VL;
 #pragma omp parallel for schedule(static) num_threads(nth)
-    for (int gi = 0; gi < pl->nch * nbg; gi++) {
-        const int c = gi / nbg, b0 = gi % nbg * VL, nl = pl->nb - b0 < VL ? pl->nb - b0 : VL;
+    for (int gi = 0; gi < groups(pl); gi++) {
+        int c, b0;
+        const int nl = group(pl, gi, &c, &b0);
         float *xl = my_locals(loc, per), *T = xl + (size_t)VL * t->Rm * t->Cm, *S = T + (size_t)VL * t->Rm * t->NWp * 2;
         const float *src[VL];
         for (int l = 0; l < nl; l++) src[l] = x + ((size_t)(b0 + l) * pl->nch + c) * plane;
@@ -296,10 +298,10 @@ static void inverse(const dft_t *t, float *spec, const planes_t *pl, float *y,
     table(t->N2, pl->Cc, Cp, pl->coff, t->NWh, t->NWh, 1, t->Cm, 1, (double)t->N1 * t->N2, cr, sr);
     const itab_t tb = {ci, si, cr, sr};
     const size_t per = local_floats(t), plane = (size_t)pl->R * pl->Cc;
-    const int nbg = (pl->nb + VL - 1) / VL;
 #pragma omp parallel for schedule(static) num_threads(nth)
-    for (int gi = 0; gi < pl->nch * nbg; gi++) {
-        const int c = gi / nbg, b0 = gi % nbg * VL, nl = pl->nb - b0 < VL ? pl->nb - b0 : VL;
+    for (int gi = 0; gi < groups(pl); gi++) {
+        int c, b0;
+        const int nl = group(pl, gi, &c, &b0);
         float *yl = my_locals(loc, per), *U = yl + (size_t)VL * t->Rm * t->Cm, *S = U + (size_t)VL * t->Rm * t->NWp * 2,
               *PM = S + (size_t)VL * t->NF * 2;
         const float *in = spec_at(t, pl, spec, c, b0);

@@ -33,13 +33,6 @@ typedef struct {
     long so, sc, si, sj;
 } wconv_t;
 
-static int threads(void) {
-#ifdef _OPENMP
-    return omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
 
 static int cp(int c) { return (c + VL - 1) / VL * VL; } /* channels rounded up to whole vectors */
 static int tiles_y(const wconv_t *d) { return (d->OH + 1) / 2; }
@@ -52,7 +45,7 @@ static size_t vm_floats(const wconv_t *d, size_t tb) { return (size_t)16 * ((cp(
    more per thread, and V and M per tile and thread; fewer threads when their slices would not all fit a block of
    16; 0 when not even one does */
 static int block_tiles(const wconv_t *d, size_t shared, size_t fixed, size_t floats, int *nth_out) {
-    for (int nth = threads(); nth >= 1; nth--) {
+    for (int nth = par_threads(); nth >= 1; nth--) {
         const size_t once = shared + (fixed + vm_floats(d, 0)) * nth;
         if (floats <= once) continue;
         size_t tb = (floats - once) / ((vm_floats(d, 1) - vm_floats(d, 0)) * nth);
@@ -286,7 +279,7 @@ size_t conv_winograd_floats(const conv_geom_t *g) {
     if (!conv_winograd_ok(g, (size_t)-1 / 2)) return 0;
     const wconv_t fw = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
     const wconv_t dx = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
-    const size_t nth = (size_t)threads();
+    const size_t nth = (size_t)par_threads();
     size_t need = 0;
     for (int k = 0; k < 3; k++) {
         const wconv_t *d = k == 1 ? &dx : &fw;

@@ -18,6 +18,14 @@ static void sgemm1(int ta, int tb, int M, int N, int K, float alpha, const float
                 lda, B, ldb, beta, C, ldc);
 }
 
+int par_threads(void) {
+#ifdef _OPENMP
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc) {
     pthread_once(&once, blas_single);

@@ -8,6 +8,8 @@
 #include "ganc.h"
 
 /* C = alpha * op(A) op(B) + beta * C, row-major, via CBLAS. */
+/* the threads an OpenMP region started here would run on (1 inside one) */
+int par_threads(void);
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc);
 
