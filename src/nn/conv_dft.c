@@ -258,6 +258,7 @@ static int group(const planes_t *pl, int gi, int *c, int *b0) {
 /* spec = the spectra of the planes at x */
 static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *spec,
                      float *tabs, float *loc, int nth) {
+    (void)nth; /* no OpenMP: one thread */
     float *cw = tabs, *sw = cw + (size_t)t->Cm * t->NWp, *ch = sw + (size_t)t->Cm * t->NWp,
           *sh = ch + (size_t)t->Rm * t->NH2p;
     table(t->N2, pl->Cc, pl->Cc, pl->coff, t->NWh, t->NWp, t->NWp, 1, 0, 1, cw, sw);
@@ -291,6 +292,7 @@ static void spectrum(const dft_t *t, const float *x, const planes_t *pl, float *
 /* the planes at y =, or +=, the inverse of spec */
 static void inverse(const dft_t *t, float *spec, const planes_t *pl, float *y,
                     int accumulate, float *tabs, float *loc, int nth) {
+    (void)nth;
     float *ci = tabs, *si = ci + (size_t)t->Rm * t->NH2p, *cr = si + (size_t)t->Rm * t->NH2p,
           *sr = cr + (size_t)t->Cm * t->NWp;
     const int Rp = up(pl->R, IB), Cp = up(pl->Cc, JB);
