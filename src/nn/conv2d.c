@@ -116,6 +116,11 @@ static void direct_bw(const conv_geom_t *g, const float *x, const float *w, cons
     }
 }
 
+/* the floats of the scratch `col`: the layer's own planned workspace, else its im2col matrix */
+static size_t col_floats(const conv_geom_t *g) {
+    return g->ws ? g->ws : (size_t)g->C * g->KH * g->KW * g->N * g->OH * g->OW;
+}
+
 /* a kernel that covers the whole unpadded input (a critic's 4x4 -> 1x1 head) is a linear layer over C*KH*KW */
 static int full_plane(const conv_geom_t *g) {
     return g->OH == 1 && g->OW == 1 && g->ph == 0 && g->pw == 0 && g->KH == g->H && g->KW == g->W;
@@ -128,7 +133,7 @@ int conv2d_uses_scratch(const conv_geom_t *g) { return !(g->OC <= DIRECT_MAX_OC 
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
-    const size_t ws = g->ws ? g->ws : (size_t)CKK * NP; /* col's floats */
+    const size_t ws = col_floats(g);
     if (full_plane(g)) {
         gemm(0, 1, g->N, g->OC, CKK, 1.0f, x, CKK, w, CKK, 0.0f, y, g->OC); /* (N,CKK)(CKK,OC) */
     } else if (conv_dft_threads(g, g->ws)) {
@@ -166,7 +171,7 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
         return;
     }
-    const size_t ws = g->ws ? g->ws : (size_t)CKK * NP; /* col's floats */
+    const size_t ws = col_floats(g);
     if (conv_dft_threads(g, g->ws)) {
         conv_dft_backward(g, x, w, dy, dx, dw, col, g->ws);
         return;

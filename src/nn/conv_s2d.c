@@ -15,9 +15,13 @@ static conv_geom_t phased(const conv_geom_t *g) {
 static size_t phase_floats(const conv_geom_t *g) { return (size_t)g->N * g->C * g->H * g->W; }
 static size_t wt_floats(const conv_geom_t *g) { return (size_t)g->OC * g->C * 4 * 9; }
 
-int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats) {
+static int suits(const conv_geom_t *g) {
     if (g->s != 2 || g->KH != 5 || g->KW != 5 || g->ph != 2 || g->pw != 2 || g->H % 2 || g->W % 2) return 0;
-    if (g->OH != g->H / 2 || g->OW != g->W / 2 || 4 * g->C < 8 || g->OC < 8) return 0;
+    return g->OH == g->H / 2 && g->OW == g->W / 2 && 4 * g->C >= 8 && g->OC >= 8;
+}
+
+int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats) {
+    if (!suits(g)) return 0;
     const size_t own = phase_floats(g) + wt_floats(g);
     if (ws_floats <= own) return 0;
     const conv_geom_t p = phased(g);
@@ -26,8 +30,7 @@ int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats) {
 
 /* the workspace with which Winograd runs all three passes on every thread (0: not this path) */
 size_t conv_s2d_floats(const conv_geom_t *g) {
-    if (g->s != 2 || g->KH != 5 || g->KW != 5 || g->ph != 2 || g->pw != 2 || g->H % 2 || g->W % 2) return 0;
-    if (g->OH != g->H / 2 || g->OW != g->W / 2 || 4 * g->C < 8 || g->OC < 8) return 0;
+    if (!suits(g)) return 0;
     const conv_geom_t p = phased(g);
     const size_t w = conv_winograd_floats(&p);
     return w ? phase_floats(g) + wt_floats(g) + w : 0;

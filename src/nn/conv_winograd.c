@@ -64,9 +64,24 @@ static size_t out_floats(const wconv_t *d) { return (size_t)d->N * 4 * tiles_y(d
 static size_t u_floats(const wconv_t *d) { return (size_t)16 * d->OC * cp(d->C); }
 
 /* the workspace: the padded input, the outputs (or dy), then U (forward) or, per thread, dU (weight gradient) */
+static size_t shared_floats(const wconv_t *d, int weight_grad) {
+    return padded_floats(d) + out_floats(d) + (weight_grad ? 0 : u_floats(d));
+}
+static size_t fixed_floats(const wconv_t *d, int weight_grad) { return weight_grad ? u_floats(d) : 0; }
 static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
-    const size_t shared = padded_floats(d) + out_floats(d);
-    return block_tiles(d, shared + (weight_grad ? 0 : u_floats(d)), weight_grad ? u_floats(d) : 0, floats, nth);
+    return block_tiles(d, shared_floats(d, weight_grad), fixed_floats(d, weight_grad), floats, nth);
+}
+
+/* the forward's problem (x -> y) and the input gradient's (dy -> dx, padding 2 - p), weights left unset */
+static wconv_t fw_geom(const conv_geom_t *g) {
+    return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+}
+static wconv_t dx_geom(const conv_geom_t *g) {
+    return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
+}
+static int suits(const conv_geom_t *g) {
+    if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
+    return g->OH == g->H + 2 * g->ph - 2 && g->OW == g->W + 2 * g->pw - 2 && g->ph <= 2 && g->pw <= 2;
 }
 
 /* dst (N, HP, WP, Cp) = src (N, C, H, W) placed at row r0, column c0, zeros around it and in channels C..Cp-1 */
@@ -103,10 +118,8 @@ static void from_channels_last(const wconv_t *d, const float *yt, float *y, int 
 }
 
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
-    if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
-    if (g->OH != g->H + 2 * g->ph - 2 || g->OW != g->W + 2 * g->pw - 2 || g->ph > 2 || g->pw > 2) return 0;
-    const wconv_t fw = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
-    const wconv_t dx = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
+    if (!suits(g)) return 0;
+    const wconv_t fw = fw_geom(g), dx = dx_geom(g);
     int nth;
     return plan(&fw, 0, ws_floats, &nth) && plan(&dx, 0, ws_floats, &nth);
 }
@@ -270,29 +283,28 @@ static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t
 
 int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
     int nth;
-    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const wconv_t d = fw_geom(g);
     return conv_winograd_ok(g, ws_floats) && plan(&d, 1, ws_floats, &nth);
 }
 
 /* the workspace with which all three passes run on every thread with blocks of TBMAX tiles (0: not Winograd) */
 size_t conv_winograd_floats(const conv_geom_t *g) {
-    if (!conv_winograd_ok(g, (size_t)-1 / 2)) return 0;
-    const wconv_t fw = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
-    const wconv_t dx = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
+    if (!suits(g)) return 0;
+    const wconv_t fw = fw_geom(g), dx = dx_geom(g);
     const size_t nth = (size_t)par_threads();
     size_t need = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3; k++) { /* forward, input gradient, weight gradient */
         const wconv_t *d = k == 1 ? &dx : &fw;
-        const size_t shared = padded_floats(d) + out_floats(d) + (k == 2 ? 0 : u_floats(d));
-        const size_t per = (k == 2 ? u_floats(d) : 0) + vm_floats(d, TBMAX);
-        if (shared + nth * per > need) need = shared + nth * per;
+        const int wg = k == 2;
+        const size_t f = shared_floats(d, wg) + nth * (fixed_floats(d, wg) + vm_floats(d, TBMAX));
+        if (f > need) need = f;
     }
-    return need + 1;
+    return need + 1; /* block_tiles wants more than the fixed part */
 }
 
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
     int nth = 1;
-    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    const wconv_t d = fw_geom(g);
     const int tb = plan(&d, 1, ws_floats, &nth);
     if (!tb) return -1;
     float *xp = ws, *dyt = xp + padded_floats(&d);
