@@ -33,8 +33,15 @@ static float *real_batch(int nc, int size, int batch) {
     if (real) ganc_rng_fill_uniform(&r, real, n, -1, 1);
     return real;
 }
+/* BENCH_PROFILE: the networks being profiled; their totals restart after the warm-up steps */
+static ganc_net_t *prof_nets[8];
+static int nprof;
+static void profile_on(ganc_net_t *net) {
+    if (nprof < 8) prof_nets[nprof++] = net;
+}
 static double median_ms(void (*step)(void *), void *ctx, int warm, int iters) {
     for (int i = 0; i < warm; i++) step(ctx);
+    for (int i = 0; i < nprof; i++) ganc_net_set_profile(prof_nets[i], 1);
     double *ms = malloc(sizeof(double) * iters), med;
     for (int i = 0; i < iters; i++) {
         double a = now();
@@ -58,7 +65,8 @@ static void dcgan_step(void *p) {
     ganc_gan_train_step(c->t, c->real, NULL, &st);
 }
 
-/* BENCH_PROFILE=1: each network's time per op kind (forward, backward) to stderr, per step over `steps` steps */
+/* BENCH_PROFILE=1: each network's time per op kind (forward, backward) to stderr, per timed step (`steps` of them;
+   the warm-up steps, with their first-touch page faults and thread start-up, are not counted) */
 static int profiling(void) { return getenv("BENCH_PROFILE") && atoi(getenv("BENCH_PROFILE")); }
 static void print_profile(ganc_net_t *net, const char *label, int steps) {
     enum { K = 64 };
@@ -103,9 +111,9 @@ static int bench_sr(int size, int iters) {
     ganc_rng_fill_uniform(&r, hr, nh, -1, 1);
     ganc_rng_fill_uniform(&r, lr, nh / 16, -1, 1);
     sr_ctx_t ctx = {t, lr, hr};
-    if (profiling()) ganc_net_set_profile(ganc_sr_g(t), 1);
+    if (profiling()) profile_on(ganc_sr_g(t));
     const double med = median_ms(sr_step, &ctx, 2, iters);
-    if (profiling()) print_profile(ganc_sr_g(t), "SRResNet G", 2 + iters);
+    if (profiling()) print_profile(ganc_sr_g(t), "SRResNet G", iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double f, d, di, w;
@@ -127,10 +135,10 @@ static int bench_lapgan(int size, int nc, int iters) {
     float *real = real_batch(nc, size, 64);
     step_ctx_t ctx = {t, real};
     ganc_trainer_t *core = ganc_lapgan_trainer_core(t);
-    for (int i = 0; profiling() && i < ganc_trainer_nnets(core); i++) ganc_net_set_profile(ganc_trainer_net(core, i), 1);
+    for (int i = 0; profiling() && i < ganc_trainer_nnets(core); i++) profile_on(ganc_trainer_net(core, i));
     const double med = median_ms(lapgan_step, &ctx, 2, iters);
     for (int i = 0; profiling() && i < ganc_trainer_nnets(core); i++)
-        print_profile(ganc_trainer_net(core, i), ganc_net_name(ganc_trainer_net(core, i)), 2 + iters);
+        print_profile(ganc_trainer_net(core, i), ganc_net_name(ganc_trainer_net(core, i)), iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     ganc_trainer_t *tr = ganc_lapgan_trainer_core(t);
@@ -166,9 +174,9 @@ static int bench_simgan(int size, int iters) {
     float *synth = real_batch(1, size, 128), *real = real_batch(1, size, 64);
     sim_ctx_t ctx = {t, synth, real};
     ganc_net_t *nets[2] = {ganc_simgan_r(t), ganc_simgan_trainer_d(t)};
-    for (int i = 0; profiling() && i < 2; i++) ganc_net_set_profile(nets[i], 1);
+    for (int i = 0; profiling() && i < 2; i++) profile_on(nets[i]);
     const double med = median_ms(sim_step, &ctx, 20, iters); /* the history fills in 16 steps */
-    for (int i = 0; profiling() && i < 2; i++) print_profile(nets[i], i ? "SimGAN D" : "SimGAN R", 20 + iters);
+    for (int i = 0; profiling() && i < 2; i++) print_profile(nets[i], i ? "SimGAN D" : "SimGAN R", iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rf, rd, rdi, rw, df, dd, ddi, dw;
@@ -263,9 +271,9 @@ int main(int argc, char **argv) {
     if (!t) { fprintf(stderr, "%s\n", ganc_errmsg()); return 1; }
     float *real = real_batch(nc, size, batch);
     step_ctx_t ctx = {t, real};
-    for (int i = 0; profiling() && i < 2; i++) ganc_net_set_profile(i ? ganc_gan_d(t) : ganc_gan_g(t), 1);
+    for (int i = 0; profiling() && i < 2; i++) profile_on(i ? ganc_gan_d(t) : ganc_gan_g(t));
     const double med = median_ms(dcgan_step, &ctx, 3, iters);
-    for (int i = 0; profiling() && i < 2; i++) print_profile(i ? ganc_gan_d(t) : ganc_gan_g(t), i ? "D" : "G", 3 + iters);
+    for (int i = 0; profiling() && i < 2; i++) print_profile(i ? ganc_gan_d(t) : ganc_gan_g(t), i ? "D" : "G", iters);
     getrusage(RUSAGE_SELF, &ru);
     double gf, gd, gdi, gw, df, dd, ddi, dw;
     ganc_net_flops(ganc_gan_g(t), &gf, &gd, &gdi, &gw);

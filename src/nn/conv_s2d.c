@@ -1,9 +1,9 @@
 /* A 5x5 stride-2 convolution with padding 2 over even planes (LAPGAN's critics) as a 3x3 stride-1 one, by Winograd
    (conv_winograd.c), over the input's four phases. With x'[c, u, v][i][j] = x[c][2i + u][2j + v]:
        y[i][j] = sum over c, u, v, a, b < 3 of w[c][2a + u][2b + v] x'[c, u, v][i + a - 1][j + b - 1]
-   (taps with 2a + u or 2b + v = 5 are zero), a 3x3 convolution with padding 1 from 4C channels. Its 16 products per
-   2x2 outputs and 4C channels are 0.64 of the 25 per output and C channels of the direct sum, and the im2col matrix
-   (25C rows) is never built. The input gradient and the weight gradient go the same way back. */
+   (taps with 2a + u or 2b + v = 5 are zero), a 3x3 convolution with padding 1 from 4C channels. Its Winograd
+   products over 4C channels, 16 per 2x2 outputs or 36 per 4x4, are 0.64 or 0.36 of the 25 per output and C channels
+   of the direct sum, and the im2col matrix (25C rows) is never built. The input gradient and the weight gradient go the same way back. */
 #include <string.h>
 #include "nn/nn.h"
 

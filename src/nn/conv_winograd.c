@@ -1,15 +1,16 @@
-/* 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2 block of
-   outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its 4x4 input patch d, so a layer is 16 GEMMs of
-   (tiles x C) (C x OC) with 16 multiplies per 4 outputs instead of 36, and its input is read 4 times over instead of
-   the 9 of im2col. Used for SRResNet's and SimGAN's 3x3 layers (and VGG's, and LAPGAN's 5x5 stride-2 critics through
+/* 3x3 stride-1 convolution by Winograd's minimal filtering F(mxm, 3x3) (Lavin & Gray 2016), m = 2 or 4: each m x m
+   block of outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its a x a input patch d (a = m + 2), so a layer is a^2
+   GEMMs of (tiles x C) (C x OC): F(2x2) takes 16 multiplies per 4 outputs instead of 36, F(4x4) 36 per 16 (4x fewer,
+   at some cost in rounding: about 1e-5 relative against 1e-6). A layer takes F(4x4) when it needs fewer products
+   over its planes (conv_winograd_tile). Used for SRResNet's and SimGAN's 3x3 layers (and VGG's, and LAPGAN's 5x5 stride-2 critics through
    conv_s2d.c): the forward, the input gradient, which is the same convolution of dy with the kernel turned by 180
    degrees and the channels swapped, and the weight gradient (below).
 
    The transforms run channels-last, VL channels to a vector: the input is first copied, padded, into (N, rows,
    columns, C) and the outputs come back from (N, rows, columns, OC), so every tile's transform is whole-vector
    arithmetic, however narrow the planes (SimGAN's 8x8: 4 tiles to a row). Channel counts are rounded up to VL
-   (zeros). Tiles go in blocks of TB; each thread transforms its block's input into V (16, TB, C), multiplies V by
-   the transformed weights U (16, C, OC) into M (16, TB, OC) with a single-threaded sgemm per position, and
+   (zeros). Tiles go in blocks of TB; each thread transforms its block's input into V (a^2, TB, C), multiplies V by
+   the transformed weights U (a^2, C, OC) into M (a^2, TB, OC) with a single-threaded sgemm per position, and
    transforms M back. Every output is computed the same way whichever thread takes its block: deterministic. */
 #include <string.h>
 #include "nn/nn.h"
@@ -18,30 +19,40 @@
 #include <omp.h>
 #endif
 
-/* tiles per block: V and M of a 64-channel layer (1 MB) stay within L2. One thread, 10 forward calls: SRResNet's
-   body layer (16 images of 24x24, 64 -> 64) spent 26 ms in its sgemms with blocks of 128 tiles, 33 ms with 64 and
-   40 ms with 256; SimGAN's (64 of 8x8, 32 -> 32) 3.1 ms with 128 or 256, 4.6 ms with 64 */
+/* tiles per block, at most TBMAX: V and M of a 64-channel layer (1 MB) stay within L2. F(2x2), one thread, 10
+   forward calls: SRResNet's body layer (16 images of 24x24, 64 -> 64) spent 26 ms in its sgemms with blocks of 128
+   tiles, 33 ms with 64 and 40 ms with 256; SimGAN's (64 of 8x8, 32 -> 32) 3.1 ms with 128 or 256, 4.6 ms with 64.
+   F(4x4) has 36 positions to 16, and half the block: all three passes of the same layers, one thread, 7.9-8.3 ms
+   (SRResNet) and 1.19-1.21 ms (SimGAN) with 48 or 64 tiles, 8.6-9.4 and 1.28-1.37 ms with 128. */
 enum { TBMAX = 128 };
-/* positions xi of V and M are PAD floats further apart than C x TB (OC x TB): 16 streams a multiple of 4 KB apart
+/* positions xi of V and M are PAD floats further apart than C x TB (OC x TB): a^2 streams a multiple of 4 KB apart
    would share their cache sets */
 #define PAD 48
 
-/* y (N,OC,OH,OW) from x (N,C,H,W); weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
+/* y (N,OC,OH,OW) from x (N,C,H,W) in m x m tiles; weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
 typedef struct {
-    int N, C, H, W, OC, OH, OW, ph, pw;
+    int N, C, H, W, OC, OH, OW, ph, pw, m;
     const float *w;
     long so, sc, si, sj;
 } wconv_t;
 
-
+/* F(4x4, 3x3) where its tiles need fewer products over the plane than F(2x2)'s (odd planes of 5 or 6 do not) */
+int conv_winograd_tile(int OH, int OW) {
+    return 36L * ((OH + 3) / 4) * ((OW + 3) / 4) < 16L * ((OH + 1) / 2) * ((OW + 1) / 2) ? 4 : 2;
+}
 static int cp(int c) { return (c + VL - 1) / VL * VL; } /* channels rounded up to whole vectors */
-static int tiles_y(const wconv_t *d) { return (d->OH + 1) / 2; }
-static int tiles_x(const wconv_t *d) { return (d->OW + 1) / 2; }
+static int tiles_y(const wconv_t *d) { return (d->OH + d->m - 1) / d->m; }
+static int tiles_x(const wconv_t *d) { return (d->OW + d->m - 1) / d->m; }
+static int npos(const wconv_t *d) { return (d->m + 2) * (d->m + 2); } /* a^2 positions */
+
+static int tb_max(const wconv_t *d) { return d->m == 2 ? TBMAX : TBMAX / 2; }
 
 /* a thread's V and M for blocks of tb tiles */
-static size_t vm_floats(const wconv_t *d, size_t tb) { return (size_t)16 * ((cp(d->C) + cp(d->OC)) * tb + 2 * PAD); }
+static size_t vm_floats(const wconv_t *d, size_t tb) {
+    return (size_t)npos(d) * ((cp(d->C) + cp(d->OC)) * tb + 2 * PAD);
+}
 
-/* the tile block (a multiple of 16, at most TBMAX) that fits `floats` of workspace: `shared` floats once, `fixed`
+/* the tile block (a multiple of 16, at most tb_max) that fits `floats` of workspace: `shared` floats once, `fixed`
    more per thread, and V and M per tile and thread; fewer threads when their slices would not all fit a block of
    16; 0 when not even one does */
 static int block_tiles(const wconv_t *d, size_t shared, size_t fixed, size_t floats, int *nth_out) {
@@ -49,19 +60,21 @@ static int block_tiles(const wconv_t *d, size_t shared, size_t fixed, size_t flo
         const size_t once = shared + (fixed + vm_floats(d, 0)) * nth;
         if (floats <= once) continue;
         size_t tb = (floats - once) / ((vm_floats(d, 1) - vm_floats(d, 0)) * nth);
-        tb = tb > TBMAX ? TBMAX : tb & ~(size_t)15;
+        tb = tb > (size_t)tb_max(d) ? (size_t)tb_max(d) : tb & ~(size_t)15;
         if (tb >= 16) { *nth_out = nth; return (int)tb; }
     }
     return 0;
 }
-/* the input padded with zeros to whole tiles, channels last: tile (ty, tx) reads rows 2ty..2ty+3 and columns
-   2tx..2tx+3 */
-static int padded_h(const wconv_t *d) { return 2 * tiles_y(d) + 2; }
-static int padded_w(const wconv_t *d) { return 2 * tiles_x(d) + 2; }
+/* the input padded with zeros to whole tiles, channels last: tile (ty, tx) reads rows m ty .. m ty + m + 1 and
+   the same columns */
+static int padded_h(const wconv_t *d) { return d->m * tiles_y(d) + 2; }
+static int padded_w(const wconv_t *d) { return d->m * tiles_x(d) + 2; }
 static size_t padded_floats(const wconv_t *d) { return (size_t)d->N * padded_h(d) * padded_w(d) * cp(d->C); }
 /* the outputs (or dy) channels last, over whole tiles */
-static size_t out_floats(const wconv_t *d) { return (size_t)d->N * 4 * tiles_y(d) * tiles_x(d) * cp(d->OC); }
-static size_t u_floats(const wconv_t *d) { return (size_t)16 * d->OC * cp(d->C); }
+static size_t out_floats(const wconv_t *d) {
+    return (size_t)d->N * d->m * d->m * tiles_y(d) * tiles_x(d) * cp(d->OC);
+}
+static size_t u_floats(const wconv_t *d) { return (size_t)npos(d) * d->OC * cp(d->C); }
 
 /* the workspace: the padded input, the outputs (or dy), then U (forward) or, per thread, dU (weight gradient) */
 static size_t shared_floats(const wconv_t *d, int weight_grad) {
@@ -74,45 +87,79 @@ static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
 
 /* the forward's problem (x -> y) and the input gradient's (dy -> dx, padding 2 - p), weights left unset */
 static wconv_t fw_geom(const conv_geom_t *g) {
-    return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, NULL, 0, 0, 0, 0};
+    return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, conv_winograd_tile(g->OH, g->OW),
+                     NULL, 0, 0, 0, 0};
 }
 static wconv_t dx_geom(const conv_geom_t *g) {
-    return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, NULL, 0, 0, 0, 0};
+    return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, conv_winograd_tile(g->H, g->W),
+                     NULL, 0, 0, 0, 0};
 }
 static int suits(const conv_geom_t *g) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
     return g->OH == g->H + 2 * g->ph - 2 && g->OW == g->W + 2 * g->pw - 2 && g->ph <= 2 && g->pw <= 2;
 }
 
+/* Layout changes, a plane's pixels VL at a time (rows run on into the next: SimGAN's 8x8 planes are 4 vectors)
+   against VL channels, transposed in registers. The scalar scatter they replace cost SRResNet's 48x48 64 -> 256
+   layer 19% of its time and SimGAN's 8x8 layers 25%. Tasks are (image, block of VL channels). */
+
 /* dst (N, HP, WP, Cp) = src (N, C, H, W) placed at row r0, column c0, zeros around it and in channels C..Cp-1 */
 static void to_channels_last(const float *src, int N, int C, int H, int W, int r0, int c0, int HP, int WP, int Cp,
                              float *dst) {
+    const int nb = Cp / VL, HW = H * W;
 #pragma omp parallel for schedule(static)
-    for (int nr = 0; nr < N * HP; nr++) {
-        const int n = nr / HP, i = nr % HP - r0;
-        float *row = dst + (size_t)nr * WP * Cp;
-        memset(row, 0, sizeof(float) * (size_t)WP * Cp);
-        if (i < 0 || i >= H) continue;
-        for (int c = 0; c < C; c++) { /* the row (WP x Cp floats) stays in L1 while its channels are written */
-            const float *s = src + (((size_t)n * C + c) * H + i) * W;
-            for (int j = 0; j < W; j++) row[(size_t)(j + c0) * Cp + c] = s[j];
+    for (int t = 0; t < N * nb; t++) {
+        const int n = t / nb, cb = t % nb * VL, nch = C - cb < VL ? C - cb : VL;
+        float *img = dst + (size_t)n * HP * WP * Cp + cb;
+        for (int r = 0; r < HP; r++) /* the border */
+            for (int j = 0; j < WP; j++)
+                if (r < r0 || r >= r0 + H || j < c0 || j >= c0 + W) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
+        const float *s = src + ((size_t)n * C + cb) * HW;
+        for (int pb = 0; pb < HW; pb += VL) {
+            const int np = HW - pb < VL ? HW - pb : VL;
+            vf v[VL];
+            if (np == VL && nch == VL) {
+                for (int k = 0; k < VL; k++) v[k] = vld(s + (size_t)k * HW + pb);
+            } else { /* a partial block through a buffer, so that v stays in registers */
+                float buf[VL][VL] = {{0}};
+                for (int k = 0; k < nch; k++) memcpy(buf[k], s + (size_t)k * HW + pb, sizeof(float) * np);
+                for (int k = 0; k < VL; k++) v[k] = vld(buf[k]);
+            }
+            vtranspose(v);
+            for (int k = 0, i = pb / W, j = pb % W; k < np; k++) {
+                vst(img + ((size_t)(r0 + i) * WP + c0 + j) * Cp, v[k]);
+                if (++j == W) { j = 0; i++; }
+            }
         }
     }
 }
 
-/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, 2TY, 2TX, Cp) */
+/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, m TY, m TX, Cp) */
 static void from_channels_last(const wconv_t *d, const float *yt, float *y, int accumulate) {
-    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+    const int WT = d->m * tiles_x(d), HT = d->m * tiles_y(d), Cp = cp(d->OC), nb = Cp / VL, P = d->OH * d->OW;
 #pragma omp parallel for schedule(static)
-    for (int nr = 0; nr < d->N * d->OH; nr++) {
-        const int n = nr / d->OH, i = nr % d->OH;
-        const float *row = yt + ((size_t)n * HT + i) * WT * Cp;
-        for (int o = 0; o < d->OC; o++) {
-            float *t = y + (((size_t)n * d->OC + o) * d->OH + i) * d->OW;
-            if (accumulate)
-                for (int j = 0; j < d->OW; j++) t[j] += row[(size_t)j * Cp + o];
-            else
-                for (int j = 0; j < d->OW; j++) t[j] = row[(size_t)j * Cp + o];
+    for (int t = 0; t < d->N * nb; t++) {
+        const int n = t / nb, ob = t % nb * VL, no = d->OC - ob < VL ? d->OC - ob : VL;
+        const float *img = yt + (size_t)n * HT * WT * Cp + ob;
+        float *dst = y + ((size_t)n * d->OC + ob) * P;
+        for (int pb = 0; pb < P; pb += VL) {
+            const int np = P - pb < VL ? P - pb : VL;
+            vf v[VL];
+            for (int k = 0, i = pb / d->OW, j = pb % d->OW; k < VL; k++) {
+                v[k] = k < np ? vld(img + ((size_t)i * WT + j) * Cp) : (vf){0};
+                if (++j == d->OW) { j = 0; i++; }
+            }
+            vtranspose(v);
+            for (int o = 0; o < no; o++) {
+                float *q = dst + (size_t)o * P + pb;
+                if (np == VL) {
+                    vst(q, accumulate ? vld(q) + v[o] : v[o]);
+                } else {
+                    float l[VL];
+                    vst(l, v[o]);
+                    for (int j = 0; j < np; j++) q[j] = accumulate ? q[j] + l[j] : l[j];
+                }
+            }
         }
     }
 }
@@ -124,26 +171,86 @@ int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats) {
     return plan(&fw, 0, ws_floats, &nth) && plan(&dx, 0, ws_floats, &nth);
 }
 
-/* U[xi][c][o] = (G g G^T)[xi] for the 3x3 kernel g of (o, c); zeros for channels C..Cp-1 */
-static void transform_weights(const wconv_t *d, float *U) {
-    const int Cp = cp(d->C);
-    const size_t OCC = (size_t)d->OC * Cp;
-    memset(U, 0, sizeof(float) * u_floats(d));
-#pragma omp parallel for schedule(static)
-    for (int oc = 0; oc < d->OC * d->C; oc++) {
-        const int o = oc / d->C, c = oc % d->C;
-        const float *w = d->w + o * d->so + c * d->sc;
-        float gg[4][3], u[4][4];
-        for (int j = 0; j < 3; j++) {
-            const float g0 = w[j * d->sj], g1 = w[d->si + j * d->sj], g2 = w[2 * d->si + j * d->sj];
-            gg[0][j] = g0; gg[1][j] = 0.5f * (g0 + g1 + g2); gg[2][j] = 0.5f * (g0 - g1 + g2); gg[3][j] = g2;
-        }
-        for (int r = 0; r < 4; r++) {
-            u[r][0] = gg[r][0]; u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
-            u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]); u[r][3] = gg[r][2];
-        }
-        for (int xi = 0; xi < 16; xi++) U[xi * OCC + (size_t)c * d->OC + o] = u[xi / 4][xi % 4]; /* (Cp, OC) */
+/* The one-dimensional transforms, F(2, 3) and F(4, 3) (the points 0, 1, -1 and 0, 1, -1, 2, -2; Lavin & Gray's
+   matrices): t = B^T d (a values), y = A^T s (m of a), t = A y (its adjoint: dy to dM), u = G g (the kernel's 3 to
+   a), r = G^T u (back to 3). */
+INLINE void bt(const int m, const vf *d, vf *t) {
+    if (m == 2) {
+        t[0] = d[0] - d[2]; t[1] = d[1] + d[2]; t[2] = d[2] - d[1]; t[3] = d[1] - d[3];
+    } else {
+        const vf p = d[1] + d[2], q = d[1] - d[2], e = d[4] - d[2], f = d[3] - d[1];
+        t[0] = 4.0f * d[0] - 5.0f * d[2] + d[4]; t[1] = d[3] + d[4] - 4.0f * p; t[2] = d[4] - d[3] + 4.0f * q;
+        t[3] = e + 2.0f * f; t[4] = e - 2.0f * f; t[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
     }
+}
+INLINE void at(const int m, const vf *s, vf *y) {
+    if (m == 2) {
+        y[0] = s[0] + s[1] + s[2]; y[1] = s[1] - s[2] - s[3];
+    } else {
+        const vf p = s[1] + s[2], q = s[1] - s[2], e = s[3] + s[4], f = s[3] - s[4];
+        y[0] = s[0] + p + e; y[1] = q + 2.0f * f; y[2] = p + 4.0f * e; y[3] = q + 8.0f * f + s[5];
+    }
+}
+INLINE void a_adj(const int m, const vf *y, vf *t) {
+    if (m == 2) {
+        t[0] = y[0]; t[1] = y[0] + y[1]; t[2] = y[0] - y[1]; t[3] = -y[1];
+    } else {
+        const vf e = y[0] + y[2], f = y[1] + y[3], g = y[0] + 4.0f * y[2], h = 2.0f * y[1] + 8.0f * y[3];
+        t[0] = y[0]; t[1] = e + f; t[2] = e - f; t[3] = g + h; t[4] = g - h; t[5] = y[3];
+    }
+}
+INLINE void g_fw(const int m, const vf *g, vf *u) {
+    if (m == 2) {
+        u[0] = g[0]; u[1] = 0.5f * (g[0] + g[1] + g[2]); u[2] = 0.5f * (g[0] - g[1] + g[2]); u[3] = g[2];
+    } else {
+        const vf e = g[0] + g[2];
+        u[0] = 0.25f * g[0]; u[1] = -(e + g[1]) / 6.0f; u[2] = -(e - g[1]) / 6.0f;
+        u[3] = (g[0] + 2.0f * g[1] + 4.0f * g[2]) / 24.0f; u[4] = (g[0] - 2.0f * g[1] + 4.0f * g[2]) / 24.0f;
+        u[5] = g[2];
+    }
+}
+INLINE void g_adj(const int m, const vf *u, vf *r) {
+    if (m == 2) {
+        r[0] = u[0] + 0.5f * (u[1] + u[2]); r[1] = 0.5f * (u[1] - u[2]); r[2] = 0.5f * (u[1] + u[2]) + u[3];
+    } else {
+        const vf p = u[1] + u[2], q = u[1] - u[2], e = u[3] + u[4], f = u[3] - u[4];
+        r[0] = 0.25f * u[0] - p / 6.0f + e / 24.0f; r[1] = -q / 6.0f + f / 12.0f; r[2] = (e - p) / 6.0f + u[5];
+    }
+}
+enum { AMAX = 6 }; /* the largest patch side */
+
+/* U[xi][c][o] = (G g G^T)[xi] for the 3x3 kernel g of (o, c); zeros for channels C..Cp-1. VL output channels to a
+   vector, so U's rows are written whole. */
+INLINE void weight_tiles(const wconv_t *d, const int m, float *U) {
+    const int Cp = cp(d->C), a = m + 2, nob = (d->OC + VL - 1) / VL;
+    const size_t OCC = (size_t)d->OC * Cp;
+    for (int xi = 0; xi < a * a && Cp > d->C; xi++) /* the padding channels */
+        memset(U + xi * OCC + (size_t)d->C * d->OC, 0, sizeof(float) * (Cp - d->C) * d->OC);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < d->C * nob; t++) {
+        const int c = t / nob, o0 = t % nob * VL, no = d->OC - o0 < VL ? d->OC - o0 : VL;
+        float k[9][VL] = {{0}};
+        for (int o = 0; o < no; o++)
+            for (int ij = 0; ij < 9; ij++) k[ij][o] = d->w[(o0 + o) * d->so + c * d->sc + ij / 3 * d->si + ij % 3 * d->sj];
+        vf gg[AMAX][3], col[3], u[AMAX];
+        for (int j = 0; j < 3; j++) { /* G g, down kernel column j */
+            for (int i = 0; i < 3; i++) col[i] = vld(k[3 * i + j]);
+            g_fw(m, col, u);
+            for (int r = 0; r < a; r++) gg[r][j] = u[r];
+        }
+        for (int r = 0; r < a; r++) { /* then G^T, along row r */
+            g_fw(m, gg[r], u);
+            for (int x = 0; x < a; x++) {
+                float *dst = U + (r * a + x) * OCC + (size_t)c * d->OC + o0; /* (Cp, OC) */
+                if (no == VL) vst(dst, u[x]);
+                else memcpy(dst, &u[x], sizeof(float) * no);
+            }
+        }
+    }
+}
+static void transform_weights(const wconv_t *d, float *U) {
+    if (d->m == 2) weight_tiles(d, 2, U);
+    else weight_tiles(d, 4, U);
 }
 
 /* tile t as (image n, tile row ty, tile column tx) */
@@ -154,60 +261,67 @@ static void tile_at(const wconv_t *d, long t, int *n, int *ty, int *tx) {
 }
 
 /* V[xi][q][c] = (B^T d B)[xi] for the nt tiles from t0, from the padded input; positions vs apart */
-static void transform_input(const wconv_t *d, const float *xp, long t0, int nt, float *V, size_t vs) {
-    const int WP = padded_w(d), HP = padded_h(d), Cp = cp(d->C);
+INLINE void input_tiles(const wconv_t *d, const int m, const float *xp, long t0, int nt, float *V, size_t vs) {
+    const int WP = padded_w(d), HP = padded_h(d), Cp = cp(d->C), a = m + 2;
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        const float *p = xp + (((size_t)n * HP + 2 * ty) * WP + 2 * tx) * Cp;
+        const float *p = xp + (((size_t)n * HP + m * ty) * WP + m * tx) * Cp;
         float *v = V + (size_t)q * Cp;
         for (int c = 0; c < Cp; c += VL) {
-            vf t[4][4];
-            for (int k = 0; k < 4; k++) { /* B^T d, down column k of the patch */
-                const float *a = p + (size_t)k * Cp + c;
-                const vf d0 = vld(a), d1 = vld(a + (size_t)WP * Cp), d2 = vld(a + (size_t)2 * WP * Cp),
-                         d3 = vld(a + (size_t)3 * WP * Cp);
-                t[0][k] = d0 - d2; t[1][k] = d1 + d2; t[2][k] = d2 - d1; t[3][k] = d1 - d3;
+            vf t[AMAX][AMAX], col[AMAX], u[AMAX];
+            for (int k = 0; k < a; k++) { /* B^T d, down column k of the patch */
+                for (int i = 0; i < a; i++) col[i] = vld(p + ((size_t)i * WP + k) * Cp + c);
+                bt(m, col, u);
+                for (int r = 0; r < a; r++) t[r][k] = u[r];
             }
-            for (int r = 0; r < 4; r++) { /* then B, along row r */
-                vst(v + (4 * r + 0) * vs + c, t[r][0] - t[r][2]);
-                vst(v + (4 * r + 1) * vs + c, t[r][1] + t[r][2]);
-                vst(v + (4 * r + 2) * vs + c, t[r][2] - t[r][1]);
-                vst(v + (4 * r + 3) * vs + c, t[r][1] - t[r][3]);
+            for (int r = 0; r < a; r++) { /* then B, along row r */
+                bt(m, t[r], u);
+                for (int k = 0; k < a; k++) vst(v + (a * r + k) * vs + c, u[k]);
             }
         }
     }
 }
+static void transform_input(const wconv_t *d, const float *xp, long t0, int nt, float *V, size_t vs) {
+    if (d->m == 2) input_tiles(d, 2, xp, t0, nt, V, vs);
+    else input_tiles(d, 4, xp, t0, nt, V, vs);
+}
 
-/* the outputs yt (N, 2TY, 2TX, OCp) of the nt tiles from t0: A^T M A, M[xi][q][o] positions ms apart */
-static void transform_output(const wconv_t *d, const float *M, size_t ms, long t0, int nt, float *yt) {
-    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+/* the outputs yt (N, m TY, m TX, OCp) of the nt tiles from t0: A^T M A, M[xi][q][o] positions ms apart */
+INLINE void output_tiles(const wconv_t *d, const int m, const float *M, size_t ms, long t0, int nt, float *yt) {
+    const int WT = m * tiles_x(d), HT = m * tiles_y(d), Cp = cp(d->OC), a = m + 2;
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        float *y0 = yt + (((size_t)n * HT + 2 * ty) * WT + 2 * tx) * Cp, *y1 = y0 + (size_t)WT * Cp;
-        const float *m = M + (size_t)q * Cp;
+        float *y = yt + (((size_t)n * HT + m * ty) * WT + m * tx) * Cp;
+        const float *mq = M + (size_t)q * Cp;
         for (int o = 0; o < Cp; o += VL) {
-            vf s[4], r[4];
-            for (int k = 0; k < 4; k++) { /* A^T M, down the columns */
-                const vf m0 = vld(m + k * ms + o), m1 = vld(m + (4 + k) * ms + o), m2 = vld(m + (8 + k) * ms + o),
-                         m3 = vld(m + (12 + k) * ms + o);
-                s[k] = m0 + m1 + m2; r[k] = m1 - m2 - m3;
+            vf s[AMAX][AMAX], col[AMAX], u[AMAX];
+            for (int k = 0; k < a; k++) { /* A^T M, down column k */
+                for (int i = 0; i < a; i++) col[i] = vld(mq + (a * i + k) * ms + o);
+                at(m, col, u);
+                for (int r = 0; r < m; r++) s[r][k] = u[r];
             }
-            vst(y0 + o, s[0] + s[1] + s[2]); vst(y0 + Cp + o, s[1] - s[2] - s[3]);
-            vst(y1 + o, r[0] + r[1] + r[2]); vst(y1 + Cp + o, r[1] - r[2] - r[3]);
+            for (int r = 0; r < m; r++) { /* then A, along row r */
+                at(m, s[r], u);
+                for (int j = 0; j < m; j++) vst(y + ((size_t)r * WT + j) * Cp + o, u[j]);
+            }
         }
     }
 }
+static void transform_output(const wconv_t *d, const float *M, size_t ms, long t0, int nt, float *yt) {
+    if (d->m == 2) output_tiles(d, 2, M, ms, t0, nt, yt);
+    else output_tiles(d, 4, M, ms, t0, nt, yt);
+}
 
-/* one block of tiles from t0: V, 16 products, outputs */
+/* one block of tiles from t0: V, a^2 products, outputs */
 static void run_block(const wconv_t *d, const float *U, const float *xp, float *yt, long t0, int tb, long T, float *V,
                       float *M) {
     const int Cp = cp(d->C), OCp = cp(d->OC);
     const size_t vs = (size_t)Cp * tb + PAD, ms = (size_t)OCp * tb + PAD;
     const int nt = (int)(T - t0 < tb ? T - t0 : tb);
     transform_input(d, xp, t0, nt, V, vs);
-    for (int xi = 0; xi < 16; xi++) /* M[xi] (nt, OC) = V[xi] (nt, C) U[xi] (C, OC) */
+    for (int xi = 0; xi < npos(d); xi++) /* M[xi] (nt, OC) = V[xi] (nt, C) U[xi] (C, OC) */
         gemm(0, 0, nt, d->OC, Cp, 1.0f, V + xi * vs, Cp, U + (size_t)xi * d->OC * Cp, d->OC, 0.0f, M + xi * ms, OCp);
     transform_output(d, M, ms, t0, nt, yt);
 }
@@ -226,7 +340,7 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
 #ifdef _OPENMP
         me = omp_get_thread_num();
 #endif
-        float *V = per + per_thread * me, *M = V + 16 * ((size_t)cp(d->C) * tb + PAD);
+        float *V = per + per_thread * me, *M = V + npos(d) * ((size_t)cp(d->C) * tb + PAD);
         run_block(d, U, xp, yt, b * tb, tb, T, V, M);
     }
     from_channels_last(d, yt, y, accumulate);
@@ -234,13 +348,15 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
 
 void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
                            size_t ws_floats) {
-    const wconv_t d = {g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, w, g->C * 9L, 9, 3, 1};
+    wconv_t d = fw_geom(g);
+    d.w = w; d.so = g->C * 9L; d.sc = 9; d.si = 3; d.sj = 1;
     winograd(&d, x, y, 0, ws, ws_floats);
 }
 
 /* dx += the convolution of dy (OC channels) with w turned by 180 degrees, into C channels, padding 2 - p */
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
-    const wconv_t d = {g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, w + 8, 9, g->C * 9L, -3, -1};
+    wconv_t d = dx_geom(g);
+    d.w = w + 8; d.so = 9; d.sc = g->C * 9L; d.si = -3; d.sj = -1;
     winograd(&d, dy, dx, 1, ws, ws_floats);
 }
 
@@ -249,27 +365,33 @@ void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, flo
    its own dU; the threads' sums are added in thread order. */
 
 /* dM[xi][q][o] = (A dY A^T)[xi] for the nt tiles from t0, from dy channels last (zeros beyond it) */
-static void transform_dy(const wconv_t *d, const float *dyt, long t0, int nt, float *M, size_t ms) {
-    const int WT = 2 * tiles_x(d), HT = 2 * tiles_y(d), Cp = cp(d->OC);
+INLINE void dy_tiles(const wconv_t *d, const int m, const float *dyt, long t0, int nt, float *M, size_t ms) {
+    const int WT = m * tiles_x(d), HT = m * tiles_y(d), Cp = cp(d->OC), a = m + 2;
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        const float *r0 = dyt + (((size_t)n * HT + 2 * ty) * WT + 2 * tx) * Cp, *r1 = r0 + (size_t)WT * Cp;
-        float *m = M + (size_t)q * Cp;
+        const float *y = dyt + (((size_t)n * HT + m * ty) * WT + m * tx) * Cp;
+        float *mq = M + (size_t)q * Cp;
         for (int o = 0; o < Cp; o += VL) {
-            const vf y00 = vld(r0 + o), y01 = vld(r0 + Cp + o), y10 = vld(r1 + o), y11 = vld(r1 + Cp + o);
-            const vf s[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
-            for (int a = 0; a < 4; a++) {
-                vst(m + (4 * a + 0) * ms + o, s[a][0]);
-                vst(m + (4 * a + 1) * ms + o, s[a][0] + s[a][1]);
-                vst(m + (4 * a + 2) * ms + o, s[a][0] - s[a][1]);
-                vst(m + (4 * a + 3) * ms + o, -s[a][1]);
+            vf s[AMAX][AMAX], col[AMAX], u[AMAX];
+            for (int j = 0; j < m; j++) { /* A dY, down column j */
+                for (int i = 0; i < m; i++) col[i] = vld(y + ((size_t)i * WT + j) * Cp + o);
+                a_adj(m, col, u);
+                for (int r = 0; r < a; r++) s[r][j] = u[r];
+            }
+            for (int r = 0; r < a; r++) { /* then A^T, along row r */
+                a_adj(m, s[r], u);
+                for (int k = 0; k < a; k++) vst(mq + (a * r + k) * ms + o, u[k]);
             }
         }
     }
 }
+static void transform_dy(const wconv_t *d, const float *dyt, long t0, int nt, float *M, size_t ms) {
+    if (d->m == 2) dy_tiles(d, 2, dyt, t0, nt, M, ms);
+    else dy_tiles(d, 4, dyt, t0, nt, M, ms);
+}
 
-/* dU (16, OC, C) += the products of one block of tiles */
+/* dU (a^2, OC, C) += the products of one block of tiles */
 static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t0, int tb, long T, float *V, float *M,
                      float *dU) {
     const int Cp = cp(d->C), OCp = cp(d->OC);
@@ -277,7 +399,7 @@ static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t
     const int nt = (int)(T - t0 < tb ? T - t0 : tb);
     transform_input(d, xp, t0, nt, V, vs);
     transform_dy(d, dyt, t0, nt, M, ms);
-    for (int xi = 0; xi < 16; xi++) /* dU[xi] (OC, C) += dM[xi]^T (OC, nt) V[xi] (nt, C) */
+    for (int xi = 0; xi < npos(d); xi++) /* dU[xi] (OC, C) += dM[xi]^T (OC, nt) V[xi] (nt, C) */
         gemm(1, 0, d->OC, Cp, nt, 1.0f, M + xi * ms, OCp, V + xi * vs, Cp, 1.0f, dU + (size_t)xi * d->OC * Cp, Cp);
 }
 
@@ -287,7 +409,7 @@ int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
     return conv_winograd_ok(g, ws_floats) && plan(&d, 1, ws_floats, &nth);
 }
 
-/* the workspace with which all three passes run on every thread with blocks of TBMAX tiles (0: not Winograd) */
+/* the workspace with which all three passes run on every thread with whole blocks (tb_max; 0: not Winograd) */
 size_t conv_winograd_floats(const conv_geom_t *g) {
     if (!suits(g)) return 0;
     const wconv_t fw = fw_geom(g), dx = dx_geom(g);
@@ -296,10 +418,32 @@ size_t conv_winograd_floats(const conv_geom_t *g) {
     for (int k = 0; k < 3; k++) { /* forward, input gradient, weight gradient */
         const wconv_t *d = k == 1 ? &dx : &fw;
         const int wg = k == 2;
-        const size_t f = shared_floats(d, wg) + nth * (fixed_floats(d, wg) + vm_floats(d, TBMAX));
+        const size_t f = shared_floats(d, wg) + nth * (fixed_floats(d, wg) + vm_floats(d, (size_t)tb_max(d)));
         if (f > need) need = f;
     }
     return need + 1; /* block_tiles wants more than the fixed part */
+}
+
+/* dw += G^T dU G, dU (a^2, OC, Cp); VL input channels to a vector */
+INLINE void dw_from_du(const conv_geom_t *g, const int m, const float *dU, float *dw) {
+    const int Cp = cp(g->C), a = m + 2, ncb = Cp / VL;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < g->OC * ncb; t++) {
+        const int o = t / ncb, c0 = t % ncb * VL, nc = g->C - c0 < VL ? g->C - c0 : VL;
+        vf r[3][AMAX], u[AMAX], k3[3];
+        for (int j = 0; j < a; j++) { /* G^T dU, down column j */
+            for (int i = 0; i < a; i++) u[i] = vld(dU + ((size_t)(a * i + j) * g->OC + o) * Cp + c0);
+            g_adj(m, u, k3);
+            for (int i = 0; i < 3; i++) r[i][j] = k3[i];
+        }
+        float k[9][VL];
+        for (int i = 0; i < 3; i++) { /* then G, along row i */
+            g_adj(m, r[i], k3);
+            for (int j = 0; j < 3; j++) vst(k[3 * i + j], k3[j]);
+        }
+        for (int c = 0; c < nc; c++)
+            for (int ij = 0; ij < 9; ij++) dw[((size_t)o * g->C + c0 + c) * 9 + ij] += k[ij][c];
+    }
 }
 
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
@@ -309,7 +453,7 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
     if (!tb) return -1;
     float *xp = ws, *dyt = xp + padded_floats(&d);
     to_channels_last(x, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
-    to_channels_last(dy, d.N, d.OC, d.OH, d.OW, 0, 0, 2 * tiles_y(&d), 2 * tiles_x(&d), cp(d.OC), dyt);
+    to_channels_last(dy, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
     ws = dyt + out_floats(&d);
     const long T = (long)g->N * tiles_y(&d) * tiles_x(&d), nblk = (T + tb - 1) / tb;
     const int Cp = cp(g->C);
@@ -321,7 +465,7 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
         me = omp_get_thread_num();
         team = omp_get_num_threads();
 #endif
-        float *dU = ws + per_thread * me, *V = dU + U, *M = V + 16 * ((size_t)Cp * tb + PAD);
+        float *dU = ws + per_thread * me, *V = dU + U, *M = V + npos(&d) * ((size_t)Cp * tb + PAD);
         memset(dU, 0, sizeof(float) * U);
         for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++)
             dw_block(&d, xp, dyt, b * tb, tb, T, V, M, dU);
@@ -330,22 +474,7 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
         for (size_t k = 0; k < U; k++)
             for (int t = 1; t < team; t++) ws[k] += ws[per_thread * t + k];
     }
-#pragma omp parallel for schedule(static)
-    for (int oc = 0; oc < g->OC * g->C; oc++) { /* dw += G^T dU G */
-        float u[4][4], r[3][4];
-        const int o = oc / g->C, c = oc % g->C;
-        for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = ws[((size_t)xi * g->OC + o) * Cp + c];
-        for (int b = 0; b < 4; b++) {
-            r[0][b] = u[0][b] + 0.5f * (u[1][b] + u[2][b]);
-            r[1][b] = 0.5f * (u[1][b] - u[2][b]);
-            r[2][b] = 0.5f * (u[1][b] + u[2][b]) + u[3][b];
-        }
-        float *k = dw + (size_t)oc * 9;
-        for (int i = 0; i < 3; i++) {
-            k[3 * i + 0] += r[i][0] + 0.5f * (r[i][1] + r[i][2]);
-            k[3 * i + 1] += 0.5f * (r[i][1] - r[i][2]);
-            k[3 * i + 2] += 0.5f * (r[i][1] + r[i][2]) + r[i][3];
-        }
-    }
+    if (d.m == 2) dw_from_du(g, 2, ws, dw);
+    else dw_from_du(g, 4, ws, dw);
     return 0;
 }
