@@ -51,7 +51,7 @@ static void run_winograd(const conv_geom_t *g, const float *x, const float *w, c
                          float *dw) {
     float *ws = malloc(sizeof(float) * g->ws);
     if (!ws) abort();
-    conv_winograd_forward(g, x, w, y, ws, g->ws);
+    conv_winograd_forward(g, x, w, NULL, y, ws, g->ws);
     conv_winograd_dx(g, w, dy, dx, ws, g->ws);
     if (conv_winograd_dw(g, x, dy, dw, ws, g->ws)) abort();
     free(ws);

@@ -12,10 +12,10 @@ static double lanes_total(const float *l) {
     for (int k = 0; k < LANES; k++) s += l[k];
     return s;
 }
-/* sum of p[0..S) */
-static double plane_sum(const float *p, int S) {
+/* sum of p[0..S) (also conv2d's bias gradient) */
+double plane_sum(const float *p, size_t S) {
     float l[LANES] = {0};
-    int q = 0;
+    size_t q = 0;
     for (; q + LANES <= S; q += LANES)
         for (int k = 0; k < LANES; k++) l[k] += p[q + k];
     for (int k = 0; q < S; q++, k++) l[k] += p[q];

@@ -10,10 +10,7 @@ static void bias_grad(const float *dy, float *db, int N, int C, size_t P) {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double acc = 0.0;
-        for (int n = 0; n < N; n++) {
-            const float *d = dy + ((size_t)n * C + c) * P;
-            for (size_t q = 0; q < P; q++) acc += d[q];
-        }
+        for (int n = 0; n < N; n++) acc += plane_sum(dy + ((size_t)n * C + c) * P, P);
         db[c] += (float)acc;
     }
 }
@@ -143,7 +140,8 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
     } else if (g->OC <= DIRECT_MAX_OC) {
         direct_fw(g, x, w, y);
     } else if (conv_winograd_ok(g, ws)) {
-        conv_winograd_forward(g, x, w, y, col, ws);
+        conv_winograd_forward(g, x, w, b, y, col, ws);
+        return; /* with the bias */
     } else if (conv_s2d_ok(g, ws)) {
         conv_s2d_forward(g, x, w, y, col, ws);
     } else {

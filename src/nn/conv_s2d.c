@@ -76,7 +76,7 @@ void conv_s2d_forward(const conv_geom_t *g, const float *x, const float *w, floa
     float *xp = ws, *wp = xp + phase_floats(g), *rest = wp + wt_floats(g);
     phases(g, x, xp, 0, NULL);
     weights(g, w, wp, 0, NULL);
-    conv_winograd_forward(&p, xp, wp, y, rest, ws_floats - phase_floats(g) - wt_floats(g));
+    conv_winograd_forward(&p, xp, wp, NULL, y, rest, ws_floats - phase_floats(g) - wt_floats(g));
 }
 
 void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,

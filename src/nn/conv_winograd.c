@@ -134,8 +134,8 @@ static void to_channels_last(const float *src, int N, int C, int H, int W, int r
     }
 }
 
-/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, m TY, m TX, Cp) */
-static void from_channels_last(const wconv_t *d, const float *yt, float *y, int accumulate) {
+/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, m TY, m TX, Cp), plus the bias b (or NULL) */
+static void from_channels_last(const wconv_t *d, const float *yt, const float *b, float *y, int accumulate) {
     const int WT = d->m * tiles_x(d), HT = d->m * tiles_y(d), Cp = cp(d->OC), nb = Cp / VL, P = d->OH * d->OW;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < d->N * nb; t++) {
@@ -150,6 +150,7 @@ static void from_channels_last(const wconv_t *d, const float *yt, float *y, int 
                 if (++j == d->OW) { j = 0; i++; }
             }
             vtranspose(v);
+            for (int o = 0; o < no && b; o++) v[o] += b[ob + o];
             for (int o = 0; o < no; o++) {
                 float *q = dst + (size_t)o * P + pb;
                 if (np == VL) {
@@ -326,7 +327,8 @@ static void run_block(const wconv_t *d, const float *U, const float *xp, float *
     transform_output(d, M, ms, t0, nt, yt);
 }
 
-static void winograd(const wconv_t *d, const float *x, float *y, int accumulate, float *ws, size_t ws_floats) {
+static void winograd(const wconv_t *d, const float *x, const float *b, float *y, int accumulate, float *ws,
+                     size_t ws_floats) {
     int nth = 1;
     const int tb = plan(d, 0, ws_floats, &nth);
     const long T = (long)d->N * tiles_y(d) * tiles_x(d), nblk = (T + tb - 1) / tb;
@@ -343,21 +345,21 @@ static void winograd(const wconv_t *d, const float *x, float *y, int accumulate,
         float *V = per + per_thread * me, *M = V + npos(d) * ((size_t)cp(d->C) * tb + PAD);
         run_block(d, U, xp, yt, b * tb, tb, T, V, M);
     }
-    from_channels_last(d, yt, y, accumulate);
+    from_channels_last(d, yt, b, y, accumulate);
 }
 
-void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
+void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *ws,
                            size_t ws_floats) {
     wconv_t d = fw_geom(g);
     d.w = w; d.so = g->C * 9L; d.sc = 9; d.si = 3; d.sj = 1;
-    winograd(&d, x, y, 0, ws, ws_floats);
+    winograd(&d, x, b, y, 0, ws, ws_floats);
 }
 
 /* dx += the convolution of dy (OC channels) with w turned by 180 degrees, into C channels, padding 2 - p */
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
     wconv_t d = dx_geom(g);
     d.w = w + 8; d.so = 9; d.sc = g->C * 9L; d.si = -3; d.sj = -1;
-    winograd(&d, dy, dx, 1, ws, ws_floats);
+    winograd(&d, dy, NULL, dx, 1, ws, ws_floats);
 }
 
 /* ---- weight gradient: U = G g G^T is linear in g and M = U .* V, so dU[xi] = sum over tiles of dM[xi] V[xi]^T with

@@ -53,13 +53,15 @@ int conv_direct_dw_ok(const conv_geom_t *g);
 void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y);
 void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx);
 void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw);
+/* sum of p[0..S) in 16 float lanes, added into double (batchnorm.c): vectorised, in one fixed order */
+double plane_sum(const float *p, size_t S);
 /* 3x3 stride-1 convolution by Winograd F(2x2,3x3) or F(4x4,3x3) (conv_winograd.c) when conv_winograd_ok with
    ws_floats of workspace: the forward (y =), the input gradient (dx +=) and the weight gradient (dw +=).
    conv_winograd_tile: the output tile side m (2 or 4) it takes for OH x OW outputs. */
 int conv_winograd_tile(int OH, int OW);
 int conv_winograd_ok(const conv_geom_t *g, size_t ws_floats);
-void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
-                           size_t ws_floats);
+void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *ws,
+                           size_t ws_floats); /* b: the bias, or NULL */
 void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
 /* dw += the weight gradient by Winograd; nonzero (nothing done) when ws_floats is too small (conv_winograd_dw_ok) */
 int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats);

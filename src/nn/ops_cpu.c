@@ -327,13 +327,19 @@ static void bw_concat(ganc_net_t *net, node_t *n, int N, int train, int want_pg,
 static int fw_add(ganc_net_t *net, node_t *n, int N, int flags) {
     (void)flags;
     const float *a = X0(n), *b = op_in(net, n, 1)->out;
-    for (size_t k = 0; k < tot(n, N); k++) n->out[k] = a[k] + b[k];
+    float *y = n->out;
+    const size_t T = tot(n, N);
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < T; k++) y[k] = a[k] + b[k];
     return 0;
 }
 static void bw_add(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
     (void)train; (void)want_pg;
     float *db = op_in(net, n, 1)->dout;
-    for (size_t k = 0; k < tot(n, N); k++) { dx[k] += n->dout[k]; db[k] += n->dout[k]; }
+    const float *dy = n->dout;
+    const size_t T = tot(n, N);
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < T; k++) { dx[k] += dy[k]; db[k] += dy[k]; }
 }
 #define init_add no_init
 #define macs_add no_macs
