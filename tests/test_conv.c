@@ -2,7 +2,8 @@
    and the weight gradient (added to what dw holds):
    - direct stride-1 (conv_direct.c: register tiles), on shapes that reach its edges: several column tiles and row
      blocks that do not divide the plane, kernels from 1x1 to 9x9 and non-square, padding from none to more than half
-     the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block;
+     the kernel, 1 to 4 output channels, and 5x5/7x7 kernels with more outputs than one block (weight gradients by
+     GEMM, or from few channels with the input padded once);
    - the plain loops of conv2d.c that narrow planes keep, and the GEMM of a kernel that covers the whole input;
    - im2col + GEMM, strided and narrow (im2col's offset tables) and wide (its row copies); im2col and col2im
      themselves against their definition, with col2im's one-pass rows for 4-wide stride-2 kernels;
@@ -157,6 +158,8 @@ int main(void) {
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
         {2, 8, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
         {3, 9, 9, 11, 6, 5, 5, 2, 2},    /* and 5x5 */
+        {2, 3, 12, 32, 32, 5, 5, 2, 2},  /* LAPGAN's first critic layer: dW with the input padded once */
+        {3, 2, 9, 20, 10, 7, 7, 3, 3},   /* and its generator's, 10 outputs in blocks of 4, 4, 2; dy rows copied */
     };
     static const int wino[][9] = {
         {4, 8, 8, 8, 8, 3, 3, 1, 1},     /* SimGAN's refiner in small */
@@ -177,8 +180,12 @@ int main(void) {
         CHECK(conv_direct_ok(&g), "direct case %zu should take the direct path", k);
         CHECK(conv2d_uses_scratch(&g) == (g.OC > 4), "direct case %zu: scratch only for the GEMM weight gradient", k);
         const double e = check(&g, 7u + (unsigned)k);
+        const int wide = conv_direct_dw_wide_floats(&g) > 0;
+        CHECK(!wide || conv_direct_dw_wide_floats(&g) <= (size_t)g.C * g.KH * g.KW * g.N * g.OH * g.OW,
+              "direct case %zu: the padded input fits the im2col scratch", k);
         printf("direct N%d C%d %dx%d -> OC%d k%dx%d p%d,%d (%s dw): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC,
-               g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : g.OC <= 4 ? "general" : "GEMM", e);
+               g.KH, g.KW, g.ph, g.pw, conv_direct_dw_ok(&g) ? "tiled" : g.OC <= 4 ? "general" : wide ? "wide" : "GEMM",
+               e);
         CHECK(e < 3e-5, "direct case %zu: error %.3e against the sum in double", k, e);
     }
     static const int loops[][9] = {

@@ -180,6 +180,11 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     }
     const int wino = conv_winograd_ok(g, ws), direct = !wino && conv_direct_ok(g);
     if (dw && wino && !conv_winograd_dw(g, x, dy, dw, col, ws)) dw = NULL; /* done */
+    const size_t wide = dw && direct ? conv_direct_dw_wide_floats(g) : 0;
+    if (wide && wide <= ws) {
+        conv_direct_dw_wide(g, x, dy, dw, col);
+        dw = NULL;
+    }
     if (dw || !(wino || direct)) nchw_to_cnp(dy, g->N, g->OC, P, tmp); /* dY' (OC,NP) */
     if (dw) {
         im2col(x, g->N, g->C, g->H, g->W, g->KH, g->KW, g->s, g->ph, g->pw, g->OH, g->OW, col);

@@ -14,6 +14,9 @@
 #include <string.h>
 #include "nn/nn.h"
 #include "nn/simd.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 enum { RB = 4, OB = 4, TW = 128, KMAX = 16, DW_REGS = 28, DW_MAXW = 1024 };
 
@@ -109,58 +112,66 @@ void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float
     direct_tiles(&d, dy, dx, 1);
 }
 
-/* ---- weight gradient: one task per (input channel c, kernel row i); OC x KW vector accumulators */
+/* ---- weight gradient: a unit is (block of OB output channels from o0, input channel c). Each thread takes a
+   contiguous range of units, UC at a time, and goes through the images outermost, so that one image's dy rows and
+   input plane stay in cache while all its units' kernel rows use them (with the images innermost every unit read
+   all of dy from memory again: SRResNet's 64 -> 3 9x9 layer 576 times). For each image, unit and kernel row i the
+   oc x KW vector accumulators run over the output rows, then their lanes go into double: every weight's sum has one
+   fixed order whatever the thread count. The input's rows are copied, padded, as they are needed, or (xpad) read
+   from one padded copy of the whole input made for all the units. */
+enum { UC = 4 };
 typedef struct {
     const conv_geom_t *g;
     const float *x, *dy;
     float *dw;
+    const float *xpad; /* NULL, or the input padded: (N, C, XH, XW), row r holding input row r - ph */
+    int XH, XW;
 } dwjob_t;
 
-INLINE void dw_task(const dwjob_t *jb, int c, int i, float *xrow, float *dyrows, const int oc, const int kw) {
+/* sum[o][j] (KMAX apart) += image n's products for unit (o0, c) and kernel row i */
+INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, float *xrow, float *dyrows, double *sum,
+                     const int oc, const int kw) {
     const conv_geom_t *g = jb->g;
     const int nv = (g->OW + VL - 1) / VL, rowlen = nv * VL, xlen = rowlen + kw - 1;
     const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
-    double sum[OB][KMAX] = {{0}};
-    for (int n = 0; n < g->N; n++) {
-        vf a[OB][KMAX];
-        for (int o = 0; o < oc; o++)
-            for (int j = 0; j < kw; j++) a[o][j] = (vf){0};
-        for (int oh = 0; oh < g->OH; oh++) {
-            const int ih = oh - g->ph + i;
-            if (ih < 0 || ih >= g->H) continue;
-            copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
-            const float *dr[OB]; /* dy's rows as they are when whole vectors, else copied with zeros after them */
-            for (int o = 0; o < oc; o++) {
-                const float *row = jb->dy + ((size_t)n * g->OC + o) * P;
-                if (rowlen == g->OW) {
-                    dr[o] = row + (size_t)oh * g->OW;
-                } else {
-                    copy_padded(row, g->OH, g->OW, oh, 0, 1, rowlen, dyrows + (size_t)o * rowlen);
-                    dr[o] = dyrows + (size_t)o * rowlen;
-                }
-            }
-            for (int v = 0; v < nv; v++) {
-                vf dv[OB];
-                for (int o = 0; o < oc; o++) dv[o] = vld(dr[o] + v * VL);
-                for (int j = 0; j < kw; j++) {
-                    const vf xv = vld(xrow + v * VL + j);
-                    for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
-                }
+    vf a[OB][KMAX];
+    for (int o = 0; o < oc; o++)
+        for (int j = 0; j < kw; j++) a[o][j] = (vf){0};
+    for (int oh = 0; oh < g->OH; oh++) {
+        const int ih = oh - g->ph + i;
+        if (ih < 0 || ih >= g->H) continue;
+        const float *xr = xrow;
+        if (jb->xpad) xr = jb->xpad + (((size_t)n * g->C + c) * jb->XH + oh + i) * jb->XW;
+        else copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
+        const float *dr[OB]; /* dy's rows as they are when whole vectors, else copied with zeros after them */
+        for (int o = 0; o < oc; o++) {
+            const float *row = jb->dy + ((size_t)n * g->OC + o0 + o) * P;
+            if (rowlen == g->OW) {
+                dr[o] = row + (size_t)oh * g->OW;
+            } else {
+                copy_padded(row, g->OH, g->OW, oh, 0, 1, rowlen, dyrows + (size_t)o * rowlen);
+                dr[o] = dyrows + (size_t)o * rowlen;
             }
         }
-        for (int o = 0; o < oc; o++) /* lanes into double, image by image */
+        for (int v = 0; v < nv; v++) {
+            vf dv[OB];
+            for (int o = 0; o < oc; o++) dv[o] = vld(dr[o] + v * VL);
             for (int j = 0; j < kw; j++) {
-                float l[VL];
-                vst(l, a[o][j]);
-                for (int q = 0; q < VL; q++) sum[o][j] += l[q];
+                const vf xv = vld(xr + v * VL + j);
+                for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
             }
+        }
     }
-    for (int o = 0; o < oc; o++)
-        for (int j = 0; j < kw; j++) jb->dw[(((size_t)o * g->C + c) * g->KH + i) * g->KW + j] += (float)sum[o][j];
+    for (int o = 0; o < oc; o++) /* lanes into double, image by image */
+        for (int j = 0; j < kw; j++) {
+            float l[VL];
+            vst(l, a[o][j]);
+            for (int q = 0; q < VL; q++) sum[o * KMAX + j] += l[q];
+        }
 }
 
 /* the (OC, KW) pairs with a tuned body: OC*KW accumulators within the registers */
-#define DW_CASE(O, K) case O * 32 + K: dw_task(&jb, c, i, xrow, dyrows, O, K); break;
+#define DW_CASE(O, K) case O * 32 + K: dw_image(jb, n, c, i, o0, xrow, dyrows, s, O, K); break;
 #define DW_CASES9(O) DW_CASE(O, 1) DW_CASE(O, 2) DW_CASE(O, 3) DW_CASE(O, 4) DW_CASE(O, 5) DW_CASE(O, 6) \
     DW_CASE(O, 7) DW_CASE(O, 8) DW_CASE(O, 9)
 
@@ -171,16 +182,69 @@ int conv_direct_dw_ok(const conv_geom_t *g) {
            g->OW >= VL;
 }
 
-void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw) {
-    const dwjob_t jb = {g, x, dy, dw};
-#pragma omp parallel for schedule(static)
-    for (int ci = 0; ci < g->C * g->KH; ci++) {
-        float xrow[DW_MAXW + VL + KMAX], dyrows[OB * (DW_MAXW + VL)];
-        const int c = ci / g->KH, i = ci % g->KH;
-        switch (g->OC * 32 + g->KW) {
-            DW_CASES9(1) DW_CASES9(2) DW_CASES9(3)
-            DW_CASE(4, 1) DW_CASE(4, 2) DW_CASE(4, 3) DW_CASE(4, 4) DW_CASE(4, 5) DW_CASE(4, 6) DW_CASE(4, 7)
-        default: break; /* excluded by conv_direct_dw_ok */
+/* dw += the sums of units u0..u1-1 (units ob-major: u = block * C + c), images outermost */
+static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyrows, double *sum) {
+    const conv_geom_t *g = jb->g;
+    const size_t per_unit = (size_t)g->KH * OB * KMAX;
+    memset(sum, 0, sizeof(double) * per_unit * (u1 - u0));
+    for (int n = 0; n < g->N; n++)
+        for (int u = u0; u < u1; u++) {
+            const int c = u % g->C, o0 = u / g->C * OB, ob = g->OC - o0 < OB ? g->OC - o0 : OB;
+            for (int i = 0; i < g->KH; i++) {
+                double *s = sum + per_unit * (u - u0) + (size_t)i * OB * KMAX;
+                switch (ob * 32 + g->KW) {
+                    DW_CASES9(1) DW_CASES9(2) DW_CASES9(3)
+                    DW_CASE(4, 1) DW_CASE(4, 2) DW_CASE(4, 3) DW_CASE(4, 4) DW_CASE(4, 5) DW_CASE(4, 6) DW_CASE(4, 7)
+                default: break; /* excluded by conv_direct_dw_ok, conv_direct_dw_wide_floats */
+                }
+            }
         }
+    for (int u = u0; u < u1; u++) {
+        const int c = u % g->C, o0 = u / g->C * OB, ob = g->OC - o0 < OB ? g->OC - o0 : OB;
+        for (int i = 0; i < g->KH; i++)
+            for (int o = 0; o < ob; o++)
+                for (int j = 0; j < g->KW; j++)
+                    jb->dw[(((size_t)(o0 + o) * g->C + c) * g->KH + i) * g->KW + j] +=
+                        (float)sum[per_unit * (u - u0) + ((size_t)i * OB + o) * KMAX + j];
     }
+}
+
+static void dw_run(const dwjob_t *jb) {
+    const int units = (jb->g->OC + OB - 1) / OB * jb->g->C;
+#pragma omp parallel
+    {
+        int me = 0, team = 1;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+        team = omp_get_num_threads();
+#endif
+        float xrow[DW_MAXW + VL + KMAX], dyrows[OB * (DW_MAXW + VL)];
+        double sum[UC * KMAX * OB * KMAX];
+        const int u1 = (int)((long)units * (me + 1) / team);
+        for (int u = (int)((long)units * me / team); u < u1; u += UC)
+            dw_units(jb, u, u + UC < u1 ? u + UC : u1, xrow, dyrows, sum);
+    }
+}
+
+void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw) {
+    const dwjob_t jb = {g, x, dy, dw, NULL, 0, 0};
+    dw_run(&jb);
+}
+
+/* Many output channels from few input channels (LAPGAN's first layers, 2 or 3 -> 32 at 5x5 and 7x7): through im2col
+   the weight gradient is a GEMM of 32 rows over C*KH*KW x N*OH*OW columns built for it, a pass of memory per 32
+   multiply-adds. Here the input is padded once and every block of OB output channels reads its rows in place. */
+static int wide_rows(const conv_geom_t *g) { return g->OH + g->KH - 1; }
+static int wide_cols(const conv_geom_t *g) { return (g->OW + VL - 1) / VL * VL + g->KW - 1; }
+size_t conv_direct_dw_wide_floats(const conv_geom_t *g) {
+    if (!conv_direct_ok(g) || g->OC <= OB || g->C > 4 || g->KW > 7 || g->OW > DW_MAXW || g->OW < VL) return 0;
+    return (size_t)g->N * g->C * wide_rows(g) * wide_cols(g);
+}
+void conv_direct_dw_wide(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws) {
+    const dwjob_t jb = {g, x, dy, dw, ws, wide_rows(g), wide_cols(g)};
+    const size_t HW = (size_t)g->H * g->W, plane = (size_t)jb.XH * jb.XW;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < g->N * g->C; nc++)
+        copy_padded(x + nc * HW, g->H, g->W, -g->ph, -g->pw, jb.XH, jb.XW, ws + nc * plane);
+    dw_run(&jb);
 }

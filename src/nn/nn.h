@@ -53,6 +53,10 @@ int conv_direct_dw_ok(const conv_geom_t *g);
 void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y);
 void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx);
 void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw);
+/* the weight gradient of a stride-1 layer of many outputs from up to 4 channels, directly (dw +=): the workspace it
+   needs (0: not this path), and the pass */
+size_t conv_direct_dw_wide_floats(const conv_geom_t *g);
+void conv_direct_dw_wide(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws);
 /* sum of p[0..S) in 16 float lanes, added into double (batchnorm.c): vectorised, in one fixed order */
 double plane_sum(const float *p, size_t S);
 /* 3x3 stride-1 convolution by Winograd F(2x2,3x3) or F(4x4,3x3) (conv_winograd.c) when conv_winograd_ok with
