@@ -627,14 +627,14 @@ static void bw_maxout(ganc_net_t *net, node_t *n, int N, int train, int want_pg,
     (void)net; (void)train; (void)want_pg;
     LAUNCH(k_maxout_bw, tot(n, N), (const int *)n->aux, n->dout, dx, tot(n, N), n->hp.maxout.pieces);
 }
-static int fw_reshape(ganc_net_t *net, node_t *n, int N, int flags) {
+static int fw_reshape(ganc_net_t *net, node_t *n, int N, int flags) { /* in place (the planner's choice): a view */
     (void)flags;
-    cu_copy(n->out, X0(n), tot(n, N));
+    if (n->out != X0(n)) cu_copy(n->out, X0(n), tot(n, N));
     return dev_status(net, n);
 }
 static void bw_reshape(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
     (void)net; (void)train; (void)want_pg;
-    LAUNCH(k_axpy, tot(n, N), dx, n->dout, 1.0f, tot(n, N));
+    if (dx != n->dout) LAUNCH(k_axpy, tot(n, N), dx, n->dout, 1.0f, tot(n, N));
 }
 __global__ void k_add(const float *a, const float *b, float *y, size_t n) { LOOP(i, n) y[i] = a[i] + b[i]; }
 static int fw_add(ganc_net_t *net, node_t *n, int N, int flags) {

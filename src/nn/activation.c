@@ -119,13 +119,16 @@ void prelu_backward(const float *x, const float *w, const float *dy, float *dx, 
 void dropout_mask(float *mask, size_t n, float p, ganc_rng_t *rng) {
     /* u < p with u = k 2^-24 is k < p 2^24, both sides exact: the mask of one ganc_rng_uniform per element */
     const float keep = 1.0f / (1.0f - p), thr = p * 16777216.0f;
-    rng_fill_u24(rng, mask, n); /* serial: deterministic */
+    rng_fill_u24(rng, mask, n); /* serial: one stream, whatever the thread count */
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) mask[i] = mask[i] < thr ? 0.0f : keep;
 }
 void dropout_apply(const float *x, const float *mask, float *y, size_t n) {
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
 }
 void dropout_backward(const float *mask, const float *dy, float *dx, size_t n) {
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * mask[i];
 }
 

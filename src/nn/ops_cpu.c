@@ -28,6 +28,7 @@ static void cs_of(const node_t *n, int *C, int *S) {
 }
 static void copy_forward(const float *x, float *y, size_t k) { memcpy(y, x, k * sizeof(float)); }
 static void add_into(const float *dy, float *dx, size_t k) {
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < k; i++) dx[i] += dy[i];
 }
 /* matrix work of a weight tensor applied at `positions` places per sample */
@@ -289,18 +290,19 @@ static void bw_maxout(ganc_net_t *net, node_t *n, int N, int train, int want_pg,
 #define flags_maxout 0
 
 /* ---- reshape (a copy: the graph gives every non-in-place node its own buffer) */
+/* in place (the planner's choice) it is only a new view of its input's buffer: nothing to copy either way */
 static int fw_reshape(ganc_net_t *net, node_t *n, int N, int flags) {
     (void)flags;
-    copy_forward(X0(n), n->out, tot(n, N));
+    if (n->out != X0(n)) copy_forward(X0(n), n->out, tot(n, N));
     return 0;
 }
 static void bw_reshape(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
     (void)net; (void)train; (void)want_pg;
-    add_into(n->dout, dx, tot(n, N));
+    if (dx != n->dout) add_into(n->dout, dx, tot(n, N));
 }
 #define init_reshape no_init
 #define macs_reshape no_macs
-#define inplace_reshape NULL
+#define inplace_reshape always
 #define flags_reshape 0
 
 /* ---- concat along dim 0 (b optionally a vector broadcast over H x W) */
