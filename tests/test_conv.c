@@ -158,6 +158,7 @@ int main(void) {
         {1, 2, 10, 12, 4, 9, 9, 4, 4},   /* OC 4 with KW 9: the weight gradient's general loops */
         {2, 8, 12, 20, 10, 7, 7, 3, 3},  /* LAPGAN's 7x7, 10 outputs: three output-channel blocks, dW by GEMM */
         {3, 9, 9, 11, 6, 5, 5, 2, 2},    /* and 5x5 */
+        {1, 2, 70, 300, 2, 3, 3, 1, 1},  /* a plane too large for dW's per-thread copy: input rows copied */
         {2, 3, 12, 32, 32, 5, 5, 2, 2},  /* LAPGAN's first critic layer: dW with the input padded once */
         {3, 2, 9, 20, 10, 7, 7, 3, 3},   /* and its generator's, 10 outputs in blocks of 4, 4, 2; dy rows copied */
     };

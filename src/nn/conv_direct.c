@@ -117,20 +117,25 @@ void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float
    input plane stay in cache while all its units' kernel rows use them (with the images innermost every unit read
    all of dy from memory again: SRResNet's 64 -> 3 9x9 layer 576 times). For each image, unit and kernel row i the
    oc x KW vector accumulators run over the output rows, then their lanes go into double: every weight's sum has one
-   fixed order whatever the thread count. The input's rows are copied, padded, as they are needed, or (xpad) read
-   from one padded copy of the whole input made for all the units. */
-enum { UC = 4 };
+   fixed order whatever the thread count. The input's plane for (image, channel) is read padded: from one padded
+   copy of the whole input made for all the units (xpad), else from a copy made by the thread for its unit when the
+   plane fits PLANE_MAX floats (LAPGAN's 32 -> 1 layer: a row copy per output row and kernel row cost more than the
+   row's multiply-adds), else row by row. */
+enum { UC = 4, PLANE_MAX = 16384 };
 typedef struct {
     const conv_geom_t *g;
     const float *x, *dy;
     float *dw;
-    const float *xpad; /* NULL, or the input padded: (N, C, XH, XW), row r holding input row r - ph */
-    int XH, XW;
+    const float *xpad; /* NULL, or the input padded: (N, C, plane_rows, plane_cols) */
 } dwjob_t;
 
-/* sum[o][j] (KMAX apart) += image n's products for unit (o0, c) and kernel row i */
-INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, float *xrow, float *dyrows, double *sum,
-                     const int oc, const int kw) {
+static int plane_rows(const conv_geom_t *g) { return g->OH + g->KH - 1; }
+static int plane_cols(const conv_geom_t *g) { return (g->OW + VL - 1) / VL * VL + g->KW - 1; }
+
+/* sum[o][j] (KMAX apart) += image n's products for unit (o0, c) and kernel row i; xp: the padded plane of (n, c)
+   (plane_rows x plane_cols; row r holds input row r - ph), or NULL */
+INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float *xp, float *xrow, float *dyrows,
+                     double *sum, const int oc, const int kw) {
     const conv_geom_t *g = jb->g;
     const int nv = (g->OW + VL - 1) / VL, rowlen = nv * VL, xlen = rowlen + kw - 1;
     const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
@@ -141,7 +146,7 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, float *xrow
         const int ih = oh - g->ph + i;
         if (ih < 0 || ih >= g->H) continue;
         const float *xr = xrow;
-        if (jb->xpad) xr = jb->xpad + (((size_t)n * g->C + c) * jb->XH + oh + i) * jb->XW;
+        if (xp) xr = xp + (size_t)(oh + i) * plane_cols(g);
         else copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
         const float *dr[OB]; /* dy's rows as they are when whole vectors, else copied with zeros after them */
         for (int o = 0; o < oc; o++) {
@@ -171,7 +176,7 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, float *xrow
 }
 
 /* the (OC, KW) pairs with a tuned body: OC*KW accumulators within the registers */
-#define DW_CASE(O, K) case O * 32 + K: dw_image(jb, n, c, i, o0, xrow, dyrows, s, O, K); break;
+#define DW_CASE(O, K) case O * 32 + K: dw_image(jb, n, c, i, o0, xp, xrow, dyrows, s, O, K); break;
 #define DW_CASES9(O) DW_CASE(O, 1) DW_CASE(O, 2) DW_CASE(O, 3) DW_CASE(O, 4) DW_CASE(O, 5) DW_CASE(O, 6) \
     DW_CASE(O, 7) DW_CASE(O, 8) DW_CASE(O, 9)
 
@@ -183,13 +188,19 @@ int conv_direct_dw_ok(const conv_geom_t *g) {
 }
 
 /* dw += the sums of units u0..u1-1 (units ob-major: u = block * C + c), images outermost */
-static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyrows, double *sum) {
+static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyrows, float *plane, double *sum) {
     const conv_geom_t *g = jb->g;
-    const size_t per_unit = (size_t)g->KH * OB * KMAX;
+    const size_t per_unit = (size_t)g->KH * OB * KMAX, PP = (size_t)plane_rows(g) * plane_cols(g);
     memset(sum, 0, sizeof(double) * per_unit * (u1 - u0));
     for (int n = 0; n < g->N; n++)
         for (int u = u0; u < u1; u++) {
             const int c = u % g->C, o0 = u / g->C * OB, ob = g->OC - o0 < OB ? g->OC - o0 : OB;
+            const float *xp = jb->xpad ? jb->xpad + ((size_t)n * g->C + c) * PP : NULL;
+            if (!xp && PP <= PLANE_MAX) { /* this unit's plane, once for all its kernel rows */
+                copy_padded(jb->x + ((size_t)n * g->C + c) * g->H * g->W, g->H, g->W, -g->ph, -g->pw, plane_rows(g),
+                            plane_cols(g), plane);
+                xp = plane;
+            }
             for (int i = 0; i < g->KH; i++) {
                 double *s = sum + per_unit * (u - u0) + (size_t)i * OB * KMAX;
                 switch (ob * 32 + g->KW) {
@@ -218,33 +229,31 @@ static void dw_run(const dwjob_t *jb) {
         me = omp_get_thread_num();
         team = omp_get_num_threads();
 #endif
-        float xrow[DW_MAXW + VL + KMAX], dyrows[OB * (DW_MAXW + VL)];
+        float xrow[DW_MAXW + VL + KMAX], dyrows[OB * (DW_MAXW + VL)], plane[PLANE_MAX];
         double sum[UC * KMAX * OB * KMAX];
         const int u1 = (int)((long)units * (me + 1) / team);
         for (int u = (int)((long)units * me / team); u < u1; u += UC)
-            dw_units(jb, u, u + UC < u1 ? u + UC : u1, xrow, dyrows, sum);
+            dw_units(jb, u, u + UC < u1 ? u + UC : u1, xrow, dyrows, plane, sum);
     }
 }
 
 void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw) {
-    const dwjob_t jb = {g, x, dy, dw, NULL, 0, 0};
+    const dwjob_t jb = {g, x, dy, dw, NULL};
     dw_run(&jb);
 }
 
 /* Many output channels from few input channels (LAPGAN's first layers, 2 or 3 -> 32 at 5x5 and 7x7): through im2col
    the weight gradient is a GEMM of 32 rows over C*KH*KW x N*OH*OW columns built for it, a pass of memory per 32
    multiply-adds. Here the input is padded once and every block of OB output channels reads its rows in place. */
-static int wide_rows(const conv_geom_t *g) { return g->OH + g->KH - 1; }
-static int wide_cols(const conv_geom_t *g) { return (g->OW + VL - 1) / VL * VL + g->KW - 1; }
 size_t conv_direct_dw_wide_floats(const conv_geom_t *g) {
     if (!conv_direct_ok(g) || g->OC <= OB || g->C > 4 || g->KW > 7 || g->OW > DW_MAXW || g->OW < VL) return 0;
-    return (size_t)g->N * g->C * wide_rows(g) * wide_cols(g);
+    return (size_t)g->N * g->C * plane_rows(g) * plane_cols(g);
 }
 void conv_direct_dw_wide(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws) {
-    const dwjob_t jb = {g, x, dy, dw, ws, wide_rows(g), wide_cols(g)};
-    const size_t HW = (size_t)g->H * g->W, plane = (size_t)jb.XH * jb.XW;
+    const dwjob_t jb = {g, x, dy, dw, ws};
+    const size_t HW = (size_t)g->H * g->W, plane = (size_t)plane_rows(g) * plane_cols(g);
 #pragma omp parallel for schedule(static)
     for (int nc = 0; nc < g->N * g->C; nc++)
-        copy_padded(x + nc * HW, g->H, g->W, -g->ph, -g->pw, jb.XH, jb.XW, ws + nc * plane);
+        copy_padded(x + nc * HW, g->H, g->W, -g->ph, -g->pw, plane_rows(g), plane_cols(g), ws + nc * plane);
     dw_run(&jb);
 }
