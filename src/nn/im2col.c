@@ -63,6 +63,10 @@ static void col2im_tab(const float *col, int N, int C, int HW, int KK, int P, co
 
 void im2col(const float *x, int N, int C, int H, int W, int KH, int KW, int s, int ph, int pw, int OH, int OW,
             float *col) {
+    if (KH == 1 && KW == 1 && s == 1 && ph == 0 && pw == 0) { /* a 1x1 kernel: the planes, batch within channel */
+        nchw_to_cnp(x, N, C, H * W, col);
+        return;
+    }
     int tab[TAB_MAX];
     if (taps(H, W, KH, KW, s, ph, pw, OH, OW, tab)) {
         im2col_tab(x, N, C, H * W, KH * KW, OH * OW, tab, col);
@@ -155,11 +159,20 @@ void col2im(const float *col, int N, int C, int H, int W, int KH, int KW, int s,
     }
 }
 
+/* planes of fewer than SMALL_P floats are copied by loops the compiler vectorises: a call to memcpy per plane cost
+   SimGAN's 4x4 1x1 layers a fifth of their time */
+enum { SMALL_P = 64 };
 void nchw_to_cnp(const float *x, int N, int C, int P, float *y) {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++)
-        for (int n = 0; n < N; n++)
-            memcpy(y + ((size_t)c * N + n) * P, x + ((size_t)n * C + c) * P, sizeof(float) * P);
+        for (int n = 0; n < N; n++) {
+            float *dst = y + ((size_t)c * N + n) * P;
+            const float *src = x + ((size_t)n * C + c) * P;
+            if (P < SMALL_P)
+                for (int q = 0; q < P; q++) dst[q] = src[q];
+            else
+                memcpy(dst, src, sizeof(float) * P);
+        }
 }
 
 void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumulate) {
@@ -170,6 +183,8 @@ void cnp_to_nchw_add(const float *y, int N, int C, int P, float *x, int accumula
             float *dst = x + ((size_t)n * C + c) * P;
             if (accumulate)
                 for (int q = 0; q < P; q++) dst[q] += src[q];
+            else if (P < SMALL_P)
+                for (int q = 0; q < P; q++) dst[q] = src[q];
             else
                 memcpy(dst, src, sizeof(float) * P);
         }
