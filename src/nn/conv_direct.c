@@ -112,7 +112,7 @@ void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float
     direct_tiles(&d, dy, dx, 1);
 }
 
-/* ---- weight gradient: a unit is (block of OB output channels from o0, input channel c). Each thread takes a
+/* ---- weight gradient: a unit is (block of dw_blk output channels from o0, input channel c). Each thread takes a
    contiguous range of units, UC at a time, and goes through the images outermost, so that one image's dy rows and
    input plane stay in cache while all its units' kernel rows use them (with the images innermost every unit read
    all of dy from memory again: SRResNet's 64 -> 3 9x9 layer 576 times). For each image, unit and kernel row i the
@@ -167,11 +167,23 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float
             }
         }
     }
-    for (int o = 0; o < oc; o++) /* lanes into double, image by image */
+    /* lanes into double, image by image: VL accumulators at a time transposed, so that one vector sum gives each
+       its lane total (272 scalar operations per 16 accumulators were a quarter of LAPGAN's 3 -> 32 layers) */
+    vf t[VL];
+    int k = 0, at[VL];
+    for (int o = 0; o < oc; o++)
         for (int j = 0; j < kw; j++) {
+            at[k] = o * KMAX + j;
+            t[k++] = a[o][j];
+            if (k < VL && !(o == oc - 1 && j == kw - 1)) continue;
+            for (int q = k; q < VL; q++) t[q] = (vf){0};
+            vtranspose(t);
+            vf tot = t[0];
+            for (int r = 1; r < VL; r++) tot += t[r];
             float l[VL];
-            vst(l, a[o][j]);
-            for (int q = 0; q < VL; q++) sum[o * KMAX + j] += l[q];
+            vst(l, tot);
+            for (int q = 0; q < k; q++) sum[at[q]] += l[q];
+            k = 0;
         }
 }
 
@@ -180,6 +192,13 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float
 #define DW_CASES9(O) DW_CASE(O, 1) DW_CASE(O, 2) DW_CASE(O, 3) DW_CASE(O, 4) DW_CASE(O, 5) DW_CASE(O, 6) \
     DW_CASE(O, 7) DW_CASE(O, 8) DW_CASE(O, 9)
 
+/* output channels per unit: its blk x KW accumulators, blk dy vectors and an input vector within the 32 registers (4
+   at 7 wide spilled: LAPGAN's 3 -> 32 7x7 layer ran at 54 GFLOP/s on one thread) */
+static int dw_blk(const conv_geom_t *g) {
+    const int b = 31 / (g->KW + 1);
+    return b < OB ? b : OB;
+}
+
 /* rows of a vector or more: on narrower planes (SimGAN's 8x8) the row copies cost more than the plain loops of
    conv2d.c (SimGAN's 1x1 32 -> 1 tail: 1.0 -> 0.5 ms per step on one thread) */
 int conv_direct_dw_ok(const conv_geom_t *g) {
@@ -187,14 +206,15 @@ int conv_direct_dw_ok(const conv_geom_t *g) {
            g->OW >= VL;
 }
 
-/* dw += the sums of units u0..u1-1 (units ob-major: u = block * C + c), images outermost */
+/* dw += the sums of units u0..u1-1 (u = block * C + c), images outermost */
 static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyrows, float *plane, double *sum) {
     const conv_geom_t *g = jb->g;
     const size_t per_unit = (size_t)g->KH * OB * KMAX, PP = (size_t)plane_rows(g) * plane_cols(g);
+    const int blk = dw_blk(g);
     memset(sum, 0, sizeof(double) * per_unit * (u1 - u0));
     for (int n = 0; n < g->N; n++)
         for (int u = u0; u < u1; u++) {
-            const int c = u % g->C, o0 = u / g->C * OB, ob = g->OC - o0 < OB ? g->OC - o0 : OB;
+            const int c = u % g->C, o0 = u / g->C * blk, ob = g->OC - o0 < blk ? g->OC - o0 : blk;
             const float *xp = jb->xpad ? jb->xpad + ((size_t)n * g->C + c) * PP : NULL;
             if (!xp && PP <= PLANE_MAX) { /* this unit's plane, once for all its kernel rows */
                 copy_padded(jb->x + ((size_t)n * g->C + c) * g->H * g->W, g->H, g->W, -g->ph, -g->pw, plane_rows(g),
@@ -211,7 +231,7 @@ static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyro
             }
         }
     for (int u = u0; u < u1; u++) {
-        const int c = u % g->C, o0 = u / g->C * OB, ob = g->OC - o0 < OB ? g->OC - o0 : OB;
+        const int c = u % g->C, o0 = u / g->C * blk, ob = g->OC - o0 < blk ? g->OC - o0 : blk;
         for (int i = 0; i < g->KH; i++)
             for (int o = 0; o < ob; o++)
                 for (int j = 0; j < g->KW; j++)
@@ -221,7 +241,7 @@ static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyro
 }
 
 static void dw_run(const dwjob_t *jb) {
-    const int units = (jb->g->OC + OB - 1) / OB * jb->g->C;
+    const int units = (jb->g->OC + dw_blk(jb->g) - 1) / dw_blk(jb->g) * jb->g->C;
 #pragma omp parallel
     {
         int me = 0, team = 1;
