@@ -132,6 +132,18 @@ typedef struct {
 static int plane_rows(const conv_geom_t *g) { return g->OH + g->KH - 1; }
 static int plane_cols(const conv_geom_t *g) { return (g->OW + VL - 1) / VL * VL + g->KW - 1; }
 
+/* a[o][j] += dy rows dr[o] times the input row xr shifted by j, over nv vectors */
+INLINE void dw_row(vf a[OB][KMAX], const float *const *dr, const float *xr, int nv, const int oc, const int kw) {
+    for (int v = 0; v < nv; v++) {
+        vf dv[OB];
+        for (int o = 0; o < oc; o++) dv[o] = vld(dr[o] + v * VL);
+        for (int j = 0; j < kw; j++) {
+            const vf xv = vld(xr + v * VL + j);
+            for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
+        }
+    }
+}
+
 /* sum[o][j] (KMAX apart) += image n's products for unit (o0, c) and kernel row i; xp: the padded plane of (n, c)
    (plane_rows x plane_cols; row r holds input row r - ph), or NULL */
 INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float *xp, float *xrow, float *dyrows,
@@ -139,32 +151,30 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float
     const conv_geom_t *g = jb->g;
     const int nv = (g->OW + VL - 1) / VL, rowlen = nv * VL, xlen = rowlen + kw - 1;
     const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
+    const int lo = g->ph - i > 0 ? g->ph - i : 0, hi = g->H + g->ph - i < g->OH ? g->H + g->ph - i : g->OH;
+    const float *dy = jb->dy + ((size_t)n * g->OC + o0) * P, *dr[OB];
     vf a[OB][KMAX];
     for (int o = 0; o < oc; o++)
         for (int j = 0; j < kw; j++) a[o][j] = (vf){0};
-    for (int oh = 0; oh < g->OH; oh++) {
-        const int ih = oh - g->ph + i;
-        if (ih < 0 || ih >= g->H) continue;
-        const float *xr = xrow;
-        if (xp) xr = xp + (size_t)(oh + i) * plane_cols(g);
-        else copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, ih, -g->pw, 1, xlen, xrow);
-        const float *dr[OB]; /* dy's rows as they are when whole vectors, else copied with zeros after them */
-        for (int o = 0; o < oc; o++) {
-            const float *row = jb->dy + ((size_t)n * g->OC + o0 + o) * P;
-            if (rowlen == g->OW) {
-                dr[o] = row + (size_t)oh * g->OW;
-            } else {
-                copy_padded(row, g->OH, g->OW, oh, 0, 1, rowlen, dyrows + (size_t)o * rowlen);
-                dr[o] = dyrows + (size_t)o * rowlen;
-            }
+    if (xp && rowlen == g->OW) { /* nothing to copy: no calls in the loop, so the accumulators stay in registers */
+        for (int oh = lo; oh < hi; oh++) {
+            for (int o = 0; o < oc; o++) dr[o] = dy + o * P + (size_t)oh * g->OW;
+            dw_row(a, dr, xp + (size_t)(oh + i) * plane_cols(g), nv, oc, kw);
         }
-        for (int v = 0; v < nv; v++) {
-            vf dv[OB];
-            for (int o = 0; o < oc; o++) dv[o] = vld(dr[o] + v * VL);
-            for (int j = 0; j < kw; j++) {
-                const vf xv = vld(xr + v * VL + j);
-                for (int o = 0; o < oc; o++) a[o][j] += dv[o] * xv;
+    } else {
+        for (int oh = lo; oh < hi; oh++) {
+            const float *xr = xrow;
+            if (xp) xr = xp + (size_t)(oh + i) * plane_cols(g);
+            else copy_padded(jb->x + ((size_t)n * g->C + c) * HW, g->H, g->W, oh - g->ph + i, -g->pw, 1, xlen, xrow);
+            for (int o = 0; o < oc; o++) { /* dy's rows as they are when whole vectors, else copied with zeros */
+                if (rowlen == g->OW) {
+                    dr[o] = dy + o * P + (size_t)oh * g->OW;
+                } else {
+                    copy_padded(dy + o * P, g->OH, g->OW, oh, 0, 1, rowlen, dyrows + (size_t)o * rowlen);
+                    dr[o] = dyrows + (size_t)o * rowlen;
+                }
             }
+            dw_row(a, dr, xr, nv, oc, kw);
         }
     }
     /* lanes into double, image by image: VL accumulators at a time transposed, so that one vector sum gives each
