@@ -276,6 +276,7 @@ int main(void) {
         {5, 8, 12, 12, 9},
         {8, 4, 12, 14, 16},
         {16, 32, 16, 16, 32}, /* LAPGAN's critic at 16x16 */
+        {2, 3, 6, 36, 8},     /* rows of 18 column pairs: whole vectors of them and a tail */
     };
     for (size_t k = 0; k < sizeof s2d / sizeof s2d[0]; k++) {
         const int *c = s2d[k];

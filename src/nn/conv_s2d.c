@@ -6,6 +6,7 @@
    of the direct sum, and the im2col matrix (25C rows) is never built. The input gradient and the weight gradient go the same way back. */
 #include <string.h>
 #include "nn/nn.h"
+#include "nn/simd.h"
 
 /* the 3x3 problem over phases */
 static conv_geom_t phased(const conv_geom_t *g) {
@@ -36,22 +37,36 @@ size_t conv_s2d_floats(const conv_geom_t *g) {
     return w ? phase_floats(g) + wt_floats(g) + w : 0;
 }
 
-/* x (N,C,H,W) -> x' (N,4C,H/2,W/2), or back (dx += dx') */
+/* x (N,C,H,W) -> x' (N,4C,H/2,W/2), or back (dx += dx'): each input row once, VL column pairs at a time split into
+   their even and odd columns by shuffles (stride-2 scalar loops, four passes over x, were a seventh of the layer) */
+#define EVEN_ODD(d, l) (2 * (l) + (d))
+#define MERGE(d, l) (((l) & 1 ? VL : 0) + (d) * VL / 2 + (l) / 2)
 static void phases(const conv_geom_t *g, const float *x, float *xp, int back, float *dx) {
     const int H2 = g->H / 2, W2 = g->W / 2;
+    const size_t P2 = (size_t)H2 * W2;
 #pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < g->N * g->C; nc++)
-        for (int u = 0; u < 2; u++)
-            for (int v = 0; v < 2; v++) {
-                float *q = xp + ((size_t)nc * 4 + u * 2 + v) * H2 * W2;
-                for (int i = 0; i < H2; i++) {
-                    const size_t r = ((size_t)nc * g->H + 2 * i + u) * g->W + v;
-                    if (back)
-                        for (int j = 0; j < W2; j++) dx[r + 2 * j] += q[(size_t)i * W2 + j];
-                    else
-                        for (int j = 0; j < W2; j++) q[(size_t)i * W2 + j] = x[r + 2 * j];
-                }
+    for (int nr = 0; nr < g->N * g->C * g->H; nr++) {
+        const int nc = nr / g->H, r = nr % g->H, u = r % 2, i = r / 2;
+        float *qe = xp + ((size_t)nc * 4 + u * 2) * P2 + (size_t)i * W2, *qo = qe + P2; /* columns 2j and 2j + 1 */
+        const size_t row = (size_t)nr * g->W;
+        int j = 0;
+        if (back) {
+            for (; j + VL <= W2; j += VL) {
+                const vf e = vld(qe + j), o = vld(qo + j);
+                vst(dx + row + 2 * j, vld(dx + row + 2 * j) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 0)));
+                vst(dx + row + 2 * j + VL,
+                    vld(dx + row + 2 * j + VL) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 1)));
             }
+            for (; j < W2; j++) { dx[row + 2 * j] += qe[j]; dx[row + 2 * j + 1] += qo[j]; }
+        } else {
+            for (; j + VL <= W2; j += VL) {
+                const vf a = vld(x + row + 2 * j), b = vld(x + row + 2 * j + VL);
+                vst(qe + j, __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 0)));
+                vst(qo + j, __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 1)));
+            }
+            for (; j < W2; j++) { qe[j] = x[row + 2 * j]; qo[j] = x[row + 2 * j + 1]; }
+        }
+    }
 }
 
 /* w (OC,C,5,5) <-> w' (OC,4C,3,3): to w' (zeros for the missing taps), or dw += dw' */
