@@ -224,6 +224,22 @@ static void eval_cli(void) {
     snprintf(args, sizeof args, "eval fid,parzen --fake %s --n 200 --valid-n 100", tmp("full"));
     rc = run(args, err, sizeof err);
     CHECK(rc == 0, "eval of a trained run folder: %d %s", rc, err);
+    /* a model's samples are drawn chunk by chunk for the features (250 at a time, not held), and held whole when
+       Parzen needs their pixels: the same images, so the same FID to the last digit (600: chunks 250, 250, 100) */
+    double fids[2] = {-1, -2};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "eval %s --fake %s --n 600 --valid-n 100 --json", k ? "fid,parzen" : "fid",
+                 tmp("full"));
+        CHECK(run(args, err, sizeof err) == 0, "eval %d of a run folder: %s", k, err);
+        f = fopen(tmp("stdout.txt"), "r");
+        n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+        out[n] = 0;
+        if (f) fclose(f);
+        p = strstr(out, "\"fid\": {\"value\": ");
+        if (p) fids[k] = atof(p + strlen("\"fid\": {\"value\": "));
+    }
+    CHECK(fids[0] >= 0 && fids[0] == fids[1], "FID of 600 samples drawn in chunks %.6f, held whole %.6f", fids[0],
+          fids[1]);
     expect_error("unknown metric", "eval bogus --fake fashion-mnist:test", 2, "unknown metric 'bogus'");
     snprintf(args, sizeof args, "eval fid --fake %s", tmp("text.safetensors"));
     expect_error("bad fake source", args, 1, "text.safetensors");

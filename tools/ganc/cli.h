@@ -76,13 +76,22 @@ ganc_net_t *open_dcgan_discriminator(const char *src, int max_batch, ganc_gan_cf
 /* Images from a source (cmd_eval.c): a dataset, a folder, a .npy (uint8 or float [-1,1]) or a trained model (sampled
    with seed, BatchNorm eval). raw = 0: every image made (1,32,32) for ganc's classifier; raw = size > 0: images as the
    source has them (datasets loaded at size x size; 1 channel for fashion-mnist/idx, else 3). At most nmax images. */
+typedef struct src_model src_model_t;
 typedef struct {
     float *x;    /* (n,1,32,32) in [-1,1]: the classifier's input; with `raw`, (n,c,h,w) as the source has them */
     int n, c, h, w;
     int *labels; /* or NULL */
     char desc[512];
+    src_model_t *model; /* load_source_lazy of a model: x is NULL and src_chunk samples the images as they are read */
 } src_t;
 int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s);
+/* as load_source, but a model's samples are not held: src_chunk draws them SRC_CHUNK at a time, in order (the same
+   images as load_source's) */
+int load_source_lazy(const char *spec, int nmax, uint64_t seed, int raw, src_t *s);
+enum { SRC_CHUNK = 250 };
+/* images i .. i+b-1 (b <= SRC_CHUNK; i a multiple of SRC_CHUNK, increasing, for a lazy source) into *out: a pointer
+   into s->x, or buf (SRC_CHUNK images of the source's layout) filled */
+int src_chunk(src_t *s, int i, int b, float *buf, const float **out);
 void src_free(src_t *s);
 
 /* HTML pages (html.c): text escaped for HTML; a string as a JSON literal safe inside <script> (<, >, & and the

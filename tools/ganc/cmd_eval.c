@@ -12,7 +12,13 @@
 #define GANC_WEIGHTS_DIR "weights"
 #endif
 
-void src_free(src_t *s) { free(s->x); free(s->labels); memset(s, 0, sizeof *s); }
+static void model_close(src_model_t *m);
+void src_free(src_t *s) {
+    free(s->x);
+    free(s->labels);
+    model_close(s->model);
+    memset(s, 0, sizeof *s);
+}
 
 /* one (c,h,w) image in [-1,1] -> (1,32,32) by the dataset rules (pad 28x28, else grey + resize + crop) */
 static int to_net_input(const float *x, int c, int h, int w, float *out) {
@@ -40,62 +46,92 @@ static int npy_is_u8(const char *path) {
     return 0;
 }
 
-/* a trained model's nmax samples as a source: a conditional model is asked for every class in turn (the labels are
-   kept for class accuracy); sample(ctx, n, labels, rng, out) draws them */
-typedef int (*sampler_fn)(void *ctx, int n, const int *labels, ganc_rng_t *rng, float *out);
-static int model_source(sampler_fn sample, void *ctx, int nc, int size, int classes, int nmax, uint64_t seed, int raw,
-                        src_t *s) {
-    const size_t per = (size_t)nc * size * size;
-    float *imgs = malloc(sizeof(float) * per * nmax);
-    s->x = raw ? NULL : malloc(sizeof(float) * (size_t)nmax * 1024);
-    if (classes) s->labels = malloc(sizeof(int) * nmax);
-    for (int i = 0; s->labels && i < nmax; i++) s->labels[i] = i % classes;
-    ganc_rng_t r;
-    ganc_rng_seed(&r, seed);
-    int rc = imgs && (s->x || raw) && (s->labels || !classes) ? sample(ctx, nmax, s->labels, &r, imgs) : -1;
-    for (int i = 0; !raw && !rc && i < nmax; i++) rc = to_net_input(imgs + per * i, nc, size, size, s->x + (size_t)i * 1024);
-    if (raw) { s->x = imgs; s->c = nc; s->h = s->w = size; }
-    else free(imgs);
-    if (rc) { src_free(s); return -1; }
-    s->n = nmax;
+/* a trained model as a source: a conditional model is asked for every class in turn (the labels are kept for class
+   accuracy); its images are drawn SRC_CHUNK at a time, which is the samplers' own batch, so that drawing them chunk by
+   chunk gives the images of one call for all */
+typedef struct { ganc_net_t *g; ganc_gan_io_t io; ganc_gan_cfg_t cfg; } gan_src_t;
+struct src_model {
+    gan_src_t gan;
+    ganc_lapgan_t *lap; /* or NULL: gan */
+    int nc, size, raw, next;
+    ganc_rng_t rng;
+    float *imgs; /* SRC_CHUNK images as the model makes them */
+};
+static void model_close(src_model_t *m) {
+    if (!m) return;
+    ganc_net_free(m->gan.g);
+    ganc_lapgan_free(m->lap);
+    free(m->imgs);
+    free(m);
+}
+
+/* images i..i+b-1 of the model into out: as it makes them (raw), else the classifier's (1,32,32) */
+static int model_chunk(src_t *s, int i, int b, float *out) {
+    src_model_t *m = s->model;
+    if (i != m->next) return ganc_fail(GANC_EINVAL, "%s: samples are drawn in order", s->desc);
+    const size_t per = (size_t)m->nc * m->size * m->size;
+    float *dst = m->raw ? out : m->imgs;
+    const int *lab = s->labels ? s->labels + i : NULL;
+    int rc = m->lap ? ganc_lapgan_sample(m->lap, b, lab, &m->rng, dst, NULL, NULL, NULL)
+                    : ganc_gan_sample(m->gan.g, &m->gan.io, &m->gan.cfg, b, NULL, lab, &m->rng, 0, dst);
+    for (int k = 0; !m->raw && !rc && k < b; k++) rc = to_net_input(m->imgs + per * k, m->nc, m->size, m->size,
+                                                                   out + (size_t)k * 1024);
+    if (rc) return ganc_fail(GANC_ENOMEM, "%s: sampling failed", s->desc);
+    m->next = i + b;
     return 0;
 }
 
-typedef struct { ganc_net_t *g; ganc_gan_io_t io; ganc_gan_cfg_t cfg; } gan_src_t;
-static int gan_sampler(void *p, int n, const int *labels, ganc_rng_t *rng, float *out) {
-    gan_src_t *c = p;
-    return ganc_gan_sample(c->g, &c->io, &c->cfg, n, NULL, labels, rng, 0, out);
-}
-static int lapgan_sampler(void *m, int n, const int *labels, ganc_rng_t *rng, float *out) {
-    return ganc_lapgan_sample(m, n, labels, rng, out, NULL, NULL, NULL);
+int src_chunk(src_t *s, int i, int b, float *buf, const float **out) {
+    if (s->x) {
+        *out = s->x + (size_t)s->c * s->h * s->w * i;
+        return 0;
+    }
+    *out = buf;
+    return model_chunk(s, i, b, buf);
 }
 
-/* samples of the model in spec (its G file at gpath), BatchNorm in eval mode, noise from the seed */
-static int sample_source(const char *spec, char *gpath, size_t cap, int nmax, uint64_t seed, int raw, src_t *s) {
-    int is_lap, rc;
-    ganc_lapgan_t *lap = open_lapgan(spec, 250, &is_lap, gpath, cap);
+/* the model in spec (its G file at gpath), BatchNorm in eval mode, noise from the seed: nmax samples held in s->x,
+   or (lazy) drawn by src_chunk */
+static int sample_source(const char *spec, char *gpath, size_t cap, int nmax, uint64_t seed, int raw, int lazy,
+                         src_t *s) {
+    int is_lap, classes;
+    src_model_t *m = calloc(1, sizeof *m);
+    if (!m) return ganc_fail(GANC_ENOMEM, "out of memory");
+    s->model = m;
+    m->lap = open_lapgan(spec, SRC_CHUNK, &is_lap, gpath, cap);
     if (is_lap) {
-        if (!lap) return -1;
-        const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(lap);
-        rc = model_source(lapgan_sampler, lap, c->nc, c->size, c->n_classes, nmax, seed, raw, s);
+        if (!m->lap) return -1;
+        const ganc_lapgan_cfg_t *c = ganc_lapgan_cfg(m->lap);
+        m->nc = c->nc; m->size = c->size; classes = c->n_classes;
         snprintf(s->desc, sizeof s->desc, "%.400s (lapgan, %d samples, seed %llu%s)", gpath, nmax,
-                 (unsigned long long)seed, c->n_classes ? ", classes 0,1,2,... in turn" : "");
-        ganc_lapgan_free(lap);
+                 (unsigned long long)seed, classes ? ", classes 0,1,2,... in turn" : "");
     } else {
-        gan_src_t g;
-        if (!(g.g = open_generator(spec, 250, &g.cfg, &g.io, gpath, cap))) return -1;
-        rc = model_source(gan_sampler, &g, g.cfg.nc, g.cfg.size, g.cfg.n_classes, nmax, seed, raw, s);
+        if (!(m->gan.g = open_generator(spec, SRC_CHUNK, &m->gan.cfg, &m->gan.io, gpath, cap))) return -1;
+        m->nc = m->gan.cfg.nc; m->size = m->gan.cfg.size; classes = m->gan.cfg.n_classes;
         snprintf(s->desc, sizeof s->desc, "%.400s (%d samples, seed %llu, BatchNorm eval%s)", gpath, nmax,
-                 (unsigned long long)seed, g.cfg.n_classes ? ", classes 0,1,2,... in turn" : "");
-        ganc_net_free(g.g);
+                 (unsigned long long)seed, classes ? ", classes 0,1,2,... in turn" : "");
     }
-    return rc ? ganc_fail(GANC_ENOMEM, "%s: sampling failed", gpath) : 0;
+    const size_t per = (size_t)m->nc * m->size * m->size, out = raw ? per : 1024;
+    m->raw = raw;
+    ganc_rng_seed(&m->rng, seed);
+    if (raw) { s->c = m->nc; s->h = s->w = m->size; }
+    if (classes && !(s->labels = malloc(sizeof(int) * nmax))) return ganc_fail(GANC_ENOMEM, "out of memory");
+    for (int i = 0; classes && i < nmax; i++) s->labels[i] = i % classes;
+    if (!raw && !(m->imgs = malloc(sizeof(float) * per * SRC_CHUNK))) return ganc_fail(GANC_ENOMEM, "out of memory");
+    s->n = nmax;
+    if (lazy) return 0;
+    if (!(s->x = malloc(sizeof(float) * out * nmax))) return ganc_fail(GANC_ENOMEM, "%s: out of memory", gpath);
+    for (int i = 0; i < nmax; i += SRC_CHUNK)
+        if (model_chunk(s, i, nmax - i < SRC_CHUNK ? nmax - i : SRC_CHUNK, s->x + out * i)) return -1;
+    model_close(s->model);
+    s->model = NULL;
+    return 0;
 }
 
 /* raw = 0: every image made (1,32,32) for ganc's classifier. raw = size > 0: images kept as the source has them
    (a .npy's or a model's own shape; datasets loaded at size x size, 1 channel for fashion-mnist/idx, else 3) for
    Inception, which resizes them itself. */
-int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
+static int load_any(const char *spec, int nmax, uint64_t seed, int raw, int lazy, src_t *s) {
     memset(s, 0, sizeof *s);
     s->c = 1; s->h = s->w = 32;
     if (ends_with(spec, ".npy")) {
@@ -138,7 +174,11 @@ int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
         snprintf(gpath, sizeof gpath, "%s/G.safetensors", spec);
         model = stat(gpath, &st) == 0;
     }
-    if (model) return sample_source(spec, gpath, sizeof gpath, nmax, seed, raw, s);
+    if (model) {
+        const int rc = sample_source(spec, gpath, sizeof gpath, nmax, seed, raw, lazy, s);
+        if (rc) src_free(s);
+        return rc;
+    }
     ganc_dataset_t ds;
     int ch = !raw || !strncmp(spec, "fashion-mnist", 13) || !strncmp(spec, "idx:", 4) ? 1 : 3;
     if (ganc_dataset_load(&ds, spec, raw ? raw : 32, ch, 0)) return -1;
@@ -154,6 +194,13 @@ int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
     snprintf(s->desc, sizeof s->desc, "%.400s (first %d images)", spec, n);
     ganc_dataset_free(&ds);
     return 0;
+}
+
+int load_source(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
+    return load_any(spec, nmax, seed, raw, 0, s);
+}
+int load_source_lazy(const char *spec, int nmax, uint64_t seed, int raw, src_t *s) {
+    return load_any(spec, nmax, seed, raw, 1, s);
 }
 
 /* paired 8-bit images for PSNR/SSIM: a folder (sorted names) or a uint8 .npy (N,C,H,W) */
@@ -193,22 +240,6 @@ static int load_images(const char *spec, pairs_t *p) {
 static void pairs_free(pairs_t *p) {
     for (int i = 0; p->im && i < p->n; i++) ganc_image_free(&p->im[i]);
     free(p->im);
-}
-
-/* Inception features in chunks, with a progress line on a terminal (about 0.1-0.2 s per image on 2 cores) */
-static int inception_features(ganc_inception_t *m, const src_t *s, float *pool, float *probs) {
-    const int chunk = 64, classes = ganc_inception_classes(m), tty = isatty(2);
-    const size_t per = (size_t)s->c * s->h * s->w;
-    double t0 = now_s();
-    for (int i = 0; i < s->n; i += chunk) {
-        int b = s->n - i < chunk ? s->n - i : chunk;
-        int rc = ganc_inception_run(m, s->x + per * i, b, s->c, s->h, s->w, pool + (size_t)2048 * i,
-                                    probs ? probs + (size_t)classes * i : NULL);
-        if (rc) return rc;
-        if (tty) fprintf(stderr, "\rInception-v3: %d/%d images, %.1f s", i + b, s->n, now_s() - t0);
-    }
-    if (tty) fprintf(stderr, "\n");
-    return 0;
 }
 
 enum { M_FID, M_KID, M_PR, M_IS, M_ACC, M_PARZEN, M_PSNR, M_SSIM, M_SHARP, M_COUNT };
@@ -324,16 +355,52 @@ static int all_finite(const float *x, size_t n) {
     return acc == 0.0f;
 }
 
+/* the feature network: Inception-v3 or ganc's classifier */
+typedef struct {
+    ganc_inception_t *inc;
+    ganc_net_t *net;
+    int in, fe, lo;
+} featnet_t;
+
+/* features (and class probabilities, or NULL) of a source, SRC_CHUNK images at a time: a model's samples are drawn as
+   they are needed, never all held (50,000 of 64x64x3 are 2.4 GB); a progress line on a terminal for Inception (about
+   0.1-0.2 s per image on 2 cores) */
+static int source_features(const featnet_t *fn, src_t *s, int raw, int D, int classes, float *feat, float *probs) {
+    const size_t per = raw ? (size_t)s->c * s->h * s->w : 1024;
+    float *buf = s->x ? NULL : malloc(sizeof(float) * per * SRC_CHUNK);
+    if (!s->x && !buf) return ganc_fail(GANC_ENOMEM, "out of memory");
+    const int tty = fn->inc && isatty(2);
+    const double t0 = now_s();
+    int rc = 0;
+    for (int i = 0; !rc && i < s->n; i += SRC_CHUNK) {
+        const int b = s->n - i < SRC_CHUNK ? s->n - i : SRC_CHUNK;
+        const float *x;
+        if ((rc = src_chunk(s, i, b, buf, &x))) break;
+        if (!all_finite(x, per * b)) { rc = ganc_fail(GANC_EFORMAT, "%s: NaN or infinite pixels", s->desc); break; }
+        if (!fn->inc) {
+            rc = ganc_classifier_run(fn->net, fn->in, fn->fe, fn->lo, x, b, feat + (size_t)D * i,
+                                     probs ? probs + (size_t)classes * i : NULL);
+            continue;
+        }
+        for (int k = 0; !rc && k < b; k += 64) {
+            const int bk = b - k < 64 ? b - k : 64;
+            rc = ganc_inception_run(fn->inc, x + per * k, bk, s->c, s->h, s->w, feat + (size_t)D * (i + k),
+                                    probs ? probs + (size_t)classes * (i + k) : NULL);
+            if (tty) fprintf(stderr, "\rInception-v3: %d/%d images, %.1f s", i + k + bk, s->n, now_s() - t0);
+        }
+    }
+    if (tty) fprintf(stderr, "\n");
+    free(buf);
+    return rc;
+}
+
 static int compute_features(const eval_opts_t *o, feats_t *f) {
     const int raw = o->incp ? o->insize : 0;
-    ganc_net_t *net = NULL;
-    ganc_inception_t *inc = NULL;
-    int in = 0, fe = 0, lo = 0, rc = GANC_OK;
-    if (load_source(o->real, o->n, o->seed, raw, &f->R) || load_source(o->fake, o->n, o->seed, raw, &f->F)) return -1;
-    const size_t per = raw ? (size_t)1 : 1024;
-    if (!all_finite(f->R.x, (size_t)f->R.n * (raw ? (size_t)f->R.c * f->R.h * f->R.w : per)) ||
-        !all_finite(f->F.x, (size_t)f->F.n * (raw ? (size_t)f->F.c * f->F.h * f->F.w : per)))
-        return ganc_fail(GANC_EFORMAT, "an input has NaN or infinite pixels");
+    /* Parzen works on the pixels themselves: only then are a model's samples held */
+    int (*load)(const char *, int, uint64_t, int, src_t *) = o->want[M_PARZEN] ? load_source : load_source_lazy;
+    featnet_t fn = {0};
+    int rc = GANC_OK;
+    if (load(o->real, o->n, o->seed, raw, &f->R) || load(o->fake, o->n, o->seed, raw, &f->F)) return -1;
     if (f->R.n < 2 || f->F.n < 2)
         return ganc_fail(GANC_EINVAL, "%s has %d image%s: the metrics need at least 2 per set",
                          f->R.n < 2 ? o->real : o->fake, f->R.n < 2 ? f->R.n : f->F.n,
@@ -342,30 +409,29 @@ static int compute_features(const eval_opts_t *o, feats_t *f) {
     f->D = 128;
     f->classes = 10;
     if (o->incp) {
-        if ((rc = ganc_inception_open(&inc, o->incp, 16))) return rc;
+        if ((rc = ganc_inception_open(&fn.inc, o->incp, 16))) return rc;
         f->D = 2048;
-        f->classes = ganc_inception_classes(inc);
+        f->classes = ganc_inception_classes(fn.inc);
         snprintf(f->fdesc, sizeof f->fdesc, "Inception-v3 (%s, %s layout, %d classes), 2048-d pool features, images "
-                 "resized bilinearly to 299x299", o->incp, ganc_inception_is_fid_variant(inc) ? "pytorch-fid FID" :
+                 "resized bilinearly to 299x299", o->incp, ganc_inception_is_fid_variant(fn.inc) ? "pytorch-fid FID" :
                  "torchvision", f->classes);
     } else {
         snprintf(cpath, sizeof cpath, "%s", o->clf ? o->clf : getenv("GANC_WEIGHTS") ? getenv("GANC_WEIGHTS") :
                  GANC_WEIGHTS_DIR "/fmnist_cnn.safetensors");
         snprintf(f->fdesc, sizeof f->fdesc, "ganc Fashion-MNIST CNN (%s), 128-d penultimate layer", cpath);
-        net = ganc_classifier_net(250, &in, &fe, &lo);
-        if (!net || ganc_net_load(net, cpath)) rc = -1;
+        fn.net = ganc_classifier_net(SRC_CHUNK, &fn.in, &fn.fe, &fn.lo);
+        if (!fn.net || ganc_net_load(fn.net, cpath)) rc = -1;
     }
     f->fr = malloc(sizeof(float) * (size_t)f->R.n * f->D);
     f->ff = malloc(sizeof(float) * (size_t)f->F.n * f->D);
     f->pf = malloc(sizeof(float) * (size_t)f->F.n * f->classes);
     if (!rc && (!f->fr || !f->ff || !f->pf)) rc = ganc_fail(GANC_ENOMEM, "out of memory for features");
-    if (!rc) rc = o->incp ? inception_features(inc, &f->R, f->fr, NULL) || inception_features(inc, &f->F, f->ff, f->pf)
-                          : ganc_classifier_run(net, in, fe, lo, f->R.x, f->R.n, f->fr, NULL) ||
-                                ganc_classifier_run(net, in, fe, lo, f->F.x, f->F.n, f->ff, f->pf);
+    if (!rc) rc = source_features(&fn, &f->R, raw, f->D, f->classes, f->fr, NULL) ||
+                  source_features(&fn, &f->F, raw, f->D, f->classes, f->ff, f->pf);
     if (!rc && (!all_finite(f->fr, (size_t)f->R.n * f->D) || !all_finite(f->ff, (size_t)f->F.n * f->D)))
         rc = ganc_fail(GANC_EFORMAT, "the feature network gives non-finite features (are its weights finite?)");
-    ganc_net_free(net);
-    ganc_inception_free(inc);
+    ganc_net_free(fn.net);
+    ganc_inception_free(fn.inc);
     return rc;
 }
 
