@@ -175,6 +175,8 @@ int main(void) {
         {4, 8, 6, 6, 8, 3, 3, 1, 1},     /* 6x6: F(2x2) in all three passes */
         {5, 16, 6, 6, 16, 3, 3, 0, 0},   /* forward and weight gradient F(4x4) on 4x4, input gradient F(2x2) */
         {6, 24, 2, 2, 17, 3, 3, 1, 1},   /* 2x2: F(2x2) */
+        {3, 16, 10, 10, 48, 3, 3, 1, 1}, /* products in register tiles of 3 vectors (8 rows, and a tail of rows) */
+        {2, 24, 9, 9, 64, 3, 3, 1, 1},   /* of 4 vectors (6 rows); the weight gradient's 12 and 4 rows */
     };
     for (size_t k = 0; k < sizeof direct / sizeof direct[0]; k++) {
         conv_geom_t g = geom(direct[k]);

@@ -111,9 +111,11 @@ static void to_channels_last(const float *src, int N, int C, int H, int W, int r
     for (int t = 0; t < N * nb; t++) {
         const int n = t / nb, cb = t % nb * VL, nch = C - cb < VL ? C - cb : VL;
         float *img = dst + (size_t)n * HP * WP * Cp + cb;
-        for (int r = 0; r < HP; r++) /* the border */
-            for (int j = 0; j < WP; j++)
-                if (r < r0 || r >= r0 + H || j < c0 || j >= c0 + W) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
+        for (int r = 0; r < HP; r++) { /* the border: whole rows above and below, the columns either side */
+            const int inside = r >= r0 && r < r0 + H;
+            for (int j = 0; j < (inside ? c0 : WP); j++) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
+            for (int j = c0 + W; inside && j < WP; j++) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
+        }
         const float *s = src + ((size_t)n * C + cb) * HW;
         for (int pb = 0; pb < HW; pb += VL) {
             const int np = HW - pb < VL ? HW - pb : VL;
@@ -315,6 +317,53 @@ static void transform_output(const wconv_t *d, const float *M, size_t ms, long t
     else output_tiles(d, 4, M, ms, t0, nt, yt);
 }
 
+/* ---- the products: per position a small GEMM, C (M x N) =, or +=, A B with a(i, k) = A[i sa + k sk] and B (K x N)
+   row-major, N whole vectors. A register tile of R rows x NV vectors over all of K, no packing: at SimGAN's sizes (64
+   tiles x 32 x 32, 36 positions a block) a cblas_sgemm call cost as much again as its multiply-adds. Each sum runs over
+   k in order: deterministic. */
+INLINE void tile_mm(const int R, const int NV, int K, const float *A, long sa, long sk, const float *B, int ldb,
+                    float *C, int ldc, int acc) {
+    vf c[24][4];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) c[r][v] = acc ? vld(C + (size_t)r * ldc + v * VL) : (vf){0};
+    for (int k = 0; k < K; k++) {
+        vf b[4];
+        for (int v = 0; v < NV; v++) b[v] = vld(B + (size_t)k * ldb + v * VL);
+        for (int r = 0; r < R; r++) {
+            const float a = A[r * sa + k * sk];
+            for (int v = 0; v < NV; v++) c[r][v] += a * b[v];
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) vst(C + (size_t)r * ldc + v * VL, c[r][v]);
+}
+#define TILE_MM(R, NV) tile_mm(R, NV, K, A + (long)i * sa, sa, sk, B + j, ldb, C + (size_t)i * ldc + j, ldc, acc)
+static void small_gemm(int M, int N, int K, const float *A, long sa, long sk, const float *B, int ldb, float *C,
+                       int ldc, int acc) {
+    for (int j = 0; j < N; j += 4 * VL) {
+        const int nv = (N - j) / VL < 4 ? (N - j) / VL : 4, R = 24 / nv; /* 24 accumulators */
+        int i = 0;
+        for (; i + R <= M; i += R) switch (nv) {
+            case 4: TILE_MM(6, 4); break;
+            case 3: TILE_MM(8, 3); break;
+            case 2: TILE_MM(12, 2); break;
+            default: TILE_MM(24, 1); break;
+            }
+        for (; i + 4 <= M; i += 4) switch (nv) {
+            case 4: TILE_MM(4, 4); break;
+            case 3: TILE_MM(4, 3); break;
+            case 2: TILE_MM(4, 2); break;
+            default: TILE_MM(4, 1); break;
+            }
+        for (; i < M; i++) switch (nv) {
+            case 4: TILE_MM(1, 4); break;
+            case 3: TILE_MM(1, 3); break;
+            case 2: TILE_MM(1, 2); break;
+            default: TILE_MM(1, 1); break;
+            }
+    }
+}
+
 /* one block of tiles from t0: V, a^2 products, outputs */
 static void run_block(const wconv_t *d, const float *U, const float *xp, float *yt, long t0, int tb, long T, float *V,
                       float *M) {
@@ -323,7 +372,11 @@ static void run_block(const wconv_t *d, const float *U, const float *xp, float *
     const int nt = (int)(T - t0 < tb ? T - t0 : tb);
     transform_input(d, xp, t0, nt, V, vs);
     for (int xi = 0; xi < npos(d); xi++) /* M[xi] (nt, OC) = V[xi] (nt, C) U[xi] (C, OC) */
-        gemm(0, 0, nt, d->OC, Cp, 1.0f, V + xi * vs, Cp, U + (size_t)xi * d->OC * Cp, d->OC, 0.0f, M + xi * ms, OCp);
+        if (d->OC % VL == 0)
+            small_gemm(nt, d->OC, Cp, V + xi * vs, Cp, 1, U + (size_t)xi * d->OC * Cp, d->OC, M + xi * ms, OCp, 0);
+        else
+            gemm(0, 0, nt, d->OC, Cp, 1.0f, V + xi * vs, Cp, U + (size_t)xi * d->OC * Cp, d->OC, 0.0f, M + xi * ms,
+                 OCp);
     transform_output(d, M, ms, t0, nt, yt);
 }
 
@@ -402,7 +455,7 @@ static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t
     transform_input(d, xp, t0, nt, V, vs);
     transform_dy(d, dyt, t0, nt, M, ms);
     for (int xi = 0; xi < npos(d); xi++) /* dU[xi] (OC, C) += dM[xi]^T (OC, nt) V[xi] (nt, C) */
-        gemm(1, 0, d->OC, Cp, nt, 1.0f, M + xi * ms, OCp, V + xi * vs, Cp, 1.0f, dU + (size_t)xi * d->OC * Cp, Cp);
+        small_gemm(d->OC, Cp, nt, M + xi * ms, 1, OCp, V + xi * vs, Cp, dU + (size_t)xi * d->OC * Cp, Cp, 1);
 }
 
 int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats) {
