@@ -46,7 +46,8 @@ static void im2col_tab(const float *x, int N, int C, int HW, int KK, int P, cons
             float *d = col + (size_t)r * NP + (size_t)n * P;
             int p = 0;
 #ifdef __AVX512F__
-            for (; p + 16 <= P; p += 16) { /* 16 at a time by a masked gather: SimGAN critic layer forward 0.61 -> 0.49 ms */
+            /* 16 at a time by a masked gather: SimGAN's critic layer, forward 0.61 -> 0.49 ms on one thread */
+            for (; p + 16 <= P; p += 16) {
                 const __m512i idx = _mm512_loadu_si512(t + p);
                 const __mmask16 in = _mm512_cmpge_epi32_mask(idx, _mm512_setzero_si512());
                 _mm512_storeu_ps(d + p, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, idx, xc, 4));
