@@ -1,10 +1,11 @@
 /* 3x3 stride-1 convolution by Winograd's minimal filtering F(mxm, 3x3) (Lavin & Gray 2016), m = 2 or 4: each m x m
    block of outputs is A^T [ (G g G^T) .* (B^T d B) ] A for its a x a input patch d (a = m + 2), so a layer is a^2
    GEMMs of (tiles x C) (C x OC): F(2x2) takes 16 multiplies per 4 outputs instead of 36, F(4x4) 36 per 16 (4x fewer,
-   at some cost in rounding: about 1e-5 relative against 1e-6). A layer takes F(4x4) when it needs fewer products
-   over its planes (conv_winograd_tile). Used for SRResNet's and SimGAN's 3x3 layers (and VGG's, and LAPGAN's 5x5 stride-2 critics through
-   conv_s2d.c): the forward, the input gradient, which is the same convolution of dy with the kernel turned by 180
-   degrees and the channels swapped, and the weight gradient (below).
+   at a cost in rounding: test_conv's worst error 1.2e-4 against 1.1e-5, relative to 1 + |value|). A layer takes
+   F(4x4) when it needs fewer products over its planes (conv_winograd_tile). Used for SRResNet's and SimGAN's 3x3
+   layers (and VGG's, and LAPGAN's 5x5 stride-2 critics through conv_s2d.c): the forward, the input gradient, which is
+   the same convolution of dy with the kernel turned by 180 degrees and the channels swapped, and the weight gradient
+   (below).
 
    The transforms run channels-last, VL channels to a vector: the input is first copied, padded, into (N, rows,
    columns, C) and the outputs come back from (N, rows, columns, OC), so every tile's transform is whole-vector
@@ -234,7 +235,8 @@ INLINE void weight_tiles(const wconv_t *d, const int m, float *U) {
         const int c = t / nob, o0 = t % nob * VL, no = d->OC - o0 < VL ? d->OC - o0 : VL;
         float k[9][VL] = {{0}};
         for (int o = 0; o < no; o++)
-            for (int ij = 0; ij < 9; ij++) k[ij][o] = d->w[(o0 + o) * d->so + c * d->sc + ij / 3 * d->si + ij % 3 * d->sj];
+            for (int ij = 0; ij < 9; ij++)
+                k[ij][o] = d->w[(o0 + o) * d->so + c * d->sc + ij / 3 * d->si + ij % 3 * d->sj];
         vf gg[AMAX][3], col[3], u[AMAX];
         for (int j = 0; j < 3; j++) { /* G g, down kernel column j */
             for (int i = 0; i < 3; i++) col[i] = vld(k[3 * i + j]);
