@@ -151,6 +151,7 @@ int main(void) {
         {3, 4, 11, 37, 1, 5, 5, 2, 2},   /* LAPGAN's */
         {2, 3, 6, 9, 4, 3, 3, 1, 1},
         {1, 2, 7, 20, 2, 1, 1, 0, 0},
+        {2, 6, 8, 8, 1, 1, 1, 0, 0},     /* SimGAN's refiner tail: the weight gradient by the 1x1 loops */
         {2, 3, 5, 11, 1, 4, 4, 0, 0},    /* a 4x4 kernel, two output rows */
         {1, 3, 9, 17, 3, 7, 2, 3, 1},    /* non-square kernel */
         {2, 2, 4, 8, 2, 3, 5, 2, 3},     /* padding beyond half the kernel: the output is larger */
@@ -194,6 +195,7 @@ int main(void) {
     static const int loops[][9] = {
         {4, 8, 4, 4, 1, 4, 4, 0, 0},     /* DCGAN's critic head: 4x4 to 1x1 */
         {2, 3, 6, 6, 2, 3, 3, 1, 1},     /* narrow planes */
+        {3, 5, 4, 4, 2, 1, 1, 0, 0},     /* 1x1: planes as single runs (SimGAN's critic head) */
     };
     for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
         conv_geom_t g = geom(loops[k]);

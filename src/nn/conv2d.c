@@ -32,6 +32,23 @@ static void add_bias(float *y, const float *b, int N, int C, size_t P) {
    every sum runs in one fixed order: deterministic for any thread count. */
 #define DIRECT_MAX_OC 4
 
+/* a 1x1 kernel, stride 1, no padding: every plane is one run of OH*OW values (SimGAN's 1x1 -> 1 layers on 8x8 and
+   4x4 planes went row by row, 8 or 4 values at a time) */
+static int pointwise(const conv_geom_t *g) {
+    return g->KH == 1 && g->KW == 1 && g->s == 1 && g->ph == 0 && g->pw == 0;
+}
+/* sum of a[q] b[q] over q < P, in 16 float lanes added into double */
+static double plane_dot(const float *a, const float *b, size_t P) {
+    float l[16] = {0};
+    size_t q = 0;
+    for (; q + 16 <= P; q += 16)
+        for (int k = 0; k < 16; k++) l[k] += a[q + k] * b[q + k];
+    for (int k = 0; q < P; q++, k++) l[k] += a[q] * b[q];
+    double s = 0.0;
+    for (int k = 0; k < 16; k++) s += l[k];
+    return s;
+}
+
 static void direct_fw(const conv_geom_t *g, const float *x, const float *w, float *y) {
     const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
 #pragma omp parallel for schedule(static)
@@ -39,7 +56,11 @@ static void direct_fw(const conv_geom_t *g, const float *x, const float *w, floa
         const int n = no / g->OC, o = no % g->OC;
         float *yo = y + (size_t)no * P;
         memset(yo, 0, sizeof(float) * P);
-        for (int c = 0; c < g->C; c++)
+        for (int c = 0; c < g->C && pointwise(g); c++) {
+            const float wv = w[(size_t)o * g->C + c], *xc = x + ((size_t)n * g->C + c) * HW;
+            for (size_t q = 0; q < P; q++) yo[q] += wv * xc[q];
+        }
+        for (int c = 0; c < g->C && !pointwise(g); c++)
             for (int i = 0; i < g->KH; i++)
                 for (int j = 0; j < g->KW; j++) {
                     const float wv = w[(((size_t)o * g->C + c) * g->KH + i) * g->KW + j];
@@ -67,7 +88,11 @@ static void direct_bw(const conv_geom_t *g, const float *x, const float *w, cons
         for (int nc = 0; nc < g->N * g->C; nc++) {
             const int n = nc / g->C, c = nc % g->C;
             float *dxc = dx + (size_t)nc * HW;
-            for (int o = 0; o < g->OC; o++)
+            for (int o = 0; o < g->OC && pointwise(g); o++) {
+                const float wv = w[(size_t)o * g->C + c], *dyo = dy + ((size_t)n * g->OC + o) * P;
+                for (size_t q = 0; q < P; q++) dxc[q] += wv * dyo[q];
+            }
+            for (int o = 0; o < g->OC && !pointwise(g); o++)
                 for (int i = 0; i < g->KH; i++)
                     for (int j = 0; j < g->KW; j++) {
                         const float wv = w[((size_t)o * g->C + c) * KK + i * g->KW + j];
@@ -92,7 +117,9 @@ static void direct_bw(const conv_geom_t *g, const float *x, const float *w, cons
         int lo, hi;
         conv_valid_range(g->W, g->OW, g->s, g->pw, j, &lo, &hi);
         double acc = 0.0;
-        for (int n = 0; n < g->N; n++) {
+        for (int n = 0; n < g->N && pointwise(g); n++)
+            acc += plane_dot(x + ((size_t)n * g->C + c) * HW, dy + ((size_t)n * g->OC + o) * P, P);
+        for (int n = 0; n < g->N && !pointwise(g); n++) {
             const float *xc = x + ((size_t)n * g->C + c) * HW, *dyo = dy + ((size_t)n * g->OC + o) * P;
             float lane[64] = {0}; /* partial sums of this image by column within blocks of 64 (vectorisable) */
             for (int oh = 0; oh < g->OH; oh++) {
