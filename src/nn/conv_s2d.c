@@ -12,7 +12,7 @@
 static conv_geom_t phased(const conv_geom_t *g) {
     return (conv_geom_t){g->N, 4 * g->C, g->H / 2, g->W / 2, g->OC, 3, 3, 1, 1, 1, g->OH, g->OW, 0};
 }
-/* workspace: the phases (x', or dx'), the 3x3 weights (w', or dw'), then Winograd's */
+/* workspace: the phases of dx (dx'), the 3x3 weights (w', or dw'), then Winograd's */
 static size_t phase_floats(const conv_geom_t *g) { return (size_t)g->N * g->C * g->H * g->W; }
 static size_t wt_floats(const conv_geom_t *g) { return (size_t)g->OC * g->C * 4 * 9; }
 
@@ -37,35 +37,24 @@ size_t conv_s2d_floats(const conv_geom_t *g) {
     return w ? phase_floats(g) + wt_floats(g) + w : 0;
 }
 
-/* x (N,C,H,W) -> x' (N,4C,H/2,W/2), or back (dx += dx'): each input row once, VL column pairs at a time split into
-   their even and odd columns by shuffles (stride-2 scalar loops, four passes over x, were a seventh of the layer) */
-#define EVEN_ODD(d, l) (2 * (l) + (d))
+/* dx (N,C,H,W) += dx' (N,4C,H/2,W/2), each row once, VL column pairs at a time merged from their even and odd
+   columns by shuffles. (The other way, x -> x', conv_winograd.c reads the phases as it copies x channels-last.) */
 #define MERGE(d, l) (((l) & 1 ? VL : 0) + (d) * VL / 2 + (l) / 2)
-static void phases(const conv_geom_t *g, const float *x, float *xp, int back, float *dx) {
+static void phases_back(const conv_geom_t *g, const float *xp, float *dx) {
     const int H2 = g->H / 2, W2 = g->W / 2;
     const size_t P2 = (size_t)H2 * W2;
 #pragma omp parallel for schedule(static)
     for (int nr = 0; nr < g->N * g->C * g->H; nr++) {
         const int nc = nr / g->H, r = nr % g->H, u = r % 2, i = r / 2;
-        float *qe = xp + ((size_t)nc * 4 + u * 2) * P2 + (size_t)i * W2, *qo = qe + P2; /* columns 2j and 2j + 1 */
-        const size_t row = (size_t)nr * g->W;
+        const float *qe = xp + ((size_t)nc * 4 + u * 2) * P2 + (size_t)i * W2, *qo = qe + P2; /* 2j and 2j + 1 */
+        float *row = dx + (size_t)nr * g->W;
         int j = 0;
-        if (back) {
-            for (; j + VL <= W2; j += VL) {
-                const vf e = vld(qe + j), o = vld(qo + j);
-                vst(dx + row + 2 * j, vld(dx + row + 2 * j) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 0)));
-                vst(dx + row + 2 * j + VL,
-                    vld(dx + row + 2 * j + VL) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 1)));
-            }
-            for (; j < W2; j++) { dx[row + 2 * j] += qe[j]; dx[row + 2 * j + 1] += qo[j]; }
-        } else {
-            for (; j + VL <= W2; j += VL) {
-                const vf a = vld(x + row + 2 * j), b = vld(x + row + 2 * j + VL);
-                vst(qe + j, __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 0)));
-                vst(qo + j, __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 1)));
-            }
-            for (; j < W2; j++) { qe[j] = x[row + 2 * j]; qo[j] = x[row + 2 * j + 1]; }
+        for (; j + VL <= W2; j += VL) {
+            const vf e = vld(qe + j), o = vld(qo + j);
+            vst(row + 2 * j, vld(row + 2 * j) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 0)));
+            vst(row + 2 * j + VL, vld(row + 2 * j + VL) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 1)));
         }
+        for (; j < W2; j++) { row[2 * j] += qe[j]; row[2 * j + 1] += qo[j]; }
     }
 }
 
@@ -89,9 +78,8 @@ static void weights(const conv_geom_t *g, const float *w, float *wp, int back, f
 void conv_s2d_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats) {
     const conv_geom_t p = phased(g);
     float *xp = ws, *wp = xp + phase_floats(g), *rest = wp + wt_floats(g);
-    phases(g, x, xp, 0, NULL);
     weights(g, w, wp, 0, NULL);
-    conv_winograd_forward(&p, xp, wp, NULL, y, rest, ws_floats - phase_floats(g) - wt_floats(g));
+    conv_winograd_forward_phases(&p, x, wp, y, rest, ws_floats - phase_floats(g) - wt_floats(g));
 }
 
 void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
@@ -100,15 +88,14 @@ void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, con
     float *xp = ws, *wp = xp + phase_floats(g), *rest = wp + wt_floats(g);
     const size_t left = ws_floats - phase_floats(g) - wt_floats(g);
     if (dw) {
-        phases(g, x, xp, 0, NULL);
         memset(wp, 0, sizeof(float) * wt_floats(g));
-        conv_winograd_dw(&p, xp, dy, wp, rest, left); /* fits: conv_s2d_ok */
+        conv_winograd_dw_phases(&p, x, dy, wp, rest, left); /* fits: conv_s2d_ok */
         weights(g, NULL, wp, 1, dw);
     }
     if (dx) {
         weights(g, w, wp, 0, NULL);
         memset(xp, 0, sizeof(float) * phase_floats(g));
         conv_winograd_dx(&p, wp, dy, xp, rest, left);
-        phases(g, NULL, xp, 1, dx);
+        phases_back(g, xp, dx);
     }
 }

@@ -30,9 +30,10 @@ enum { TBMAX = 128 };
    would share their cache sets */
 #define PAD 48
 
-/* y (N,OC,OH,OW) from x (N,C,H,W) in m x m tiles; weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj] */
+/* y (N,OC,OH,OW) from x (N,C,H,W) in m x m tiles; weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj]; phased: x is
+   held as the (N, C/4, 2H, 2W) it is the four phases of (conv_s2d.c) */
 typedef struct {
-    int N, C, H, W, OC, OH, OW, ph, pw, m;
+    int N, C, H, W, OC, OH, OW, ph, pw, m, phased;
     const float *w;
     long so, sc, si, sj;
 } wconv_t;
@@ -88,12 +89,12 @@ static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
 
 /* the forward's problem (x -> y) and the input gradient's (dy -> dx, padding 2 - p), weights left unset */
 static wconv_t fw_geom(const conv_geom_t *g) {
-    return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, conv_winograd_tile(g->OH, g->OW),
+    return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, conv_winograd_tile(g->OH, g->OW), 0,
                      NULL, 0, 0, 0, 0};
 }
 static wconv_t dx_geom(const conv_geom_t *g) {
     return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, conv_winograd_tile(g->H, g->W),
-                     NULL, 0, 0, 0, 0};
+                     0, NULL, 0, 0, 0, 0};
 }
 static int suits(const conv_geom_t *g) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
@@ -104,9 +105,25 @@ static int suits(const conv_geom_t *g) {
    against VL channels, transposed in registers. The scalar scatter they replace cost SRResNet's 48x48 64 -> 256
    layer 19% of its time and SimGAN's 8x8 layers 25%. Tasks are (image, block of VL channels). */
 
-/* dst (N, HP, WP, Cp) = src (N, C, H, W) placed at row r0, column c0, zeros around it and in channels C..Cp-1 */
-static void to_channels_last(const float *src, int N, int C, int H, int W, int r0, int c0, int HP, int WP, int Cp,
-                             float *dst) {
+/* phased sources: channel c = 4 c0 + 2 u + v, pixel (i, j) of the phase plane (H x W) is src[n][c0][2i + u][2j + v] */
+static float phase_at(const float *src, int n, int C, int H, int W, int c, int p) {
+    const int i = p / W, j = p % W;
+    return src[(((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j + c % 2];
+}
+#define EVEN_ODD(d, l) (2 * (l) + (d))
+/* VL pixels of one phase row from p (p % W + VL <= W): two vectors of the source row, their even or odd columns */
+INLINE vf phase_run(const float *src, int n, int C, int H, int W, int c, int p) {
+    const int i = p / W, j = p % W;
+    const float *row = src + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j;
+    const vf a = vld(row), b = vld(row + VL);
+    if (c % 2) return __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 1));
+    return __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 0));
+}
+
+/* dst (N, HP, WP, Cp) = src (N, C, H, W) placed at row r0, column c0, zeros around it and in channels C..Cp-1; phased:
+   src read as its phases (one pass instead of splitting the phases into a copy first) */
+static void to_channels_last(const float *src, int phased, int N, int C, int H, int W, int r0, int c0, int HP, int WP,
+                             int Cp, float *dst) {
     const int nb = Cp / VL, HW = H * W;
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < N * nb; t++) {
@@ -117,15 +134,19 @@ static void to_channels_last(const float *src, int N, int C, int H, int W, int r
             for (int j = 0; j < (inside ? c0 : WP); j++) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
             for (int j = c0 + W; inside && j < WP; j++) vst(img + ((size_t)r * WP + j) * Cp, (vf){0});
         }
-        const float *s = src + ((size_t)n * C + cb) * HW;
+        const float *s = src + ((size_t)n * C + cb) * HW; /* not phased */
         for (int pb = 0; pb < HW; pb += VL) {
             const int np = HW - pb < VL ? HW - pb : VL;
             vf v[VL];
-            if (np == VL && nch == VL) {
+            if (np == VL && nch == VL && !phased) {
                 for (int k = 0; k < VL; k++) v[k] = vld(s + (size_t)k * HW + pb);
+            } else if (np == VL && nch == VL && pb % W + VL <= W) {
+                for (int k = 0; k < VL; k++) v[k] = phase_run(src, n, C, H, W, cb + k, pb);
             } else { /* a partial block through a buffer, so that v stays in registers */
                 float buf[VL][VL] = {{0}};
-                for (int k = 0; k < nch; k++) memcpy(buf[k], s + (size_t)k * HW + pb, sizeof(float) * np);
+                for (int k = 0; k < nch; k++)
+                    for (int q = 0; q < np; q++)
+                        buf[k][q] = phased ? phase_at(src, n, C, H, W, cb + k, pb + q) : s[(size_t)k * HW + pb + q];
                 for (int k = 0; k < VL; k++) v[k] = vld(buf[k]);
             }
             vtranspose(v);
@@ -388,7 +409,7 @@ static void winograd(const wconv_t *d, const float *x, const float *b, float *y,
     const int tb = plan(d, 0, ws_floats, &nth);
     const long T = (long)d->N * tiles_y(d) * tiles_x(d), nblk = (T + tb - 1) / tb;
     float *xp = ws, *yt = xp + padded_floats(d), *U = yt + out_floats(d), *per = U + u_floats(d);
-    to_channels_last(x, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
+    to_channels_last(x, d->phased, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
     const size_t per_thread = vm_floats(d, tb);
     transform_weights(d, U);
 #pragma omp parallel for schedule(static) num_threads(nth)
@@ -403,11 +424,20 @@ static void winograd(const wconv_t *d, const float *x, const float *b, float *y,
     from_channels_last(d, yt, b, y, accumulate);
 }
 
-void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *ws,
-                           size_t ws_floats) {
+static void forward(const conv_geom_t *g, const float *x, int phased, const float *w, const float *b, float *y,
+                    float *ws, size_t ws_floats) {
     wconv_t d = fw_geom(g);
+    d.phased = phased;
     d.w = w; d.so = g->C * 9L; d.sc = 9; d.si = 3; d.sj = 1;
     winograd(&d, x, b, y, 0, ws, ws_floats);
+}
+void conv_winograd_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *ws,
+                           size_t ws_floats) {
+    forward(g, x, 0, w, b, y, ws, ws_floats);
+}
+void conv_winograd_forward_phases(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
+                                  size_t ws_floats) {
+    forward(g, x, 1, w, NULL, y, ws, ws_floats);
 }
 
 /* dx += the convolution of dy (OC channels) with w turned by 180 degrees, into C channels, padding 2 - p */
@@ -503,14 +533,16 @@ INLINE void dw_from_du(const conv_geom_t *g, const int m, const float *dU, float
     }
 }
 
-int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
+static int weight_grad(const conv_geom_t *g, const float *x, int phased, const float *dy, float *dw, float *ws,
+                       size_t ws_floats) {
     int nth = 1;
-    const wconv_t d = fw_geom(g);
+    wconv_t d = fw_geom(g);
+    d.phased = phased;
     const int tb = plan(&d, 1, ws_floats, &nth);
     if (!tb) return -1;
     float *xp = ws, *dyt = xp + padded_floats(&d);
-    to_channels_last(x, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
-    to_channels_last(dy, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
+    to_channels_last(x, d.phased, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
+    to_channels_last(dy, 0, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
     ws = dyt + out_floats(&d);
     const long T = (long)g->N * tiles_y(&d) * tiles_x(&d), nblk = (T + tb - 1) / tb;
     const int Cp = cp(g->C);
@@ -534,4 +566,11 @@ int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, floa
     if (d.m == 2) dw_from_du(g, 2, ws, dw);
     else dw_from_du(g, 4, ws, dw);
     return 0;
+}
+int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats) {
+    return weight_grad(g, x, 0, dy, dw, ws, ws_floats);
+}
+int conv_winograd_dw_phases(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws,
+                            size_t ws_floats) {
+    return weight_grad(g, x, 1, dy, dw, ws, ws_floats);
 }
