@@ -197,7 +197,7 @@ INLINE void dw_image(const dwjob_t *jb, int n, int c, int i, int o0, const float
         }
 }
 
-/* the (OC, KW) pairs with a tuned body: OC*KW accumulators within the registers */
+/* the (outputs, KW) pairs with a tuned body (dw_blk keeps them within the registers) */
 #define DW_CASE(O, K) case O * 32 + K: dw_image(jb, n, c, i, o0, xp, xrow, dyrows, s, O, K); break;
 #define DW_CASES9(O) DW_CASE(O, 1) DW_CASE(O, 2) DW_CASE(O, 3) DW_CASE(O, 4) DW_CASE(O, 5) DW_CASE(O, 6) \
     DW_CASE(O, 7) DW_CASE(O, 8) DW_CASE(O, 9)
@@ -235,8 +235,8 @@ static void dw_units(const dwjob_t *jb, int u0, int u1, float *xrow, float *dyro
                 double *s = sum + per_unit * (u - u0) + (size_t)i * OB * KMAX;
                 switch (ob * 32 + g->KW) {
                     DW_CASES9(1) DW_CASES9(2) DW_CASES9(3)
-                    DW_CASE(4, 1) DW_CASE(4, 2) DW_CASE(4, 3) DW_CASE(4, 4) DW_CASE(4, 5) DW_CASE(4, 6) DW_CASE(4, 7)
-                default: break; /* excluded by conv_direct_dw_ok, conv_direct_dw_wide_floats */
+                    DW_CASE(4, 1) DW_CASE(4, 2) DW_CASE(4, 3) DW_CASE(4, 4) DW_CASE(4, 5) DW_CASE(4, 6)
+                default: break; /* excluded by conv_direct_dw_ok, conv_direct_dw_wide_floats, dw_blk */
                 }
             }
         }
@@ -274,7 +274,7 @@ void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float
 
 /* Many output channels from few input channels (LAPGAN's first layers, 2 or 3 -> 32 at 5x5 and 7x7): through im2col
    the weight gradient is a GEMM of 32 rows over C*KH*KW x N*OH*OW columns built for it, a pass of memory per 32
-   multiply-adds. Here the input is padded once and every block of OB output channels reads its rows in place. */
+   multiply-adds. Here the input is padded once and every block of output channels reads its rows in place. */
 size_t conv_direct_dw_wide_floats(const conv_geom_t *g) {
     if (!conv_direct_ok(g) || g->OC <= OB || g->C > 4 || g->KW > 7 || g->OW > DW_MAXW || g->OW < VL) return 0;
     return (size_t)g->N * g->C * plane_rows(g) * plane_cols(g);

@@ -341,9 +341,10 @@ static void transform_output(const wconv_t *d, const float *M, size_t ms, long t
 }
 
 /* ---- the products: per position a small GEMM, C (M x N) =, or +=, A B with a(i, k) = A[i sa + k sk] and B (K x N)
-   row-major, N whole vectors. A register tile of R rows x NV vectors over all of K, no packing: at SimGAN's sizes (64
-   tiles x 32 x 32, 36 positions a block) a cblas_sgemm call cost as much again as its multiply-adds. Each sum runs over
-   k in order: deterministic. */
+   row-major, N whole vectors. A register tile of R rows x NV vectors over all of K, no packing and no call per
+   product. Against cblas_sgemm, one thread, all three passes: SRResNet's 48x48 64 -> 256 layer 174-177 -> 150 ms,
+   its 24x24 body layer 8.5-8.9 -> 7.8-8.2 ms; SimGAN's products (64 tiles x 32 x 32) about 10% less time. Each sum
+   runs over k in order: deterministic. */
 INLINE void tile_mm(const int R, const int NV, int K, const float *A, long sa, long sk, const float *B, int ldb,
                     float *C, int ldc, int acc) {
     vf c[24][4];
