@@ -318,8 +318,9 @@ static void srgan_steps(const char *fixture, int vgg_end) {
     }
     /* Adam's first steps move a weight by about lr whatever the size of its gradient, so the rounding of tiny
        gradients shows in the weights. Through VGG's 3x3 layers (Winograd in ganc) the worst weight is 7.7e-5
-       off with im2col sums and 1.2e-4 with Winograd's; the MSE run stays near 4e-6. */
-    CHECK(w <= (vgg_end ? 2e-4 : 1e-4), "SRGAN weights after a step: max relative error %.3g (%s)", w, worst);
+       off with im2col sums, 1.2e-4 with F(2x2,3x3) Winograd and, with F(4x4,3x3), 1.7e-4 (AVX-512 build) and 2.4e-4
+       (SSE build: the ASan configuration); the MSE run stays near 3e-5. The losses agree within 1e-5 either way. */
+    CHECK(w <= (vgg_end ? 4e-4 : 1e-4), "SRGAN weights after a step: max relative error %.3g (%s)", w, worst);
     printf("srgan     two steps vs PyTorch (D then G, %s + 0.1 adversarial): weights within %.2e, losses 1e-5\n",
            vgg_end ? "VGG22" : "MSE", w);
     ganc_sr_trainer_free(t);
