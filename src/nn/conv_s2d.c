@@ -94,7 +94,7 @@ void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, con
     }
     if (dx) {
         weights(g, w, wp, 0, NULL);
-        memset(xp, 0, sizeof(float) * phase_floats(g));
+        par_zero(xp, phase_floats(g));
         conv_winograd_dx(&p, wp, dy, xp, rest, left);
         phases_back(g, xp, dx);
     }

@@ -10,6 +10,8 @@
 /* C = alpha * op(A) op(B) + beta * C, row-major, via CBLAS. */
 /* the threads an OpenMP region started here would run on (1 inside one) */
 int par_threads(void);
+void par_zero(float *p, size_t n);                     /* memset to 0, split among the threads when large */
+void par_copy(float *dst, const float *src, size_t n); /* memcpy, likewise */
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc);
 

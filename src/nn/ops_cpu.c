@@ -544,8 +544,8 @@ static int cpu_conv_scratch(const ganc_net_t *net, const node_t *n, int max_batc
     return 0;
 }
 static void cpu_sync(void) {}
-static void cpu_zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
-static void cpu_copy(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof(float)); }
+static void cpu_zero(float *p, size_t n) { par_zero(p, n); }
+static void cpu_copy(float *dst, const float *src, size_t n) { par_copy(dst, src, n); }
 static void cpu_axpy(float *y, const float *x, float a, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
