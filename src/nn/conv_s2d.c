@@ -3,17 +3,17 @@
        y[i][j] = sum over c, u, v, a, b < 3 of w[c][2a + u][2b + v] x'[c, u, v][i + a - 1][j + b - 1]
    (taps with 2a + u or 2b + v = 5 are zero), a 3x3 convolution with padding 1 from 4C channels. Its Winograd
    products over 4C channels, 16 per 2x2 outputs or 36 per 4x4, are 0.64 or 0.36 of the 25 per output and C channels
-   of the direct sum, and the im2col matrix (25C rows) is never built. The input gradient and the weight gradient go the same way back. */
+   of the direct sum, and the im2col matrix (25C rows) is never built. The input gradient and the weight gradient go
+   the same way back. x' is never made: Winograd reads x's phases as it lays the input out channels-last, and adds the
+   input gradient's phases into dx as it lays its outputs back. */
 #include <string.h>
 #include "nn/nn.h"
-#include "nn/simd.h"
 
 /* the 3x3 problem over phases */
 static conv_geom_t phased(const conv_geom_t *g) {
     return (conv_geom_t){g->N, 4 * g->C, g->H / 2, g->W / 2, g->OC, 3, 3, 1, 1, 1, g->OH, g->OW, 0};
 }
-/* workspace: the phases of dx (dx'), the 3x3 weights (w', or dw'), then Winograd's */
-static size_t phase_floats(const conv_geom_t *g) { return (size_t)g->N * g->C * g->H * g->W; }
+/* workspace: the 3x3 weights (w', or dw'), then Winograd's (which reads x's phases and adds dx's in place) */
 static size_t wt_floats(const conv_geom_t *g) { return (size_t)g->OC * g->C * 4 * 9; }
 
 static int suits(const conv_geom_t *g) {
@@ -23,7 +23,7 @@ static int suits(const conv_geom_t *g) {
 
 int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats) {
     if (!suits(g)) return 0;
-    const size_t own = phase_floats(g) + wt_floats(g);
+    const size_t own = wt_floats(g);
     if (ws_floats <= own) return 0;
     const conv_geom_t p = phased(g);
     return conv_winograd_ok(&p, ws_floats - own) && conv_winograd_dw_ok(&p, ws_floats - own);
@@ -34,28 +34,7 @@ size_t conv_s2d_floats(const conv_geom_t *g) {
     if (!suits(g)) return 0;
     const conv_geom_t p = phased(g);
     const size_t w = conv_winograd_floats(&p);
-    return w ? phase_floats(g) + wt_floats(g) + w : 0;
-}
-
-/* dx (N,C,H,W) += dx' (N,4C,H/2,W/2), each row once, VL column pairs at a time merged from their even and odd
-   columns by shuffles. (The other way, x -> x', conv_winograd.c reads the phases as it copies x channels-last.) */
-#define MERGE(d, l) (((l) & 1 ? VL : 0) + (d) * VL / 2 + (l) / 2)
-static void phases_back(const conv_geom_t *g, const float *xp, float *dx) {
-    const int H2 = g->H / 2, W2 = g->W / 2;
-    const size_t P2 = (size_t)H2 * W2;
-#pragma omp parallel for schedule(static)
-    for (int nr = 0; nr < g->N * g->C * g->H; nr++) {
-        const int nc = nr / g->H, r = nr % g->H, u = r % 2, i = r / 2;
-        const float *qe = xp + ((size_t)nc * 4 + u * 2) * P2 + (size_t)i * W2, *qo = qe + P2; /* 2j and 2j + 1 */
-        float *row = dx + (size_t)nr * g->W;
-        int j = 0;
-        for (; j + VL <= W2; j += VL) {
-            const vf e = vld(qe + j), o = vld(qo + j);
-            vst(row + 2 * j, vld(row + 2 * j) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 0)));
-            vst(row + 2 * j + VL, vld(row + 2 * j + VL) + __builtin_shufflevector(e, o, VT_LANES(MERGE, 1)));
-        }
-        for (; j < W2; j++) { row[2 * j] += qe[j]; row[2 * j + 1] += qo[j]; }
-    }
+    return w ? wt_floats(g) + w : 0;
 }
 
 /* w (OC,C,5,5) <-> w' (OC,4C,3,3): to w' (zeros for the missing taps), or dw += dw' */
@@ -77,16 +56,15 @@ static void weights(const conv_geom_t *g, const float *w, float *wp, int back, f
 
 void conv_s2d_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats) {
     const conv_geom_t p = phased(g);
-    float *xp = ws, *wp = xp + phase_floats(g), *rest = wp + wt_floats(g);
-    weights(g, w, wp, 0, NULL);
-    conv_winograd_forward_phases(&p, x, wp, y, rest, ws_floats - phase_floats(g) - wt_floats(g));
+    weights(g, w, ws, 0, NULL);
+    conv_winograd_forward_phases(&p, x, ws, y, ws + wt_floats(g), ws_floats - wt_floats(g));
 }
 
 void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                        float *ws, size_t ws_floats) {
     const conv_geom_t p = phased(g);
-    float *xp = ws, *wp = xp + phase_floats(g), *rest = wp + wt_floats(g);
-    const size_t left = ws_floats - phase_floats(g) - wt_floats(g);
+    float *wp = ws, *rest = wp + wt_floats(g);
+    const size_t left = ws_floats - wt_floats(g);
     if (dw) {
         memset(wp, 0, sizeof(float) * wt_floats(g));
         conv_winograd_dw_phases(&p, x, dy, wp, rest, left); /* fits: conv_s2d_ok */
@@ -94,8 +72,6 @@ void conv_s2d_backward(const conv_geom_t *g, const float *x, const float *w, con
     }
     if (dx) {
         weights(g, w, wp, 0, NULL);
-        par_zero(xp, phase_floats(g));
-        conv_winograd_dx(&p, wp, dy, xp, rest, left);
-        phases_back(g, xp, dx);
+        conv_winograd_dx_phases(&p, wp, dy, dx, rest, left);
     }
 }

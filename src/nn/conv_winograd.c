@@ -31,9 +31,9 @@ enum { TBMAX = 128 };
 #define PAD 48
 
 /* y (N,OC,OH,OW) from x (N,C,H,W) in m x m tiles; weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj]; phased: x is
-   held as the (N, C/4, 2H, 2W) it is the four phases of (conv_s2d.c) */
+   held as the (N, C/4, 2H, 2W) it is the four phases of (conv_s2d.c); phased_out: y likewise, and added to */
 typedef struct {
-    int N, C, H, W, OC, OH, OW, ph, pw, m, phased;
+    int N, C, H, W, OC, OH, OW, ph, pw, m, phased, phased_out;
     const float *w;
     long so, sc, si, sj;
 } wconv_t;
@@ -90,11 +90,11 @@ static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
 /* the forward's problem (x -> y) and the input gradient's (dy -> dx, padding 2 - p), weights left unset */
 static wconv_t fw_geom(const conv_geom_t *g) {
     return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, conv_winograd_tile(g->OH, g->OW), 0,
-                     NULL, 0, 0, 0, 0};
+                     0, NULL, 0, 0, 0, 0};
 }
 static wconv_t dx_geom(const conv_geom_t *g) {
     return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, conv_winograd_tile(g->H, g->W),
-                     0, NULL, 0, 0, 0, 0};
+                     0, 0, NULL, 0, 0, 0, 0};
 }
 static int suits(const conv_geom_t *g) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
@@ -158,7 +158,30 @@ static void to_channels_last(const float *src, int phased, int N, int C, int H, 
     }
 }
 
-/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, m TY, m TX, Cp), plus the bias b (or NULL) */
+#define MERGE(d, l) (((l) & 1 ? VL : 0) + (d) * VL / 2 + (l) / 2)
+/* y += the run v (np values of channel c from pixel p) where y is held as the (N, C/4, 2H, 2W) the C channels are the
+   phases of; v, w: channels c, c + 1 (c even: the phases 2j and 2j + 1 of one row) */
+static void phase_add(float *y, int n, int C, int H, int W, int c, int p, int np, vf v, vf w) {
+    const int i = p / W, j = p % W;
+    float *row = y + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j;
+    if (np == VL && j + VL <= W) {
+        vst(row, vld(row) + __builtin_shufflevector(v, w, VT_LANES(MERGE, 0)));
+        vst(row + VL, vld(row + VL) + __builtin_shufflevector(v, w, VT_LANES(MERGE, 1)));
+        return;
+    }
+    float a[VL], b[VL];
+    vst(a, v);
+    vst(b, w);
+    for (int k = 0; k < np; k++) {
+        const int q = p + k;
+        float *r = y + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * (q / W) + c / 2 % 2) * 2 * W + 2 * (q % W);
+        r[0] += a[k];
+        r[1] += b[k];
+    }
+}
+
+/* y (N, OC, OH, OW) =, or +=, the outputs yt (N, m TY, m TX, Cp), plus the bias b (or NULL); phased (and
+   accumulate): y held as the (N, OC/4, 2OH, 2OW) the OC channels are the phases of */
 static void from_channels_last(const wconv_t *d, const float *yt, const float *b, float *y, int accumulate) {
     const int WT = d->m * tiles_x(d), HT = d->m * tiles_y(d), Cp = cp(d->OC), nb = Cp / VL, P = d->OH * d->OW;
 #pragma omp parallel for schedule(static)
@@ -175,7 +198,9 @@ static void from_channels_last(const wconv_t *d, const float *yt, const float *b
             }
             vtranspose(v);
             for (int o = 0; o < no && b; o++) v[o] += b[ob + o];
-            for (int o = 0; o < no; o++) {
+            for (int o = 0; o < no && d->phased_out; o += 2)
+                phase_add(y, n, d->OC, d->OH, d->OW, ob + o, pb, np, v[o], v[o + 1]);
+            for (int o = 0; o < no && !d->phased_out; o++) {
                 float *q = dst + (size_t)o * P + pb;
                 if (np == VL) {
                     vst(q, accumulate ? vld(q) + v[o] : v[o]);
@@ -442,10 +467,19 @@ void conv_winograd_forward_phases(const conv_geom_t *g, const float *x, const fl
 }
 
 /* dx += the convolution of dy (OC channels) with w turned by 180 degrees, into C channels, padding 2 - p */
-void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
+static void input_grad(const conv_geom_t *g, const float *w, const float *dy, float *dx, int phased, float *ws,
+                       size_t ws_floats) {
     wconv_t d = dx_geom(g);
+    d.phased_out = phased;
     d.w = w + 8; d.so = 9; d.sc = g->C * 9L; d.si = -3; d.sj = -1;
     winograd(&d, dy, NULL, dx, 1, ws, ws_floats);
+}
+void conv_winograd_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats) {
+    input_grad(g, w, dy, dx, 0, ws, ws_floats);
+}
+void conv_winograd_dx_phases(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws,
+                             size_t ws_floats) {
+    input_grad(g, w, dy, dx, 1, ws, ws_floats);
 }
 
 /* ---- weight gradient: U = G g G^T is linear in g and M = U .* V, so dU[xi] = sum over tiles of dM[xi] V[xi]^T with

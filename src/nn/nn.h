@@ -74,12 +74,15 @@ int conv_winograd_dw_ok(const conv_geom_t *g, size_t ws_floats);
 /* the workspace with which Winograd runs all three passes on every thread (0: not a Winograd layer) */
 size_t conv_winograd_floats(const conv_geom_t *g);
 int conv_winograd_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws, size_t ws_floats);
-/* the forward (no bias) and the weight gradient with x the (N, C/4, 2H, 2W) whose four phases are the C channels of
-   g's (H x W) input, read as such (conv_s2d.c) */
+/* conv_s2d.c's: the forward (no bias) and the weight gradient with x the (N, C/4, 2H, 2W) whose four phases are the
+   C channels of g's (H x W) input, read as such */
 void conv_winograd_forward_phases(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws,
                                   size_t ws_floats);
 int conv_winograd_dw_phases(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws,
                             size_t ws_floats);
+/* and the input gradient added into dx held as that (N, C/4, 2H, 2W) */
+void conv_winograd_dx_phases(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws,
+                             size_t ws_floats);
 /* 5x5 stride-2 padding-2 convolution over even planes as a 3x3 one over the input's four phases, by Winograd
    (conv_s2d.c), when conv_s2d_ok with ws_floats of workspace: the forward (y =) and the gradients (dx +=, dw +=) */
 int conv_s2d_ok(const conv_geom_t *g, size_t ws_floats);
