@@ -212,6 +212,7 @@ int main(void) {
         {2, 3, 32, 32, 5, 5, 5, 2, 2, 2},  /* LAPGAN's: 16x16, rows */
         {2, 3, 9, 7, 6, 3, 3, 0, 1, 3},    /* stride 3, odd sizes */
         {3, 6, 5, 5, 8, 3, 3, 1, 1, 1},    /* stride 1 narrow, 6 channels: tables */
+        {7, 6, 10, 10, 12, 3, 3, 1, 1, 2}, /* small planes, 7 images: each thread its own (3 and 4 on 2 threads) */
     };
     for (size_t k = 0; k < sizeof gemm_cases / sizeof gemm_cases[0]; k++) {
         const int *c = gemm_cases[k];
