@@ -429,15 +429,46 @@ static void run_block(const wconv_t *d, const float *U, const float *xp, float *
     transform_output(d, M, ms, t0, nt, yt);
 }
 
+/* Small planes (SimGAN's 8x8, LAPGAN's critic phases): each thread lays out its own images, runs their tiles and
+   lays their outputs back, in one parallel region instead of three (each a few tens of microseconds) and with its
+   images in its own cache. Every output is computed as in the blocks of the general path: the same values. */
+enum { SMALL_PLANE = 256 };
+static void by_images(const wconv_t *d, const float *x, const float *b, float *y, int accumulate, float *xp,
+                      float *yt, const float *U, float *per, size_t per_thread, int tb, int nth) {
+    const long tpi = (long)tiles_y(d) * tiles_x(d);
+    const size_t xs = (size_t)d->C * d->H * d->W, ps = (size_t)padded_h(d) * padded_w(d) * cp(d->C),
+                 ys = (size_t)d->OC * d->OH * d->OW, os = (size_t)d->m * d->m * tpi * cp(d->OC);
+#pragma omp parallel num_threads(nth)
+    {
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
+        const int n0 = d->N * me / nth, nn = d->N * (me + 1) / nth - n0;
+        wconv_t mine = *d;
+        mine.N = nn;
+        to_channels_last(x + xs * n0, d->phased, nn, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d),
+                         cp(d->C), xp + ps * n0);
+        float *V = per + per_thread * me, *M = V + npos(d) * ((size_t)cp(d->C) * tb + PAD);
+        for (long t0 = n0 * tpi; t0 < (n0 + nn) * tpi; t0 += tb) /* tiles index the whole batch's buffers */
+            run_block(d, U, xp, yt, t0, tb, (n0 + nn) * tpi, V, M);
+        from_channels_last(&mine, yt + os * n0, b, y + ys * n0, accumulate);
+    }
+}
+
 static void winograd(const wconv_t *d, const float *x, const float *b, float *y, int accumulate, float *ws,
                      size_t ws_floats) {
     int nth = 1;
     const int tb = plan(d, 0, ws_floats, &nth);
     const long T = (long)d->N * tiles_y(d) * tiles_x(d), nblk = (T + tb - 1) / tb;
     float *xp = ws, *yt = xp + padded_floats(d), *U = yt + out_floats(d), *per = U + u_floats(d);
-    to_channels_last(x, d->phased, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
     const size_t per_thread = vm_floats(d, tb);
     transform_weights(d, U);
+    if (nth > 1 && d->N >= 2 * nth && d->OH * d->OW <= SMALL_PLANE) {
+        by_images(d, x, b, y, accumulate, xp, yt, U, per, per_thread, tb, nth);
+        return;
+    }
+    to_channels_last(x, d->phased, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (long b = 0; b < nblk; b++) {
         int me = 0;
