@@ -199,7 +199,7 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
     } else if (conv_dft_threads(g, g->ws)) {
         conv_dft_forward(g, x, w, y, col, g->ws);
     } else if (conv_direct_ok(g) && !few_pointwise(g)) {
-        conv_direct_forward(g, x, w, y);
+        conv_direct_forward(g, x, w, y, conv2d_uses_scratch(g) ? col : NULL, ws);
     } else if (g->OC <= DIRECT_MAX_OC) {
         direct_fw(g, x, w, y);
     } else if (conv_winograd_ok(g, ws)) {
@@ -229,7 +229,7 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     }
     if (g->OC <= DIRECT_MAX_OC) {
         const int fast_dx = dx && conv_direct_ok(g) && !few_pointwise(g), fast_dw = dw && conv_direct_dw_ok(g);
-        if (fast_dx) conv_direct_dx(g, w, dy, dx);
+        if (fast_dx) conv_direct_dx(g, w, dy, dx, NULL, 0);
         if (fast_dw) conv_direct_dw(g, x, dy, dw);
         direct_bw(g, x, w, dy, fast_dx ? NULL : dx, fast_dw ? NULL : dw);
         return;
@@ -258,7 +258,7 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
     if (dx && wino) {
         conv_winograd_dx(g, w, dy, dx, col, ws); /* col is free again after dW */
     } else if (dx && direct) {
-        conv_direct_dx(g, w, dy, dx);
+        conv_direct_dx(g, w, dy, dx, col, ws); /* col is free again after dW */
     } else if (dx && by_images(g)) {
         dx_images(g, w, tmp, dx, col);
     } else if (dx) {

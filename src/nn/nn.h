@@ -48,12 +48,12 @@ void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const
 /* 0 when no pass of this conv2d touches col or tmp (few outputs; a kernel that covers the whole input) */
 int conv2d_uses_scratch(const conv_geom_t *g);
 /* Stride-1 convolution with OC <= 4 or a kernel of 5x5 or more, direct in register tiles (conv_direct.c): when
-   conv_direct_ok, the forward (y =) and the input gradient (dx +=); when conv_direct_dw_ok (OC <= 4), the weight
-   gradient (dw +=). */
+   conv_direct_ok, the forward (y =) and the input gradient (dx +=), with ws (or NULL) as room to pad the input whole
+   when it is large enough; when conv_direct_dw_ok (OC <= 4), the weight gradient (dw +=). */
 int conv_direct_ok(const conv_geom_t *g);
 int conv_direct_dw_ok(const conv_geom_t *g);
-void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y);
-void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx);
+void conv_direct_forward(const conv_geom_t *g, const float *x, const float *w, float *y, float *ws, size_t ws_floats);
+void conv_direct_dx(const conv_geom_t *g, const float *w, const float *dy, float *dx, float *ws, size_t ws_floats);
 void conv_direct_dw(const conv_geom_t *g, const float *x, const float *dy, float *dw);
 /* the weight gradient of a stride-1 layer of many outputs from up to 4 channels, directly (dw +=): the workspace it
    needs (0: not this path), and the pass */
