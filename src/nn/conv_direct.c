@@ -61,6 +61,13 @@ INLINE void tile_channel(const dconv_t *d, const float *patch, int pcols, int c,
     }
 }
 
+/* n floats, whole vectors by vector moves (a memcpy call per 32-float row was 1.4% of LAPGAN's step) */
+INLINE void copy_row(float *dst, const float *src, int n) {
+    int k = 0;
+    for (; k + VL <= n; k += VL) vst(dst + k, vld(src + k));
+    for (; k < n; k++) dst[k] = src[k];
+}
+
 /* the input padded whole for direct_tiles: every row block's and column tile's patch in place, rows XW apart */
 static int pad_rows(const dconv_t *d) { return (d->OH + RB - 1) / RB * RB + d->KH - 1; }
 static int pad_cols(const dconv_t *d) { return (d->OW + VL - 1) / VL * VL + d->KW - 1; }
@@ -92,8 +99,8 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
         if (accumulate)
             for (int r = 0; r < nr; r++)
                 for (int o = 0; o < ob; o++)
-                    memcpy(acc + (size_t)(r * OB + o) * TW, y + ((size_t)n * d->OC + o0 + o) * P +
-                           (size_t)(oh0 + r) * d->OW + ow0, sizeof(float) * ncols);
+                    copy_row(acc + (size_t)(r * OB + o) * TW, y + ((size_t)n * d->OC + o0 + o) * P +
+                             (size_t)(oh0 + r) * d->OW + ow0, ncols);
         for (int c = 0; c < d->C; c++) {
             const float *pp = patch;
             if (xpad) pp = xpad + ((size_t)n * d->C + c) * XP + (size_t)oh0 * pcols + ow0;
@@ -107,8 +114,8 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
         }
         for (int r = 0; r < nr; r++)
             for (int o = 0; o < ob; o++)
-                memcpy(y + ((size_t)n * d->OC + o0 + o) * P + (size_t)(oh0 + r) * d->OW + ow0,
-                       acc + (size_t)(r * OB + o) * TW, sizeof(float) * ncols);
+                copy_row(y + ((size_t)n * d->OC + o0 + o) * P + (size_t)(oh0 + r) * d->OW + ow0,
+                         acc + (size_t)(r * OB + o) * TW, ncols);
     }
 }
 
