@@ -1,4 +1,5 @@
-/* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch; 3x3 stride-1 layers by
+/* Conv2d (PyTorch layout: w (OC,C,KH,KW)) as im2col + one sgemm over the whole batch (on small planes, each thread
+   its own images: fw_images, dx_images); 3x3 stride-1 layers by
    Winograd (conv_winograd.c: forward, input and weight gradients); directly for few output channels or large
    kernels (conv_direct.c), or through the DFT for large kernels between many channels when the planner gave the
    layer the workspace (conv_dft.c). The scratch `col` holds C*KH*KW*N*OH*OW floats (or g->ws), which is also the
