@@ -68,9 +68,19 @@ INLINE void copy_row(float *dst, const float *src, int n) {
     for (; k < n; k++) dst[k] = src[k];
 }
 
-/* the input padded whole for direct_tiles: every row block's and column tile's patch in place, rows XW apart */
+/* Inputs padded whole, for direct_tiles and the weight gradient: planes of `rows` x cols_for(OW, KW), row r and
+   column q holding input row r - ph and column q - pw (zeros outside), so that whole vectors of outputs read their
+   patches in place */
+static int cols_for(int OW, int KW) { return (OW + VL - 1) / VL * VL + KW - 1; }
+static void pad_whole(const float *x, int NC, int H, int W, int ph, int pw, int rows, int cols, float *out) {
+    const size_t HW = (size_t)H * W, plane = (size_t)rows * cols;
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < NC; nc++) copy_padded(x + nc * HW, H, W, -ph, -pw, rows, cols, out + nc * plane);
+}
+
+/* direct_tiles' padding: rows to whole row blocks */
 static int pad_rows(const dconv_t *d) { return (d->OH + RB - 1) / RB * RB + d->KH - 1; }
-static int pad_cols(const dconv_t *d) { return (d->OW + VL - 1) / VL * VL + d->KW - 1; }
+static int pad_cols(const dconv_t *d) { return cols_for(d->OW, d->KW); }
 static size_t pad_floats(const dconv_t *d) { return (size_t)d->N * d->C * pad_rows(d) * pad_cols(d); }
 
 /* y (=, or += when accumulate) the convolution; tasks are (image, output-channel block, row block, column tile).
@@ -80,11 +90,7 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
     const int nrb = (d->OH + RB - 1) / RB, nct = (d->OW + TW - 1) / TW, nob = (d->OC + OB - 1) / OB;
     const long tasks = (long)d->N * nob * nrb * nct;
     const size_t HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW, XP = (size_t)pad_rows(d) * pad_cols(d);
-    if (xpad) {
-#pragma omp parallel for schedule(static)
-        for (int nc = 0; nc < d->N * d->C; nc++)
-            copy_padded(x + nc * HW, d->H, d->W, -d->ph, -d->pw, pad_rows(d), pad_cols(d), xpad + nc * XP);
-    }
+    if (xpad) pad_whole(x, d->N * d->C, d->H, d->W, d->ph, d->pw, pad_rows(d), pad_cols(d), xpad);
 #pragma omp parallel for schedule(static)
     for (long t = 0; t < tasks; t++) {
         float patch[(RB + KMAX - 1) * (TW + KMAX - 1)], acc[RB * OB * TW];
@@ -152,7 +158,7 @@ typedef struct {
 } dwjob_t;
 
 static int plane_rows(const conv_geom_t *g) { return g->OH + g->KH - 1; }
-static int plane_cols(const conv_geom_t *g) { return (g->OW + VL - 1) / VL * VL + g->KW - 1; }
+static int plane_cols(const conv_geom_t *g) { return cols_for(g->OW, g->KW); }
 
 /* a[o][j] += dy rows dr[o] times the input row xr shifted by j, over nv vectors */
 INLINE void dw_row(vf a[OB][KMAX], const float *const *dr, const float *xr, int nv, const int oc, const int kw) {
@@ -303,9 +309,6 @@ size_t conv_direct_dw_wide_floats(const conv_geom_t *g) {
 }
 void conv_direct_dw_wide(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws) {
     const dwjob_t jb = {g, x, dy, dw, ws};
-    const size_t HW = (size_t)g->H * g->W, plane = (size_t)plane_rows(g) * plane_cols(g);
-#pragma omp parallel for schedule(static)
-    for (int nc = 0; nc < g->N * g->C; nc++)
-        copy_padded(x + nc * HW, g->H, g->W, -g->ph, -g->pw, plane_rows(g), plane_cols(g), ws + nc * plane);
+    pad_whole(x, g->N * g->C, g->H, g->W, g->ph, g->pw, plane_rows(g), plane_cols(g), ws);
     dw_run(&jb);
 }

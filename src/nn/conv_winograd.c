@@ -106,15 +106,16 @@ static int suits(const conv_geom_t *g) {
    layer 19% of its time and SimGAN's 8x8 layers 25%. Tasks are (image, block of VL channels). */
 
 /* phased sources: channel c = 4 c0 + 2 u + v, pixel (i, j) of the phase plane (H x W) is src[n][c0][2i + u][2j + v] */
+static size_t phase_row(int n, int C, int H, int W, int c, int i) { /* where row i of that phase plane reads */
+    return (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W;
+}
 static float phase_at(const float *src, int n, int C, int H, int W, int c, int p) {
-    const int i = p / W, j = p % W;
-    return src[(((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j + c % 2];
+    return src[phase_row(n, C, H, W, c, p / W) + 2 * (p % W) + c % 2];
 }
 #define EVEN_ODD(d, l) (2 * (l) + (d))
 /* VL pixels of one phase row from p (p % W + VL <= W): two vectors of the source row, their even or odd columns */
 INLINE vf phase_run(const float *src, int n, int C, int H, int W, int c, int p) {
-    const int i = p / W, j = p % W;
-    const float *row = src + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j;
+    const float *row = src + phase_row(n, C, H, W, c, p / W) + 2 * (p % W);
     const vf a = vld(row), b = vld(row + VL);
     if (c % 2) return __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 1));
     return __builtin_shufflevector(a, b, VT_LANES(EVEN_ODD, 0));
@@ -162,9 +163,8 @@ static void to_channels_last(const float *src, int phased, int N, int C, int H, 
 /* y += the run v (np values of channel c from pixel p) where y is held as the (N, C/4, 2H, 2W) the C channels are the
    phases of; v, w: channels c, c + 1 (c even: the phases 2j and 2j + 1 of one row) */
 static void phase_add(float *y, int n, int C, int H, int W, int c, int p, int np, vf v, vf w) {
-    const int i = p / W, j = p % W;
-    float *row = y + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * i + c / 2 % 2) * 2 * W + 2 * j;
-    if (np == VL && j + VL <= W) {
+    float *row = y + phase_row(n, C, H, W, c, p / W) + 2 * (p % W);
+    if (np == VL && p % W + VL <= W) {
         vst(row, vld(row) + __builtin_shufflevector(v, w, VT_LANES(MERGE, 0)));
         vst(row + VL, vld(row + VL) + __builtin_shufflevector(v, w, VT_LANES(MERGE, 1)));
         return;
@@ -174,7 +174,7 @@ static void phase_add(float *y, int n, int C, int H, int W, int c, int p, int np
     vst(b, w);
     for (int k = 0; k < np; k++) {
         const int q = p + k;
-        float *r = y + (((size_t)n * (C / 4) + c / 4) * 2 * H + 2 * (q / W) + c / 2 % 2) * 2 * W + 2 * (q % W);
+        float *r = y + phase_row(n, C, H, W, c, q / W) + 2 * (q % W);
         r[0] += a[k];
         r[1] += b[k];
     }
