@@ -21,6 +21,15 @@ double plane_sum(const float *p, size_t S) {
     for (int k = 0; q < S; q++, k++) l[k] += p[q];
     return lanes_total(l);
 }
+/* sum of a[q] b[q] over q < S (conv2d's 1x1 weight gradient) */
+double plane_dot(const float *a, const float *b, size_t S) {
+    float l[LANES] = {0};
+    size_t q = 0;
+    for (; q + LANES <= S; q += LANES)
+        for (int k = 0; k < LANES; k++) l[k] += a[q + k] * b[q + k];
+    for (int k = 0; q < S; q++, k++) l[k] += a[q] * b[q];
+    return lanes_total(l);
+}
 /* sum of (p - m)^2 */
 static double plane_sq(const float *p, int S, float m) {
     float l[LANES] = {0};

@@ -42,18 +42,6 @@ static int pointwise(const conv_geom_t *g) {
    tiles (SimGAN's 8x8 32 -> 1 tail: forward 0.15 -> 0.03 ms per step) */
 static int few_pointwise(const conv_geom_t *g) { return pointwise(g) && g->OC <= DIRECT_MAX_OC; }
 
-/* sum of a[q] b[q] over q < P, in 16 float lanes added into double */
-static double plane_dot(const float *a, const float *b, size_t P) {
-    float l[16] = {0};
-    size_t q = 0;
-    for (; q + 16 <= P; q += 16)
-        for (int k = 0; k < 16; k++) l[k] += a[q + k] * b[q + k];
-    for (int k = 0; q < P; q++, k++) l[k] += a[q] * b[q];
-    double s = 0.0;
-    for (int k = 0; k < 16; k++) s += l[k];
-    return s;
-}
-
 static void direct_fw(const conv_geom_t *g, const float *x, const float *w, float *y) {
     const size_t HW = (size_t)g->H * g->W, P = (size_t)g->OH * g->OW;
 #pragma omp parallel for schedule(static)

@@ -61,6 +61,7 @@ size_t conv_direct_dw_wide_floats(const conv_geom_t *g);
 void conv_direct_dw_wide(const conv_geom_t *g, const float *x, const float *dy, float *dw, float *ws);
 /* sum of p[0..S) in 16 float lanes, added into double (batchnorm.c): vectorised, in one fixed order */
 double plane_sum(const float *p, size_t S);
+double plane_dot(const float *a, const float *b, size_t S); /* sum of a[q] b[q], likewise */
 /* 3x3 stride-1 convolution by Winograd F(2x2,3x3) or F(4x4,3x3) (conv_winograd.c) when conv_winograd_ok with
    ws_floats of workspace: the forward (y =), the input gradient (dx +=) and the weight gradient (dw +=).
    conv_winograd_tile: the output tile side m (2 or 4) it takes for OH x OW outputs. */

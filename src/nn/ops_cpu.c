@@ -26,7 +26,6 @@ static void cs_of(const node_t *n, int *C, int *S) {
     *C = n->shape[0];
     *S = (int)(n->numel / (size_t)n->shape[0]);
 }
-static void copy_forward(const float *x, float *y, size_t k) { memcpy(y, x, k * sizeof(float)); }
 static void add_into(const float *dy, float *dx, size_t k) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < k; i++) dx[i] += dy[i];
@@ -258,7 +257,7 @@ static int fw_dropout(ganc_net_t *net, node_t *n, int N, int flags) {
     if (op_dropout_mask(net, n, N, flags & GANC_TRAIN, (float *)n->aux)) {
         dropout_apply(X0(n), (const float *)n->aux, n->out, tot(n, N));
     } else {
-        copy_forward(X0(n), n->out, tot(n, N));
+        par_copy(n->out, X0(n), tot(n, N));
     }
     return 0;
 }
@@ -293,7 +292,7 @@ static void bw_maxout(ganc_net_t *net, node_t *n, int N, int train, int want_pg,
 /* in place (the planner's choice) it is only a new view of its input's buffer: nothing to copy either way */
 static int fw_reshape(ganc_net_t *net, node_t *n, int N, int flags) {
     (void)flags;
-    if (n->out != X0(n)) copy_forward(X0(n), n->out, tot(n, N));
+    if (n->out != X0(n)) par_copy(n->out, X0(n), tot(n, N));
     return 0;
 }
 static void bw_reshape(ganc_net_t *net, node_t *n, int N, int train, int want_pg, float *dx) {
