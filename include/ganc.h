@@ -215,6 +215,11 @@ float *ganc_net_grad(ganc_net_t *net, int node);
    loss gradient at F's output; backward F with GANC_NO_PARAM_GRADS; ganc_net_add_grad(G, out, grad of F's
    input, 1); backward G. */
 int ganc_net_mark_output(ganc_net_t *net, int node);
+/* Before ganc_net_build: let the backend hold activations that only convolutions and pointwise layers (activations,
+   add) read and write channels-last, (N,H,W,C), where its convolutions run faster that way (on the CPU: Winograd's
+   3x3 layers and convolutions over small planes, e.g. SimGAN's). Inputs, outputs and marked nodes stay (N,C,H,W);
+   ganc_net_data and ganc_net_grad of another intermediate node may then return that layout. Off by default. */
+int ganc_net_allow_channels_last(ganc_net_t *net, int on);
 /* Data-parallel training. Sync BatchNorm: training-mode BatchNorm sums its per-channel statistics through reduce
    (e.g. ganc_dist_sum) so every rank normalises with the global batch's; NULL turns it off. Shard: the network sees
    shard `shard` of `shards` equal parts of every global batch; Dropout then draws the masks of the whole global

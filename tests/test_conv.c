@@ -11,7 +11,10 @@
      longer than a block, blocks that span images, a layer whose forward and input gradient take different tiles;
    - through the DFT (conv_dft.c, all three): odd and even tori, non-square kernels and planes, padding from none to
      more than half the kernel, batches that fill some vector lanes of a group and not others;
-   - 5x5 stride 2 over the input's phases (conv_s2d.c, all three): even planes, square and not, from 2 channels up. */
+   - 5x5 stride 2 over the input's phases (conv_s2d.c, all three): even planes, square and not, from 2 channels up;
+   - with x or y channels-last (conv_cl.c, all three): Winograd reading and writing that layout itself, odd planes
+     (tiles over the edge) and padding 0 to 2; im2row + GEMM, strided, 1x1 (x is R), one channel in or out, a
+     planar side with several channels gathered or laid out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +59,34 @@ static void run_winograd(const conv_geom_t *g, const float *x, const float *w, c
     conv_winograd_dx(g, w, dy, dx, ws, g->ws);
     if (conv_winograd_dw(g, x, dy, dw, ws, g->ws)) abort();
     free(ws);
+}
+
+/* (N, C, P) <-> (N, P, C) */
+static void to_cl(const float *a, float *b, int N, int C, int P, int back) {
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < P; p++) {
+                const size_t pl = ((size_t)n * C + c) * P + p, cl = ((size_t)n * P + p) * C + c;
+                if (back) b[pl] = a[cl];
+                else b[cl] = a[pl];
+            }
+}
+/* the three passes through conv2d with the sides g->cl_in, g->cl_out channels-last (laid out here, and back) and
+   the workspace conv_cl_floats asks for */
+static void run_cl(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *y, float *dx,
+                   float *dw) {
+    const int X = g->N * g->C * g->H * g->W, Y = g->N * g->OC * g->OH * g->OW;
+    float *xc = malloc(sizeof(float) * X), *dxc = malloc(sizeof(float) * X), *yc = malloc(sizeof(float) * Y);
+    float *dyc = malloc(sizeof(float) * Y), *ws = malloc(sizeof(float) * g->ws);
+    if (!xc || !dxc || !yc || !dyc || !ws) abort();
+    to_cl(x, xc, g->N, g->C, g->H * g->W, 0);
+    to_cl(dx, dxc, g->N, g->C, g->H * g->W, 0);
+    to_cl(dy, dyc, g->N, g->OC, g->OH * g->OW, 0);
+    conv2d_forward(g, g->cl_in ? xc : x, w, NULL, g->cl_out ? yc : y, ws, NULL);
+    conv2d_backward(g, g->cl_in ? xc : x, w, g->cl_out ? dyc : dy, g->cl_in ? dxc : dx, dw, NULL, ws, NULL);
+    if (g->cl_out) to_cl(yc, y, g->N, g->OC, g->OH * g->OW, 1);
+    if (g->cl_in) to_cl(dxc, dx, g->N, g->C, g->H * g->W, 1);
+    free(xc); free(dxc); free(yc); free(dyc); free(ws);
 }
 
 typedef void (*run_fn)(const conv_geom_t *, const float *, const float *, const float *, float *, float *, float *);
@@ -138,7 +169,7 @@ static int wino_tiles(const conv_geom_t *g) {
 }
 
 static conv_geom_t geom(const int *c) {
-    conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0, 0};
+    conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], 1, c[7], c[8], 0, 0, 0, 0, 0};
     g.OH = g.H + 2 * g.ph - g.KH + 1;
     g.OW = g.W + 2 * g.pw - g.KW + 1;
     return g;
@@ -216,7 +247,7 @@ int main(void) {
     };
     for (size_t k = 0; k < sizeof gemm_cases / sizeof gemm_cases[0]; k++) {
         const int *c = gemm_cases[k];
-        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0};
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0, 0, 0};
         g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
         g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
         CHECK(!conv_direct_ok(&g) && !conv_winograd_ok(&g, (size_t)1 << 30), "GEMM case %zu should take im2col", k);
@@ -285,7 +316,7 @@ int main(void) {
     };
     for (size_t k = 0; k < sizeof s2d / sizeof s2d[0]; k++) {
         const int *c = s2d[k];
-        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], 5, 5, 2, 2, 2, c[2] / 2, c[3] / 2, 0};
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], 5, 5, 2, 2, 2, c[2] / 2, c[3] / 2, 0, 0, 0};
         g.ws = conv_s2d_floats(&g); /* the planner's own workspace for the layer */
         CHECK(g.ws && conv_s2d_ok(&g, g.ws), "phases case %zu should take the phases with the workspace it asks for",
               k);
@@ -294,6 +325,36 @@ int main(void) {
         printf("phases N%d C%d %dx%d -> OC%d k5x5 s2 (F(%dx%d)): max rel err %.2e\n", g.N, g.C, g.H, g.W, g.OC, m,
                m, e);
         CHECK(e < wino_bound(m), "phases case %zu: error %.3e against the sum in double", k, e);
+    }
+    /* N, C, H, W, OC, KH, KW, ph, pw, stride, cl_in, cl_out */
+    static const int cl[][12] = {
+        {16, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1}, /* SimGAN's refiner: Winograd both sides */
+        {3, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1},  /* odd planes: tiles over the edge */
+        {2, 16, 10, 6, 32, 3, 3, 0, 2, 1, 1, 1}, /* valid rows, full columns */
+        {4, 32, 8, 8, 16, 3, 3, 1, 1, 1, 1, 0},  /* Winograd from channels-last into planes */
+        {4, 16, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},  /* and from planes */
+        {5, 8, 8, 8, 16, 3, 3, 1, 1, 2, 1, 1},   /* SimGAN's critic: stride 2, im2row */
+        {4, 1, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* one channel in (the refiner's head) */
+        {3, 16, 4, 4, 16, 1, 1, 0, 0, 1, 1, 1},  /* 1x1: R is x */
+        {3, 16, 8, 8, 1, 1, 1, 0, 0, 1, 1, 0},   /* one channel out (the refiner's tail) */
+        {3, 3, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* three planes gathered */
+        {3, 8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 0},   /* outputs laid out as planes */
+        {2, 5, 9, 7, 6, 3, 2, 0, 1, 3, 1, 1},    /* stride 3, odd sizes, non-square kernel */
+    };
+    for (size_t k = 0; k < sizeof cl / sizeof cl[0]; k++) {
+        const int *c = cl[k];
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0, c[10], c[11]};
+        g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
+        g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
+        g.ws = conv_cl_floats(&g);
+        const int wino = g.KH == 3 && g.KW == 3 && g.s == 1 && g.ws == conv_winograd_floats(&g);
+        CHECK(wino == (k < 5), "channels-last case %zu should %s Winograd", k, k < 5 ? "take" : "not take");
+        const double e = check_with(&g, 190u + (unsigned)k, run_cl);
+        const int m = wino_tiles(&g);
+        printf("channels-last N%d C%d %dx%d -> OC%d k%dx%d s%d (x %s, y %s; %s): max rel err %.2e\n", g.N, g.C, g.H,
+               g.W, g.OC, g.KH, g.KW, g.s, g.cl_in ? "NHWC" : "NCHW", g.cl_out ? "NHWC" : "NCHW",
+               wino ? "Winograd" : "im2row", e);
+        CHECK(e < (wino ? wino_bound(m) : 3e-5), "channels-last case %zu: error %.3e against the sum in double", k, e);
     }
     return tu_finish("test_conv");
 }

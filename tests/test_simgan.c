@@ -1,12 +1,14 @@
 /* SimGAN: the refiner and D against PyTorch (two training steps, gradients, the global D), the local adversarial +
    self-regularisation gradients and D's against finite differences, the history buffer (sizes, replacement,
    determinism, resume), the digit renderer's determinism, the labelled-array and sklearn-digits sources, and the
-   CLI (ganc synth, ganc train simgan, ganc refine) with its errors. */
+   CLI (ganc synth, ganc train simgan, ganc refine) with its errors; the refiner's and D's activations channels-last
+   against the same networks held planar. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include "nn/graph.h"
 #include "testutil.h"
 
 static ganc_simgan_train_cfg_t small_cfg(int history, int global) {
@@ -353,6 +355,82 @@ static void cli(const char *ganc) {
     tu_expect(ganc, "train simgan with 2 labels for 40 images", args, 1, "labels.npy", 1);
 }
 
+/* R (width 32, two blocks) feeding D at 8x8, as the builders make them, with channels-last allowed or not */
+static ganc_net_t *r_then_d(int allow, int *in, int *out) {
+    ganc_net_t *n = ganc_net_new("RD");
+    if (!n) return NULL;
+    ganc_net_allow_channels_last(n, allow);
+    int h = *in = ganc_net_input(n, "x", 3, (int[]){1, 8, 8});
+    h = ganc_net_relu(n, "head.1", ganc_net_conv2d(n, "head.0", h, 32, 3, 3, 1, 1, 1));
+    for (int i = 0; i < 2; i++) {
+        int r = ganc_net_relu(n, "relu", ganc_net_conv2d(n, "conv1", h, 32, 3, 3, 1, 1, 1));
+        r = ganc_net_conv2d(n, "conv2", r, 32, 3, 3, 1, 1, 1);
+        h = ganc_net_relu(n, "relu", ganc_net_add(n, "add", r, h));
+    }
+    h = ganc_net_tanh(n, "tanh", ganc_net_conv2d(n, "tail", h, 1, 1, 1, 1, 0, 1));
+    h = ganc_net_leaky_relu(n, "main.1", ganc_net_conv2d(n, "main.0", h, 32, 3, 3, 1, 1, 1), 0.2f);
+    h = ganc_net_leaky_relu(n, "main.3", ganc_net_conv2d(n, "main.2", h, 64, 3, 3, 2, 1, 1), 0.2f);
+    h = ganc_net_leaky_relu(n, "main.5", ganc_net_conv2d(n, "main.4", h, 64, 1, 1, 1, 0, 1), 0.2f);
+    h = *out = ganc_net_conv2d(n, "main.6", h, 1, 1, 1, 1, 0, 1);
+    if (h < 0 || ganc_net_build(n, 6)) { ganc_net_free(n); return NULL; }
+    return n;
+}
+
+static double max_rel(const float *a, const float *b, size_t n) {
+    double e = 0.0, m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return e / (m > 0 ? m : 1.0);
+}
+
+static void layouts(void) {
+    int in[2], out[2];
+    ganc_net_t *net[2] = {r_then_d(1, &in[0], &out[0]), r_then_d(0, &in[1], &out[1])};
+    if (!net[0] || !net[1]) {
+        CHECK(0, "channels-last nets: %s", ganc_errmsg());
+        ganc_net_free(net[0]); ganc_net_free(net[1]);
+        return;
+    }
+    int held = 0, planar = 1;
+    for (int i = 0; i < ganc_net_nnodes(net[0]); i++) {
+        const int want = !strcmp(ganc_net_node_kind(net[0], i), "conv2d") && ganc_net_shape(net[0], i)[0] > 1;
+        held += net[0]->nodes[i].cl && want;
+        planar &= !net[1]->nodes[i].cl && (want || !net[0]->nodes[i].cl || net[0]->nodes[net[0]->nodes[i].in[0]].cl);
+    }
+    CHECK(held == 8, "every conv2d output of more than one channel channels-last: %d of 8", held);
+    CHECK(planar, "nothing channels-last unless allowed, and pointwise nodes only with their input");
+    ganc_rng_t rng;
+    ganc_rng_seed(&rng, 5);
+    const size_t X = 6 * 64, Y = 6 * 16;
+    float *x = malloc(sizeof(float) * X), *gy = malloc(sizeof(float) * Y);
+    ganc_rng_fill_normal(&rng, x, X, 0.0f, 1.0f);
+    ganc_rng_fill_normal(&rng, gy, Y, 0.0f, 1.0f);
+    for (int k = 0; k < 2; k++) {
+        ganc_net_init_default(net[k], 3);
+        memcpy(ganc_net_data(net[k], in[k]), x, sizeof(float) * X);
+        CHECK_OK(ganc_net_forward(net[k], 6, GANC_TRAIN));
+        memcpy(ganc_net_grad(net[k], out[k]), gy, sizeof(float) * Y);
+        CHECK_OK(ganc_net_backward(net[k], 0));
+    }
+    const double ey = max_rel(ganc_net_data(net[0], out[0]), ganc_net_data(net[1], out[1]), Y);
+    const double ex = max_rel(ganc_net_grad(net[0], in[0]), ganc_net_grad(net[1], in[1]), X);
+    double ew = 0.0;
+    for (int i = 0; i < ganc_net_ntensors(net[0]); i++) {
+        ganc_tensor_info_t a, b;
+        if (ganc_net_tensor(net[0], i, &a) || ganc_net_tensor(net[1], i, &b) || !a.grad) continue;
+        ew = fmax(ew, max_rel(a.grad, b.grad, a.numel));
+    }
+    printf("R then D channels-last against planar: output %.2e, input gradient %.2e, weight gradients %.2e\n", ey,
+           ex, ew);
+    CHECK(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "channels-last R then D: %.2e %.2e %.2e", ey, ex, ew);
+    free(x);
+    free(gy);
+    ganc_net_free(net[0]);
+    ganc_net_free(net[1]);
+}
+
 int main(int argc, char **argv) {
     ganc_set_threads(2);
     tu_tmpdir("simgan");
@@ -361,6 +439,7 @@ int main(int argc, char **argv) {
     history();
     renderer();
     sources();
+    layouts();
     if (argc > 1) cli(argv[1]);
     tu_tmpdir_remove();
     return tu_finish("test_simgan");

@@ -25,6 +25,7 @@ ganc_net_t *ganc_simgan_refiner(const ganc_simgan_cfg_t *c, int max_batch, ganc_
     if (ganc_simgan_check_cfg(c)) return NULL;
     ganc_net_t *n = ganc_net_new("R");
     if (!n) return NULL;
+    ganc_net_allow_channels_last(n, 1); /* the blocks' activations: no layout copies around each 3x3 layer */
     char a[48], b[48];
     int h = io->in = ganc_net_input(n, "x", 3, (int[]){c->nc, c->size, c->size});
     h = ganc_net_relu(n, "head.1", ganc_net_conv2d(n, "head.0", h, c->width, 3, 3, 1, 1, 1));
@@ -47,6 +48,7 @@ ganc_net_t *ganc_simgan_d(const ganc_simgan_cfg_t *c, int max_batch, ganc_simgan
     if (ganc_simgan_check_cfg(c)) return NULL;
     ganc_net_t *n = ganc_net_new("D");
     if (!n) return NULL;
+    ganc_net_allow_channels_last(n, 1);
     const int w = c->d_width, q = c->size / 2;
     int h = io->in = ganc_net_input(n, "x", 3, (int[]){c->nc, c->size, c->size});
     h = ganc_net_leaky_relu(n, "main.1", ganc_net_conv2d(n, "main.0", h, w, 3, 3, 1, 1, 1), 0.2f);

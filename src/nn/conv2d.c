@@ -16,6 +16,20 @@ static void bias_grad(const float *dy, float *db, int N, int C, size_t P) {
     }
 }
 
+/* the same over dY channels-last, (N*P, C): each image's sums in float, then in double */
+static void bias_grad_rows(const float *dy, float *db, int N, int C, size_t P) {
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double acc = 0.0;
+        for (int n = 0; n < N; n++) {
+            float s = 0.0f;
+            for (size_t p = 0; p < P; p++) s += dy[((size_t)n * P + p) * C + c];
+            acc += s;
+        }
+        db[c] += (float)acc;
+    }
+}
+
 static void add_bias(float *y, const float *b, int N, int C, size_t P) {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++)
@@ -183,7 +197,10 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
                     float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
     const size_t ws = col_floats(g);
-    if (full_plane(g)) {
+    if (g->cl_in || g->cl_out) {
+        conv_cl_forward(g, x, w, b, y, col);
+        return; /* with the bias */
+    } else if (full_plane(g)) {
         gemm(0, 1, g->N, g->OC, CKK, 1.0f, x, CKK, w, CKK, 0.0f, y, g->OC); /* (N,CKK)(CKK,OC) */
     } else if (conv_dft_threads(g, g->ws)) {
         conv_dft_forward(g, x, w, y, col, g->ws);
@@ -209,8 +226,12 @@ void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const 
 void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                      float *db, float *col, float *tmp) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW, NP = g->N * P;
-    if (db) bias_grad(dy, db, g->N, g->OC, P);
+    if (db) (g->cl_out ? bias_grad_rows : bias_grad)(dy, db, g->N, g->OC, P);
     if (!dw && !dx) return;
+    if (g->cl_in || g->cl_out) {
+        conv_cl_backward(g, x, w, dy, dx, dw, col);
+        return;
+    }
     if (full_plane(g)) {
         if (dw) gemm(1, 0, g->OC, CKK, g->N, 1.0f, dy, g->OC, x, CKK, 1.0f, dw, CKK); /* dW += dY^T X */
         if (dx) gemm(0, 0, g->N, CKK, g->OC, 1.0f, dy, g->OC, w, CKK, 1.0f, dx, CKK);  /* dX += dY W */

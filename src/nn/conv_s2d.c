@@ -11,7 +11,7 @@
 
 /* the 3x3 problem over phases */
 static conv_geom_t phased(const conv_geom_t *g) {
-    return (conv_geom_t){g->N, 4 * g->C, g->H / 2, g->W / 2, g->OC, 3, 3, 1, 1, 1, g->OH, g->OW, 0};
+    return (conv_geom_t){g->N, 4 * g->C, g->H / 2, g->W / 2, g->OC, 3, 3, 1, 1, 1, g->OH, g->OW, 0, 0, 0};
 }
 /* workspace: the 3x3 weights (w', or dw'), then Winograd's (which reads x's phases and adds dx's in place) */
 static size_t wt_floats(const conv_geom_t *g) { return (size_t)g->OC * g->C * 4 * 9; }

@@ -31,11 +31,13 @@ enum { TBMAX = 128 };
 #define PAD 48
 
 /* y (N,OC,OH,OW) from x (N,C,H,W) in m x m tiles; weight (o,c,i,j) at w[o*so + c*sc + i*si + j*sj]; phased: x is
-   held as the (N, C/4, 2H, 2W) it is the four phases of (conv_s2d.c); phased_out: y likewise, and added to */
+   held as the (N, C/4, 2H, 2W) it is the four phases of (conv_s2d.c); phased_out: y likewise, and added to; src_cl,
+   dst_cl: x, y held channels-last, (N,H,W,C), read and written as they are (conv_cl.c; C, OC whole vectors) */
 typedef struct {
     int N, C, H, W, OC, OH, OW, ph, pw, m, phased, phased_out;
     const float *w;
     long so, sc, si, sj;
+    int src_cl, dst_cl;
 } wconv_t;
 
 /* F(4x4, 3x3) where its tiles need fewer products over the plane than F(2x2)'s (odd planes of 5 or 6 do not) */
@@ -90,14 +92,15 @@ static int plan(const wconv_t *d, int weight_grad, size_t floats, int *nth) {
 /* the forward's problem (x -> y) and the input gradient's (dy -> dx, padding 2 - p), weights left unset */
 static wconv_t fw_geom(const conv_geom_t *g) {
     return (wconv_t){g->N, g->C, g->H, g->W, g->OC, g->OH, g->OW, g->ph, g->pw, conv_winograd_tile(g->OH, g->OW), 0,
-                     0, NULL, 0, 0, 0, 0};
+                     0, NULL, 0, 0, 0, 0, g->cl_in, g->cl_out};
 }
 static wconv_t dx_geom(const conv_geom_t *g) {
     return (wconv_t){g->N, g->OC, g->OH, g->OW, g->C, g->H, g->W, 2 - g->ph, 2 - g->pw, conv_winograd_tile(g->H, g->W),
-                     0, 0, NULL, 0, 0, 0, 0};
+                     0, 0, NULL, 0, 0, 0, 0, g->cl_out, g->cl_in};
 }
 static int suits(const conv_geom_t *g) {
     if (g->s != 1 || g->KH != 3 || g->KW != 3 || g->C < 8 || g->OC < 8) return 0;
+    if ((g->cl_in && g->C % VL) || (g->cl_out && g->OC % VL)) return 0;
     return g->OH == g->H + 2 * g->ph - 2 && g->OW == g->W + 2 * g->pw - 2 && g->ph <= 2 && g->pw <= 2;
 }
 
@@ -311,40 +314,73 @@ static void tile_at(const wconv_t *d, long t, int *n, int *ty, int *tx) {
     *n = (int)(t / tiles_x(d) / tiles_y(d));
 }
 
-/* V[xi][q][c] = (B^T d B)[xi] for the nt tiles from t0, from the padded input; positions vs apart */
-INLINE void input_tiles(const wconv_t *d, const int m, const float *xp, long t0, int nt, float *V, size_t vs) {
-    const int WP = padded_w(d), HP = padded_h(d), Cp = cp(d->C), a = m + 2;
-    for (int q = 0; q < nt; q++) {
-        int n, ty, tx;
-        tile_at(d, t0 + q, &n, &ty, &tx);
-        const float *p = xp + (((size_t)n * HP + m * ty) * WP + m * tx) * Cp;
-        float *v = V + (size_t)q * Cp;
-        for (int c = 0; c < Cp; c += VL) {
-            vf t[AMAX][AMAX], col[AMAX], u[AMAX];
-            for (int k = 0; k < a; k++) { /* B^T d, down column k of the patch */
-                for (int i = 0; i < a; i++) col[i] = vld(p + ((size_t)i * WP + k) * Cp + c);
-                bt(m, col, u);
-                for (int r = 0; r < a; r++) t[r][k] = u[r];
-            }
-            for (int r = 0; r < a; r++) { /* then B, along row r */
-                bt(m, t[r], u);
-                for (int k = 0; k < a; k++) vst(v + (a * r + k) * vs + c, u[k]);
-            }
+/* Images channels-last that the transforms read or write: rows x cols pixels of ch floats each; tile (ty, tx)'s patch
+   starts at row m ty + r0, column m tx + c0; zeros outside them (read), nothing written there. The padded copy (ch =
+   Cp, every patch inside) or the layer's own channels-last input or output (src_cl, dst_cl; ch = C or OC). */
+typedef struct {
+    const float *in;
+    float *out;
+    int rows, cols, ch, r0, c0;
+    const float *bias; /* added to what is written (or NULL) */
+    int acc;           /* written values are added to what is there */
+} cl_img_t;
+static cl_img_t padded_in(const wconv_t *d, const float *xp) {
+    return (cl_img_t){xp, NULL, padded_h(d), padded_w(d), cp(d->C), 0, 0, NULL, 0};
+}
+static cl_img_t own_in(const wconv_t *d, const float *x) {
+    return (cl_img_t){x, NULL, d->H, d->W, d->C, -d->ph, -d->pw, NULL, 0};
+}
+/* channels ch.. ch + VL of pixel (r0 + i, c0 + k) of s, base the pixel index of (r0, c0) in its image; zeros outside
+   the image when `checked` */
+INLINE vf cl_at(const int checked, const cl_img_t *s, long base, int r0, int c0, int i, int k, int ch) {
+    if (checked && ((unsigned)(r0 + i) >= (unsigned)s->rows || (unsigned)(c0 + k) >= (unsigned)s->cols))
+        return (vf){0};
+    return vld(s->in + (base + (long)i * s->cols + k) * s->ch + ch);
+}
+
+/* V[xi][q][c] = (B^T d B)[xi] for one tile's patch from (r0, c0) of image n; positions vs apart */
+INLINE void input_tile(const wconv_t *d, const int m, const int checked, const cl_img_t *s, int n, int r0, int c0,
+                       float *v, size_t vs) {
+    const int Cp = cp(d->C), a = m + 2;
+    const long base = ((long)n * s->rows + r0) * s->cols + c0;
+    for (int c = 0; c < Cp; c += VL) {
+        vf t[AMAX][AMAX], col[AMAX], u[AMAX];
+        for (int k = 0; k < a; k++) { /* B^T d, down column k of the patch */
+            for (int i = 0; i < a; i++) col[i] = cl_at(checked, s, base, r0, c0, i, k, c);
+            bt(m, col, u);
+            for (int r = 0; r < a; r++) t[r][k] = u[r];
+        }
+        for (int r = 0; r < a; r++) { /* then B, along row r */
+            bt(m, t[r], u);
+            for (int k = 0; k < a; k++) vst(v + (a * r + k) * vs + c, u[k]);
         }
     }
 }
-static void transform_input(const wconv_t *d, const float *xp, long t0, int nt, float *V, size_t vs) {
-    if (d->m == 2) input_tiles(d, 2, xp, t0, nt, V, vs);
-    else input_tiles(d, 4, xp, t0, nt, V, vs);
-}
-
-/* the outputs yt (N, m TY, m TX, OCp) of the nt tiles from t0: A^T M A, M[xi][q][o] positions ms apart */
-INLINE void output_tiles(const wconv_t *d, const int m, const float *M, size_t ms, long t0, int nt, float *yt) {
-    const int WT = m * tiles_x(d), HT = m * tiles_y(d), Cp = cp(d->OC), a = m + 2;
+/* V for the nt tiles from t0 */
+INLINE void input_tiles(const wconv_t *d, const int m, const cl_img_t *s, long t0, int nt, float *V, size_t vs) {
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        float *y = yt + (((size_t)n * HT + m * ty) * WT + m * tx) * Cp;
+        const int r = m * ty + s->r0, c = m * tx + s->c0;
+        float *v = V + (size_t)q * cp(d->C);
+        if (r >= 0 && c >= 0 && r + m + 2 <= s->rows && c + m + 2 <= s->cols) input_tile(d, m, 0, s, n, r, c, v, vs);
+        else input_tile(d, m, 1, s, n, r, c, v, vs);
+    }
+}
+static void transform_input(const wconv_t *d, const cl_img_t *s, long t0, int nt, float *V, size_t vs) {
+    if (d->m == 2) input_tiles(d, 2, s, t0, nt, V, vs);
+    else input_tiles(d, 4, s, t0, nt, V, vs);
+}
+
+/* the outputs of the nt tiles from t0, A^T M A (M[xi][q][o] positions ms apart), into o: the whole-tile copy yt
+   (N, m TY, m TX, OCp) or the layer's own channels-last output */
+INLINE void output_tiles(const wconv_t *d, const int m, const float *M, size_t ms, long t0, int nt, const cl_img_t *y) {
+    const int Cp = cp(d->OC), a = m + 2;
+    for (int q = 0; q < nt; q++) {
+        int n, ty, tx;
+        tile_at(d, t0 + q, &n, &ty, &tx);
+        const int rows = y->rows - m * ty < m ? y->rows - m * ty : m, cols = y->cols - m * tx < m ? y->cols - m * tx : m;
+        float *yq = y->out + (((size_t)n * y->rows + m * ty) * y->cols + m * tx) * y->ch;
         const float *mq = M + (size_t)q * Cp;
         for (int o = 0; o < Cp; o += VL) {
             vf s[AMAX][AMAX], col[AMAX], u[AMAX];
@@ -353,16 +389,21 @@ INLINE void output_tiles(const wconv_t *d, const int m, const float *M, size_t m
                 at(m, col, u);
                 for (int r = 0; r < m; r++) s[r][k] = u[r];
             }
-            for (int r = 0; r < m; r++) { /* then A, along row r */
+            const vf b = y->bias ? vld(y->bias + o) : (vf){0};
+            for (int r = 0; r < rows; r++) { /* then A, along row r */
                 at(m, s[r], u);
-                for (int j = 0; j < m; j++) vst(y + ((size_t)r * WT + j) * Cp + o, u[j]);
+                for (int j = 0; j < cols; j++) {
+                    float *p = yq + ((size_t)r * y->cols + j) * y->ch + o;
+                    const vf v = y->bias ? u[j] + b : u[j];
+                    vst(p, y->acc ? vld(p) + v : v);
+                }
             }
         }
     }
 }
-static void transform_output(const wconv_t *d, const float *M, size_t ms, long t0, int nt, float *yt) {
-    if (d->m == 2) output_tiles(d, 2, M, ms, t0, nt, yt);
-    else output_tiles(d, 4, M, ms, t0, nt, yt);
+static void transform_output(const wconv_t *d, const float *M, size_t ms, long t0, int nt, const cl_img_t *y) {
+    if (d->m == 2) output_tiles(d, 2, M, ms, t0, nt, y);
+    else output_tiles(d, 4, M, ms, t0, nt, y);
 }
 
 /* ---- the products: per position a small GEMM, C (M x N) =, or +=, A B with a(i, k) = A[i sa + k sk] and B (K x N)
@@ -414,19 +455,23 @@ static void small_gemm(int M, int N, int K, const float *A, long sa, long sk, co
 }
 
 /* one block of tiles from t0: V, a^2 products, outputs */
-static void run_block(const wconv_t *d, const float *U, const float *xp, float *yt, long t0, int tb, long T, float *V,
-                      float *M) {
+static void run_block(const wconv_t *d, const float *U, const cl_img_t *x, const cl_img_t *y, long t0, int tb, long T,
+                      float *V, float *M) {
     const int Cp = cp(d->C), OCp = cp(d->OC);
     const size_t vs = (size_t)Cp * tb + PAD, ms = (size_t)OCp * tb + PAD;
     const int nt = (int)(T - t0 < tb ? T - t0 : tb);
-    transform_input(d, xp, t0, nt, V, vs);
+    transform_input(d, x, t0, nt, V, vs);
     for (int xi = 0; xi < npos(d); xi++) /* M[xi] (nt, OC) = V[xi] (nt, C) U[xi] (C, OC) */
         if (d->OC % VL == 0)
             small_gemm(nt, d->OC, Cp, V + xi * vs, Cp, 1, U + (size_t)xi * d->OC * Cp, d->OC, M + xi * ms, OCp, 0);
         else
             gemm(0, 0, nt, d->OC, Cp, 1.0f, V + xi * vs, Cp, U + (size_t)xi * d->OC * Cp, d->OC, 0.0f, M + xi * ms,
                  OCp);
-    transform_output(d, M, ms, t0, nt, yt);
+    transform_output(d, M, ms, t0, nt, y);
+}
+/* the whole-tile copy of the outputs (N, m TY, m TX, OCp) */
+static cl_img_t tiles_out(const wconv_t *d, float *yt) {
+    return (cl_img_t){NULL, yt, d->m * tiles_y(d), d->m * tiles_x(d), cp(d->OC), 0, 0, NULL, 0};
 }
 
 /* Small planes (SimGAN's 8x8, LAPGAN's critic phases): each thread lays out its own images, runs their tiles and
@@ -450,8 +495,9 @@ static void by_images(const wconv_t *d, const float *x, const float *b, float *y
         to_channels_last(x + xs * n0, d->phased, nn, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d),
                          cp(d->C), xp + ps * n0);
         float *V = per + per_thread * me, *M = V + npos(d) * ((size_t)cp(d->C) * tb + PAD);
+        const cl_img_t src = padded_in(d, xp), dst = tiles_out(d, yt);
         for (long t0 = n0 * tpi; t0 < (n0 + nn) * tpi; t0 += tb) /* tiles index the whole batch's buffers */
-            run_block(d, U, xp, yt, t0, tb, (n0 + nn) * tpi, V, M);
+            run_block(d, U, &src, &dst, t0, tb, (n0 + nn) * tpi, V, M);
         from_channels_last(&mine, yt + os * n0, b, y + ys * n0, accumulate);
     }
 }
@@ -464,11 +510,14 @@ static void winograd(const wconv_t *d, const float *x, const float *b, float *y,
     float *xp = ws, *yt = xp + padded_floats(d), *U = yt + out_floats(d), *per = U + u_floats(d);
     const size_t per_thread = vm_floats(d, tb);
     transform_weights(d, U);
-    if (nth > 1 && d->N >= 2 * nth && d->OH * d->OW <= SMALL_PLANE) {
+    if (nth > 1 && d->N >= 2 * nth && d->OH * d->OW <= SMALL_PLANE && !d->src_cl && !d->dst_cl) {
         by_images(d, x, b, y, accumulate, xp, yt, U, per, per_thread, tb, nth);
         return;
     }
-    to_channels_last(x, d->phased, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
+    if (!d->src_cl)
+        to_channels_last(x, d->phased, d->N, d->C, d->H, d->W, d->ph, d->pw, padded_h(d), padded_w(d), cp(d->C), xp);
+    const cl_img_t src = d->src_cl ? own_in(d, x) : padded_in(d, xp);
+    const cl_img_t dst = d->dst_cl ? (cl_img_t){NULL, y, d->OH, d->OW, d->OC, 0, 0, b, accumulate} : tiles_out(d, yt);
 #pragma omp parallel for schedule(static) num_threads(nth)
     for (long b = 0; b < nblk; b++) {
         int me = 0;
@@ -476,9 +525,9 @@ static void winograd(const wconv_t *d, const float *x, const float *b, float *y,
         me = omp_get_thread_num();
 #endif
         float *V = per + per_thread * me, *M = V + npos(d) * ((size_t)cp(d->C) * tb + PAD);
-        run_block(d, U, xp, yt, b * tb, tb, T, V, M);
+        run_block(d, U, &src, &dst, b * tb, tb, T, V, M);
     }
-    from_channels_last(d, yt, b, y, accumulate);
+    if (!d->dst_cl) from_channels_last(d, yt, b, y, accumulate);
 }
 
 static void forward(const conv_geom_t *g, const float *x, int phased, const float *w, const float *b, float *y,
@@ -518,17 +567,17 @@ void conv_winograd_dx_phases(const conv_geom_t *g, const float *w, const float *
    its own dU; the threads' sums are added in thread order. */
 
 /* dM[xi][q][o] = (A dY A^T)[xi] for the nt tiles from t0, from dy channels last (zeros beyond it) */
-INLINE void dy_tiles(const wconv_t *d, const int m, const float *dyt, long t0, int nt, float *M, size_t ms) {
-    const int WT = m * tiles_x(d), HT = m * tiles_y(d), Cp = cp(d->OC), a = m + 2;
+INLINE void dy_tiles(const wconv_t *d, const int m, const cl_img_t *dy, long t0, int nt, float *M, size_t ms) {
+    const int Cp = cp(d->OC), a = m + 2;
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        const float *y = dyt + (((size_t)n * HT + m * ty) * WT + m * tx) * Cp;
+        const long base = ((long)n * dy->rows + m * ty) * dy->cols + m * tx;
         float *mq = M + (size_t)q * Cp;
         for (int o = 0; o < Cp; o += VL) {
             vf s[AMAX][AMAX], col[AMAX], u[AMAX];
             for (int j = 0; j < m; j++) { /* A dY, down column j */
-                for (int i = 0; i < m; i++) col[i] = vld(y + ((size_t)i * WT + j) * Cp + o);
+                for (int i = 0; i < m; i++) col[i] = cl_at(1, dy, base, m * ty, m * tx, i, j, o);
                 a_adj(m, col, u);
                 for (int r = 0; r < a; r++) s[r][j] = u[r];
             }
@@ -539,19 +588,19 @@ INLINE void dy_tiles(const wconv_t *d, const int m, const float *dyt, long t0, i
         }
     }
 }
-static void transform_dy(const wconv_t *d, const float *dyt, long t0, int nt, float *M, size_t ms) {
-    if (d->m == 2) dy_tiles(d, 2, dyt, t0, nt, M, ms);
-    else dy_tiles(d, 4, dyt, t0, nt, M, ms);
+static void transform_dy(const wconv_t *d, const cl_img_t *dy, long t0, int nt, float *M, size_t ms) {
+    if (d->m == 2) dy_tiles(d, 2, dy, t0, nt, M, ms);
+    else dy_tiles(d, 4, dy, t0, nt, M, ms);
 }
 
 /* dU (a^2, OC, C) += the products of one block of tiles */
-static void dw_block(const wconv_t *d, const float *xp, const float *dyt, long t0, int tb, long T, float *V, float *M,
-                     float *dU) {
+static void dw_block(const wconv_t *d, const cl_img_t *x, const cl_img_t *dy, long t0, int tb, long T, float *V,
+                     float *M, float *dU) {
     const int Cp = cp(d->C), OCp = cp(d->OC);
     const size_t vs = (size_t)Cp * tb + PAD, ms = (size_t)OCp * tb + PAD;
     const int nt = (int)(T - t0 < tb ? T - t0 : tb);
-    transform_input(d, xp, t0, nt, V, vs);
-    transform_dy(d, dyt, t0, nt, M, ms);
+    transform_input(d, x, t0, nt, V, vs);
+    transform_dy(d, dy, t0, nt, M, ms);
     for (int xi = 0; xi < npos(d); xi++) /* dU[xi] (OC, C) += dM[xi]^T (OC, nt) V[xi] (nt, C) */
         small_gemm(d->OC, Cp, nt, M + xi * ms, 1, OCp, V + xi * vs, Cp, dU + (size_t)xi * d->OC * Cp, Cp, 1);
 }
@@ -607,8 +656,13 @@ static int weight_grad(const conv_geom_t *g, const float *x, int phased, const f
     const int tb = plan(&d, 1, ws_floats, &nth);
     if (!tb) return -1;
     float *xp = ws, *dyt = xp + padded_floats(&d);
-    to_channels_last(x, d.phased, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
-    to_channels_last(dy, 0, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
+    if (!d.src_cl)
+        to_channels_last(x, d.phased, d.N, d.C, d.H, d.W, d.ph, d.pw, padded_h(&d), padded_w(&d), cp(d.C), xp);
+    if (!d.dst_cl)
+        to_channels_last(dy, 0, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
+    const cl_img_t xs = d.src_cl ? own_in(&d, x) : padded_in(&d, xp);
+    const cl_img_t dys = d.dst_cl ? (cl_img_t){dy, NULL, d.OH, d.OW, d.OC, 0, 0, NULL, 0}
+                                  : (cl_img_t){dyt, NULL, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), 0, 0, NULL, 0};
     ws = dyt + out_floats(&d);
     const long T = (long)g->N * tiles_y(&d) * tiles_x(&d), nblk = (T + tb - 1) / tb;
     const int Cp = cp(g->C);
@@ -623,7 +677,7 @@ static int weight_grad(const conv_geom_t *g, const float *x, int phased, const f
         float *dU = ws + per_thread * me, *V = dU + U, *M = V + npos(&d) * ((size_t)Cp * tb + PAD);
         memset(dU, 0, sizeof(float) * U);
         for (long b = (nblk * me) / team; b < (nblk * (me + 1)) / team; b++)
-            dw_block(&d, xp, dyt, b * tb, tb, T, V, M, dU);
+            dw_block(&d, &xs, &dys, b * tb, tb, T, V, M, dU);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t k = 0; k < U; k++)

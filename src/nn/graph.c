@@ -540,6 +540,13 @@ int ganc_net_mark_output(ganc_net_t *net, int id) {
     return GANC_OK;
 }
 
+int ganc_net_allow_channels_last(ganc_net_t *net, int on) {
+    if (net->broken) return GANC_EINVAL;
+    if (net->built) return ganc_fail(GANC_EINVAL, "%s: allow channels-last before ganc_net_build", net->name);
+    net->cl_ok = on != 0;
+    return GANC_OK;
+}
+
 /* ---- forward / backward */
 
 /* profiling: wall-clock seconds, after the device has finished what was queued */

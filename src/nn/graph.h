@@ -65,6 +65,7 @@ typedef struct {
     size_t col_own;          /* floats of `col` the backend planned for this conv itself (0: the im2col rule) */
     int chunk;               /* samples per im2col/sgemm call (bounds the scratch; conv layers) */
     int marked;              /* an output of the network: keeps its own data and gradient buffers */
+    int cl;                  /* data and gradient held channels-last, (N,H,W,C) (planner.c; CPU, when allowed) */
     int inplace;             /* activation computed in its input's buffers (out and dout shared) */
     int pooled;              /* gradient buffer lives in the shared pool (intermediate nodes) */
     size_t goff;             /* its offset in the pool */
@@ -78,6 +79,8 @@ enum {
     OPF_BW_READS_OUT = 1,   /* backward reads the node's own output: nothing may overwrite it in place */
     OPF_DX_OPTIONAL = 2,    /* backward accepts dx == NULL (input gradient not wanted) and then skips that work */
     OPF_KEEPS_DATA = 4,     /* the node's data belongs to the caller (inputs): never overwritten in place */
+    OPF_POINTWISE = 8,      /* element k of the output (and its gradient) from element k of each input alone: works
+                               in any layout */
 };
 
 typedef struct ganc_net ganc_net_t;
@@ -121,6 +124,9 @@ typedef struct {
     /* 1 when this backend plans conv2d node n's scratch itself: the batch chunk per call and the floats of `col` it
        needs (0: none, for the direct paths); 0 for the im2col rule above (NULL: always that rule) */
     int (*conv_scratch)(const ganc_net_t *net, const node_t *n, int max_batch, int *chunk, size_t *floats);
+    /* whether conv2d node n would run faster with its input (side 0) or its output (side 1) channels-last; NULL:
+       this backend holds everything (N,C,H,W) */
+    int (*conv_cl)(const ganc_net_t *net, const node_t *n, int side);
 } ganc_backend_t;
 extern const ganc_backend_t ganc_backend_cpu;
 /* the backend that networks created now get (ganc_set_device) */
@@ -159,6 +165,7 @@ struct ganc_net {
     int64_t *counters;
     unsigned char *auxmem;
     int max_batch, batch, built, broken, fw_flags, grads_clean;
+    int cl_ok; /* ganc_net_allow_channels_last */
     ganc_rng_t rng;
     int (*bn_reduce)(void *ctx, double *x, size_t n); /* sync BatchNorm: sums over the data-parallel ranks */
     void *bn_ctx;

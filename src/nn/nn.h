@@ -39,12 +39,22 @@ typedef struct {
     int N, C, H, W, OC, KH, KW, s, ph, pw, OH, OW;
     size_t ws; /* floats of the scratch `col` the planner gave this layer itself (conv_dft, Winograd), else 0:
                   C*KH*KW*N*OH*OW */
+    int cl_in, cl_out; /* x / y (and dx / dy) held channels-last, (N,H,W,C), not (N,C,H,W): conv_cl.c */
 } conv_geom_t;
 /* conv2d: x (N,C,H,W), w (OC,C,KH,KW), b (OC) -> y (N,OC,OH,OW). col: C*KH*KW*N*OH*OW, tmp: OC*N*OH*OW floats. */
 void conv2d_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col,
                     float *tmp);
 void conv2d_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                      float *db, float *col, float *tmp);
+/* A conv2d with a channels-last side (cl_in or cl_out, more than one channel there; planner.c chooses): Winograd
+   reads and writes that layout itself, every other geometry goes through im2row and one sgemm (conv_cl.c).
+   conv_cl_suits: whether that is worth it for this layer's input (side 0) or output (side 1); conv_cl_floats: the
+   scratch `col` it needs (0: the Winograd workspace, conv_winograd_floats). */
+int conv_cl_suits(const conv_geom_t *g, int side);
+size_t conv_cl_floats(const conv_geom_t *g);
+void conv_cl_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col);
+void conv_cl_backward(const conv_geom_t *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                      float *col); /* the bias gradient: conv2d_backward */
 /* 0 when no pass of this conv2d touches col or tmp (few outputs; a kernel that covers the whole input) */
 int conv2d_uses_scratch(const conv_geom_t *g);
 /* Stride-1 convolution with OC <= 4 or a kernel of 5x5 or more, direct in register tiles (conv_direct.c): when

@@ -90,6 +90,8 @@ void op_conv_geom(const ganc_net_t *net, const node_t *n, int N, conv_geom_t *g)
     g->OC = n->shape[0]; g->OH = n->shape[1]; g->OW = n->shape[2];
     g->KH = n->hp.conv.kh; g->KW = n->hp.conv.kw; g->s = n->hp.conv.stride; g->ph = n->hp.conv.ph; g->pw = n->hp.conv.pw;
     g->ws = n->col_own;
+    g->cl_in = in->cl && g->C > 1; /* one channel: the same memory either way */
+    g->cl_out = n->cl && g->OC > 1;
 }
 static int conv_fw(ganc_net_t *net, node_t *n, int N, int transposed) {
     conv_geom_t g;
@@ -203,10 +205,10 @@ POINTWISE(sigmoid, sigmoid_forward(X0(n), n->out, tot(n, N)), sigmoid_backward(n
 #define inplace_leaky_relu lrelu_inplace
 #define inplace_tanh always
 #define inplace_sigmoid always
-#define flags_relu OPF_BW_READS_OUT
-#define flags_leaky_relu OPF_BW_READS_OUT
-#define flags_tanh OPF_BW_READS_OUT
-#define flags_sigmoid OPF_BW_READS_OUT
+#define flags_relu (OPF_BW_READS_OUT | OPF_POINTWISE)
+#define flags_leaky_relu (OPF_BW_READS_OUT | OPF_POINTWISE)
+#define flags_tanh (OPF_BW_READS_OUT | OPF_POINTWISE)
+#define flags_sigmoid (OPF_BW_READS_OUT | OPF_POINTWISE)
 #define init_relu no_init
 #define init_leaky_relu no_init
 #define init_tanh no_init
@@ -345,7 +347,7 @@ static void bw_add(ganc_net_t *net, node_t *n, int N, int train, int want_pg, fl
 #define init_add no_init
 #define macs_add no_macs
 #define inplace_add NULL
-#define flags_add 0
+#define flags_add OPF_POINTWISE
 
 /* ---- pixel shuffle */
 static int fw_pixel_shuffle(ganc_net_t *net, node_t *n, int N, int flags) {
@@ -532,15 +534,30 @@ static int cpu_conv_scratch(const ganc_net_t *net, const node_t *n, int max_batc
     op_conv_geom(net, n, 1, &g);
     *chunk = max_batch;
     *floats = 0;
-    if (!conv2d_uses_scratch(&g)) return 1;
+    const int cl = g.cl_in || g.cl_out; /* always fits one image: cpu_conv_cl */
+    if (!conv2d_uses_scratch(&g) && !cl) return 1;
     for (int b = max_batch; b >= 1; b--) {
         g.N = b;
-        if ((*floats = own_floats(&g))) {
+        const size_t f = cl ? conv_cl_floats(&g) : own_floats(&g);
+        if ((*floats = f <= OWN_LIMIT ? f : 0)) {
             *chunk = b;
             return 1;
         }
     }
     return 0;
+}
+/* a side of conv2d node n channels-last: when conv_cl_suits and one image's scratch in any layout is within
+   OWN_LIMIT (so that cpu_conv_scratch plans it) */
+static int cpu_conv_cl(const ganc_net_t *net, const node_t *n, int side) {
+    conv_geom_t g;
+    op_conv_geom(net, n, 1, &g);
+    if (!conv_cl_suits(&g, side)) return 0;
+    for (int f = 0; f < 4; f++) {
+        g.cl_in = f & 1 && g.C > 1;
+        g.cl_out = f >> 1 && g.OC > 1;
+        if (conv_cl_floats(&g) > OWN_LIMIT) return 0;
+    }
+    return 1;
 }
 static void cpu_sync(void) {}
 static void cpu_zero(float *p, size_t n) { par_zero(p, n); }
@@ -560,7 +577,7 @@ static float cpu_loss(int kind, const float *x, const float *target, float t, si
 const ganc_backend_t ganc_backend_cpu = {"cpu",      cpu_ops,    cpu_alloc,  free,
                                          cpu_sync,   cpu_zero,   cpu_copy,   cpu_axpy,
                                          cpu_finite, ganc_optim_update_cpu, cpu_loss, COL_LIMIT,
-                                         0,          cpu_conv_scratch};
+                                         0,          cpu_conv_scratch, cpu_conv_cl};
 
 /* ---- device selection */
 static const ganc_backend_t *current = &ganc_backend_cpu;

@@ -8,7 +8,9 @@
       backward order once and give each live buffer a free slot (growing a slot when none is big enough). In a chain
       this needs about two slots instead of one buffer per layer. Inputs, nodes nothing reads, and marked outputs keep
       their own buffers: callers write and read them.
-   3. Sizes: activations, saved state (aux), and the im2col/tmp scratch with each convolution's batch chunk. */
+   3. Sizes: activations, saved state (aux), and the im2col/tmp scratch with each convolution's batch chunk.
+   Before these, on a network that allows it (ganc_net_allow_channels_last) and a backend that has such paths
+   (conv_cl): which activations are held channels-last (below). */
 #include <stdlib.h>
 #include <string.h>
 #include "nn/graph.h"
@@ -17,6 +19,40 @@ static int mul_ok(size_t a, size_t b, size_t *r) {
     if (a && b > SIZE_MAX / a) return 0;
     *r = a * b;
     return 1;
+}
+
+/* Layout: the nodes joined by pointwise layers (an activation and its input, an add and both its operands) form a
+   group held in one layout. A group goes channels-last when every node in it came from a conv2d or a pointwise
+   layer, every reader is one of those, every conv2d that writes or reads it is faster that way (the backend's
+   conv_cl), and none is an input, an output, a marked node or not (C,H,W). */
+static int group_of(int *up, int i) {
+    while (up[i] != i) i = up[i] = up[up[i]];
+    return i;
+}
+static int plan_layout(ganc_net_t *net, const int *consumers) {
+    const layer_ops_t *ops = net->be->ops;
+    const int nn = net->nnodes;
+    for (int i = 0; i < nn; i++) net->nodes[i].cl = 0;
+    if (!net->cl_ok || !net->be->conv_cl) return 0;
+    int *up = malloc(sizeof(int) * nn), *bad = calloc((size_t)nn, sizeof(int));
+    if (!up || !bad) { free(up); free(bad); return -1; }
+    for (int i = 0; i < nn; i++) up[i] = i;
+    for (int i = 0; i < nn; i++)
+        for (int k = 0; k < net->nodes[i].nin && (ops[net->nodes[i].kind].flags & OPF_POINTWISE); k++)
+            up[group_of(up, net->nodes[i].in[k])] = group_of(up, i);
+    for (int i = 0; i < nn; i++) {
+        const node_t *n = &net->nodes[i];
+        const int pointwise = ops[n->kind].flags & OPF_POINTWISE, conv = n->kind == L_CONV;
+        if (n->kind == L_INPUT || n->marked || !consumers[i] || n->ndim != 3 || (!pointwise && !conv) ||
+            (conv && !net->be->conv_cl(net, n, 1)))
+            bad[group_of(up, i)] = 1;
+        for (int k = 0; k < n->nin && !pointwise; k++) /* a reader outside the group */
+            if (!conv || k || !net->be->conv_cl(net, n, 0)) bad[group_of(up, n->in[k])] = 1;
+    }
+    for (int i = 0; i < nn; i++) net->nodes[i].cl = !bad[group_of(up, i)];
+    free(up);
+    free(bad);
+    return 0;
 }
 
 static void plan_inplace(ganc_net_t *net, const int *consumers) {
@@ -89,8 +125,10 @@ int ganc_plan_memory(ganc_net_t *net, int max_batch, plan_sizes_t *sz) {
     if (!cons) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
     for (int i = 0; i < net->nnodes; i++)
         for (int k = 0; k < net->nodes[i].nin; k++) cons[net->nodes[i].in[k]]++;
+    const int failed = plan_layout(net, cons);
     plan_inplace(net, cons);
     free(cons);
+    if (failed) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
     if (plan_grads(net, max_batch, &sz->pool)) return ganc_fail(GANC_ENOMEM, "%s: out of memory", net->name);
     size_t v, kept = 0;
     for (int i = 0; i < net->nnodes; i++) {
