@@ -14,7 +14,7 @@
    - 5x5 stride 2 over the input's phases (conv_s2d.c, all three): even planes, square and not, from 2 channels up;
    - with x or y channels-last (conv_cl.c, all three): Winograd reading and writing that layout itself, odd planes
      (tiles over the edge) and padding 0 to 2; im2row + GEMM, strided, 1x1 (x is R), one channel in or out, a
-     planar side with several channels gathered or laid out. */
+     planar side with several channels gathered or laid out; directly from few channels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +334,9 @@ int main(void) {
         {4, 32, 8, 8, 16, 3, 3, 1, 1, 1, 1, 0},  /* Winograd from channels-last into planes */
         {4, 16, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},  /* and from planes */
         {5, 8, 8, 8, 16, 3, 3, 1, 1, 2, 1, 1},   /* SimGAN's critic: stride 2, im2row */
-        {4, 1, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* one channel in (the refiner's head) */
+        {4, 1, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* one channel in */
+        {4, 1, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},   /* the refiner's head: directly, over few channels */
+        {3, 2, 7, 7, 16, 3, 3, 1, 1, 2, 1, 1},   /* and strided, 2 channels */
         {3, 16, 4, 4, 16, 1, 1, 0, 0, 1, 1, 1},  /* 1x1: R is x */
         {3, 16, 8, 8, 1, 1, 1, 0, 0, 1, 1, 0},   /* one channel out (the refiner's tail) */
         {3, 3, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* three planes gathered */

@@ -6,6 +6,7 @@
    Winograd workspace. */
 #include <string.h>
 #include "nn/nn.h"
+#include "nn/simd.h"
 
 static void bias_grad(const float *dy, float *db, int N, int C, size_t P) {
 #pragma omp parallel for schedule(static)
@@ -16,17 +17,24 @@ static void bias_grad(const float *dy, float *db, int N, int C, size_t P) {
     }
 }
 
-/* the same over dY channels-last, (N*P, C): each image's sums in float, then in double */
+/* the same over dY channels-last, (N*P, C): per channel, each image's sum in float, then in double; VL channels to
+   a vector */
 static void bias_grad_rows(const float *dy, float *db, int N, int C, size_t P) {
+    const int nb = (C + VL - 1) / VL;
 #pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        double acc = 0.0;
+    for (int b = 0; b < nb; b++) {
+        const int c0 = b * VL, nc = C - c0 < VL ? C - c0 : VL;
+        double acc[VL] = {0};
         for (int n = 0; n < N; n++) {
-            float s = 0.0f;
-            for (size_t p = 0; p < P; p++) s += dy[((size_t)n * P + p) * C + c];
-            acc += s;
+            float s[VL] = {0};
+            for (size_t p = 0; p < P; p++) {
+                const float *r = dy + ((size_t)n * P + p) * C + c0;
+                if (nc == VL) vst(s, vld(s) + vld(r));
+                else for (int l = 0; l < nc; l++) s[l] += r[l];
+            }
+            for (int l = 0; l < nc; l++) acc[l] += s[l];
         }
-        db[c] += (float)acc;
+        for (int l = 0; l < nc; l++) db[c0 + l] += (float)acc[l];
     }
 }
 
