@@ -4,7 +4,8 @@
    few-output layers are GEMMs with 4 or fewer rows over a matrix of C*KH*KW rows built for them (a pass of memory
    per multiply-add); the loops in conv2d.c that they replace ran at about 5 GFLOP/s on SRResNet's last layer.
 
-   A tile is RB output rows x up to TW output columns x up to OB output channels. For each input channel the rows and
+   A tile is RB output rows (more for one or two output channels, so that there are as many accumulators in flight)
+   x up to TW output columns x up to OB output channels. For each input channel the rows and
    columns the tile reads are copied, with the padding as zeros, into a small patch; the tile's accumulators are then
    RB x OB vectors of VL floats held in registers across all KH x KW taps. The weight gradient keeps OB x KW vectors
    (one input channel and kernel row per task) over every output row of the batch.
@@ -38,25 +39,29 @@ int conv_direct_ok(const conv_geom_t *g) {
            g->OH == g->H + 2 * g->ph - g->KH + 1 && g->OW == g->W + 2 * g->pw - g->KW + 1;
 }
 
-/* acc (RB,OB,TW) += the taps of one input channel c over nv vectors of columns, for ob output channels from o0 */
+/* rows per tile: RB, or RB_MAX / OC for 1 or 2 output channels (LAPGAN's 64 -> 1 last layer and the input
+   gradient of its 2 -> 64 first ones, whose 4 or 8 accumulators waited on each other's multiply-adds) */
+enum { RB_MAX = 16 };
+static int tile_rows(const dconv_t *d) { return d->OC < 3 ? RB_MAX / d->OC : RB; }
+/* acc (rb,OB,TW) += the taps of one input channel c over nv vectors of columns, for ob output channels from o0 */
 INLINE void tile_channel(const dconv_t *d, const float *patch, int pcols, int c, int o0, int nv, float *acc,
-                         const int ob) {
+                         const int rb, const int ob) {
     const float *wc = d->w + o0 * d->so + c * d->sc;
     for (int v = 0; v < nv; v++) {
-        vf a[RB][OB];
-        for (int r = 0; r < RB; r++)
+        vf a[RB_MAX][OB];
+        for (int r = 0; r < rb; r++)
             for (int o = 0; o < ob; o++) a[r][o] = vld(acc + (size_t)(r * OB + o) * TW + v * VL);
         for (int i = 0; i < d->KH; i++)
             for (int j = 0; j < d->KW; j++) {
                 float wv[OB];
                 for (int o = 0; o < ob; o++) wv[o] = wc[o * d->so + i * d->si + j * d->sj];
                 const float *p = patch + (size_t)i * pcols + v * VL + j;
-                for (int r = 0; r < RB; r++) {
+                for (int r = 0; r < rb; r++) {
                     const vf xv = vld(p + (size_t)r * pcols);
                     for (int o = 0; o < ob; o++) a[r][o] += wv[o] * xv;
                 }
             }
-        for (int r = 0; r < RB; r++)
+        for (int r = 0; r < rb; r++)
             for (int o = 0; o < ob; o++) vst(acc + (size_t)(r * OB + o) * TW + v * VL, a[r][o]);
     }
 }
@@ -79,7 +84,7 @@ static void pad_whole(const float *x, int NC, int H, int W, int ph, int pw, int 
 }
 
 /* direct_tiles' padding: rows to whole row blocks */
-static int pad_rows(const dconv_t *d) { return (d->OH + RB - 1) / RB * RB + d->KH - 1; }
+static int pad_rows(const dconv_t *d) { return (d->OH + tile_rows(d) - 1) / tile_rows(d) * tile_rows(d) + d->KH - 1; }
 static int pad_cols(const dconv_t *d) { return cols_for(d->OW, d->KW); }
 static size_t pad_floats(const dconv_t *d) { return (size_t)d->N * d->C * pad_rows(d) * pad_cols(d); }
 
@@ -87,19 +92,20 @@ static size_t pad_floats(const dconv_t *d) { return (size_t)d->N * d->C * pad_ro
    xpad: NULL (each task copies its patches), or the input padded whole (pad_rows x pad_cols planes): LAPGAN's
    3 -> 32 layers spent a fifth of their time in the patch copies. */
 static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumulate, float *xpad) {
-    const int nrb = (d->OH + RB - 1) / RB, nct = (d->OW + TW - 1) / TW, nob = (d->OC + OB - 1) / OB;
+    const int rbk = tile_rows(d), nrb = (d->OH + rbk - 1) / rbk, nct = (d->OW + TW - 1) / TW;
+    const int nob = (d->OC + OB - 1) / OB;
     const long tasks = (long)d->N * nob * nrb * nct;
     const size_t HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW, XP = (size_t)pad_rows(d) * pad_cols(d);
     if (xpad) pad_whole(x, d->N * d->C, d->H, d->W, d->ph, d->pw, pad_rows(d), pad_cols(d), xpad);
 #pragma omp parallel for schedule(static)
     for (long t = 0; t < tasks; t++) {
-        float patch[(RB + KMAX - 1) * (TW + KMAX - 1)], acc[RB * OB * TW];
+        float patch[(RB_MAX + KMAX - 1) * (TW + KMAX - 1)], acc[RB_MAX * OB * TW];
         const int ct = (int)(t % nct), rb = (int)(t / nct % nrb), obk = (int)(t / nct / nrb % nob);
-        const int n = (int)(t / nct / nrb / nob), oh0 = rb * RB, ow0 = ct * TW, o0 = obk * OB;
+        const int n = (int)(t / nct / nrb / nob), oh0 = rb * rbk, ow0 = ct * TW, o0 = obk * OB;
         const int ncols = d->OW - ow0 < TW ? d->OW - ow0 : TW, nv = (ncols + VL - 1) / VL;
-        const int nr = d->OH - oh0 < RB ? d->OH - oh0 : RB, ob = d->OC - o0 < OB ? d->OC - o0 : OB;
-        const int prows = RB + d->KH - 1, pcols = xpad ? pad_cols(d) : nv * VL + d->KW - 1;
-        for (int r = 0; r < RB; r++) /* the part of the tile in use */
+        const int nr = d->OH - oh0 < rbk ? d->OH - oh0 : rbk, ob = d->OC - o0 < OB ? d->OC - o0 : OB;
+        const int prows = rbk + d->KH - 1, pcols = xpad ? pad_cols(d) : nv * VL + d->KW - 1;
+        for (int r = 0; r < rbk; r++) /* the part of the tile in use */
             for (int o = 0; o < ob; o++)
                 for (int v = 0; v < nv; v++) vst(acc + (size_t)(r * OB + o) * TW + v * VL, (vf){0});
         if (accumulate)
@@ -111,11 +117,14 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
             const float *pp = patch;
             if (xpad) pp = xpad + ((size_t)n * d->C + c) * XP + (size_t)oh0 * pcols + ow0;
             else copy_padded(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols, patch);
-            switch (ob) {
-            case 1: tile_channel(d, pp, pcols, c, o0, nv, acc, 1); break;
-            case 2: tile_channel(d, pp, pcols, c, o0, nv, acc, 2); break;
-            case 3: tile_channel(d, pp, pcols, c, o0, nv, acc, 3); break;
-            default: tile_channel(d, pp, pcols, c, o0, nv, acc, 4); break;
+            switch (rbk * 8 + ob) {
+            case RB_MAX * 8 + 1: tile_channel(d, pp, pcols, c, o0, nv, acc, RB_MAX, 1); break;
+            case RB_MAX / 2 * 8 + 1: tile_channel(d, pp, pcols, c, o0, nv, acc, RB_MAX / 2, 1); break;
+            case RB_MAX / 2 * 8 + 2: tile_channel(d, pp, pcols, c, o0, nv, acc, RB_MAX / 2, 2); break;
+            case RB * 8 + 1: tile_channel(d, pp, pcols, c, o0, nv, acc, RB, 1); break;
+            case RB * 8 + 2: tile_channel(d, pp, pcols, c, o0, nv, acc, RB, 2); break;
+            case RB * 8 + 3: tile_channel(d, pp, pcols, c, o0, nv, acc, RB, 3); break;
+            default: tile_channel(d, pp, pcols, c, o0, nv, acc, RB, 4); break;
             }
         }
         for (int r = 0; r < nr; r++)
