@@ -116,7 +116,9 @@ static void direct_tiles(const dconv_t *d, const float *x, float *y, int accumul
         for (int c = 0; c < d->C; c++) {
             const float *pp = patch;
             if (xpad) pp = xpad + ((size_t)n * d->C + c) * XP + (size_t)oh0 * pcols + ow0;
-            else copy_padded(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols, patch);
+            else
+                copy_padded(x + ((size_t)n * d->C + c) * HW, d->H, d->W, oh0 - d->ph, ow0 - d->pw, prows, pcols,
+                            patch);
             switch (rbk * 8 + ob) {
             case RB_MAX * 8 + 1: tile_channel(d, pp, pcols, c, o0, nv, acc, RB_MAX, 1); break;
             case RB_MAX / 2 * 8 + 1: tile_channel(d, pp, pcols, c, o0, nv, acc, RB_MAX / 2, 1); break;

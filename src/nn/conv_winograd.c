@@ -9,7 +9,8 @@
 
    The transforms run channels-last, VL channels to a vector: the input is first copied, padded, into (N, rows,
    columns, C) and the outputs come back from (N, rows, columns, OC), so every tile's transform is whole-vector
-   arithmetic, however narrow the planes (SimGAN's 8x8: 4 tiles to a row). Channel counts are rounded up to VL
+   arithmetic, however narrow the planes (SimGAN's 8x8: 4 tiles to a row). A side already held channels-last
+   (conv_cl.c) is read or written in place, zeros outside the image, with no copy. Channel counts are rounded up to VL
    (zeros). Tiles go in blocks of TB; each thread transforms its block's input into V (a^2, TB, C), multiplies V by
    the transformed weights U (a^2, C, OC) into M (a^2, TB, OC) with a single-threaded sgemm per position, and
    transforms M back. Every output is computed the same way whichever thread takes its block: deterministic. */
@@ -379,7 +380,8 @@ INLINE void output_tiles(const wconv_t *d, const int m, const float *M, size_t m
     for (int q = 0; q < nt; q++) {
         int n, ty, tx;
         tile_at(d, t0 + q, &n, &ty, &tx);
-        const int rows = y->rows - m * ty < m ? y->rows - m * ty : m, cols = y->cols - m * tx < m ? y->cols - m * tx : m;
+        const int rows = y->rows - m * ty < m ? y->rows - m * ty : m;
+        const int cols = y->cols - m * tx < m ? y->cols - m * tx : m;
         float *yq = y->out + (((size_t)n * y->rows + m * ty) * y->cols + m * tx) * y->ch;
         const float *mq = M + (size_t)q * Cp;
         for (int o = 0; o < Cp; o += VL) {
@@ -662,7 +664,8 @@ static int weight_grad(const conv_geom_t *g, const float *x, int phased, const f
         to_channels_last(dy, 0, d.N, d.OC, d.OH, d.OW, 0, 0, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), dyt);
     const cl_img_t xs = d.src_cl ? own_in(&d, x) : padded_in(&d, xp);
     const cl_img_t dys = d.dst_cl ? (cl_img_t){dy, NULL, d.OH, d.OW, d.OC, 0, 0, NULL, 0}
-                                  : (cl_img_t){dyt, NULL, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), 0, 0, NULL, 0};
+                                  : (cl_img_t){dyt, NULL, d.m * tiles_y(&d), d.m * tiles_x(&d), cp(d.OC), 0, 0,
+                                               NULL, 0};
     ws = dyt + out_floats(&d);
     const long T = (long)g->N * tiles_y(&d) * tiles_x(&d), nblk = (T + tb - 1) / tb;
     const int Cp = cp(g->C);
