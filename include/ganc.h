@@ -101,7 +101,8 @@ enum {
 /* backward flags */
 enum {
     GANC_NO_PARAM_GRADS = 1, /* only propagate to the inputs (e.g. D while training G) */
-    GANC_NO_INPUT_GRADS = 2, /* gradients w.r.t. input nodes may be skipped (they are left unspecified) */
+    GANC_NO_INPUT_GRADS = 2, /* gradients w.r.t. input nodes, and w.r.t. nodes made from inputs alone by layers
+                                without parameters (a concat of inputs), may be skipped (left unspecified) */
 };
 
 /* DEVICES. "cpu" (the default) or "cuda": a build configured with -DGANC_CUDA=ON on a machine with an NVIDIA GPU.
@@ -193,7 +194,8 @@ int ganc_net_grads_finite(const ganc_net_t *net);
 int ganc_net_params_finite(const ganc_net_t *net); /* 1 when no parameter is NaN or Inf */
 /* Floating-point operations per sample (2 per multiply-add, matrix layers only: Linear, Conv2d, ConvTranspose2d,
    LSTM; pointwise work is not counted): forward; backward w.r.t. activations, split into layers reading an input
-   node (skipped with GANC_NO_INPUT_GRADS) and the rest; backward w.r.t. weights. */
+   node, or a node made from inputs alone without parameters (skipped with GANC_NO_INPUT_GRADS), and the rest;
+   backward w.r.t. weights. */
 void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights);
 
 /* Activation buffer (max_batch * per-sample). A ReLU/LeakyReLU/Tanh/Sigmoid that is the only reader of its input

@@ -1,8 +1,10 @@
 /* Finite-difference checks of every layer's backward (input and parameter gradients), on odd shapes, stride > 1,
-   padding and batch 1, plus the losses' gradients and the shape errors that name the layer. */
+   padding and batch 1, plus the losses' gradients, the shape errors that name the layer, and the gradients a backward
+   with GANC_NO_INPUT_GRADS skips. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "nn/graph.h"
 #include "testutil.h"
 #include "layer_cases.h"
 
@@ -100,6 +102,43 @@ static void shape_errors(void) {
     ganc_net_free(net);
 }
 
+/* GANC_NO_INPUT_GRADS with the first conv fed by a concat of two inputs (LAPGAN's levels): nothing before the conv
+   is wanted, so it gets no input gradient to compute, and the parameter gradients are a full backward's, bit for bit */
+static void skipped_grads(void) {
+    ganc_net_t *net[2];
+    int a[2], cat[2], conv[2], out[2];
+    float x[2][3 * 36], gy[3 * 36], *pg[2];
+    for (int i = 0; i < 3 * 36; i++) {
+        x[0][i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
+        x[1][i] = (float)((i * 5) % 13) / 13.0f - 0.5f;
+        gy[i] = (float)((i * 3) % 7) / 7.0f - 0.5f;
+    }
+    for (int k = 0; k < 2; k++) {
+        net[k] = ganc_net_new("skip");
+        a[k] = ganc_net_input(net[k], "l", 3, (int[]){1, 6, 6});
+        const int b = ganc_net_input(net[k], "noise", 3, (int[]){1, 6, 6});
+        cat[k] = ganc_net_concat(net[k], "cat", a[k], b);
+        conv[k] = ganc_net_conv2d(net[k], "main.0", cat[k], 4, 3, 3, 1, 1, 1);
+        out[k] = ganc_net_conv2d(net[k], "main.2", ganc_net_relu(net[k], "main.1", conv[k]), 1, 3, 3, 1, 1, 1);
+        CHECK_OK(ganc_net_build(net[k], 3));
+        ganc_net_init_default(net[k], 11);
+        memcpy(ganc_net_data(net[k], a[k]), x[0], sizeof x[0]);
+        memcpy(ganc_net_data(net[k], b), x[1], sizeof x[1]);
+        CHECK_OK(ganc_net_forward(net[k], 3, GANC_TRAIN));
+        memcpy(ganc_net_grad(net[k], out[k]), gy, sizeof gy);
+        CHECK_OK(ganc_net_backward(net[k], k ? GANC_NO_INPUT_GRADS : 0));
+        pg[k] = ganc_net_param_grads(net[k]);
+    }
+    double gl = 0.0;
+    for (int i = 0; i < 3 * 36; i++) gl += fabs(ganc_net_grad(net[0], a[0])[i]);
+    CHECK(gl > 0 && net[0]->wants[cat[0]] && net[0]->wants[a[0]], "a full backward reaches the inputs");
+    CHECK(!net[1]->wants[cat[1]] && !net[1]->wants[a[1]] && net[1]->wants[conv[1]],
+          "with GANC_NO_INPUT_GRADS nothing before the first conv is wanted");
+    CHECK(!memcmp(pg[0], pg[1], sizeof(float) * net[0]->nparam), "parameter gradients differ without input gradients");
+    ganc_net_free(net[0]);
+    ganc_net_free(net[1]);
+}
+
 int main(void) {
     ganc_set_threads(2);
     tu_device_from_env("test_layers_fd");
@@ -117,5 +156,6 @@ int main(void) {
     float l = ganc_bce_logits(big, NULL, 1.0f, 2, g, 1.0f);
     CHECK(isfinite(l) && fabsf(l - 5000.0f) < 1e-2f && fabsf(g[1] + 0.5f) < 1e-6f, "bce on +-1e4: loss %g", l);
     shape_errors();
+    skipped_grads();
     return tu_finish("test_layers_fd");
 }

@@ -34,6 +34,7 @@ void ganc_net_free(ganc_net_t *net) {
     be->release(net->params); be->release(net->grads); be->release(net->bufs); be->release(net->acts);
     free(net->counters); be->release(net->auxmem);
     free(net->prof);
+    free(net->wants);
     scratch_free(be, net->scr);
     free(net);
 }
@@ -460,12 +461,14 @@ int ganc_net_build(ganc_net_t *net, int max_batch) {
     net->counters = calloc((size_t)net->ncounters + 1, sizeof(int64_t)); /* host only: counted by the host */
     net->acts = be->alloc(sz.acts * sizeof(float));
     net->auxmem = be->alloc(sz.aux);
+    net->wants = calloc((size_t)net->nnodes, 1);
     net->scr = calloc(1, sizeof(scratch_t));
     if (net->scr) {
         *net->scr = (scratch_t){be->alloc(sz.col * sizeof(float)), be->alloc(sz.tmp * sizeof(float)),
                                 be->alloc(sz.pool * sizeof(float)), sz.col, sz.tmp, sz.pool, 1};
     }
-    if (!net->params || !net->grads || !net->bufs || !net->counters || !net->acts || !net->auxmem || !net->scr ||
+    if (!net->params || !net->grads || !net->bufs || !net->counters || !net->acts || !net->auxmem || !net->wants ||
+        !net->scr ||
         !net->scr->col || !net->scr->tmp || !net->scr->pool)
         return ganc_fail(GANC_ENOMEM, "%s: cannot allocate %zu MB of activations for batch %d", net->name,
                          (sz.acts + sz.col + sz.tmp) * 4 >> 20, max_batch);
@@ -660,23 +663,43 @@ int ganc_net_feed(ganc_net_t *dst, int dst_input, ganc_net_t *src, int src_node)
     return ganc_net_set_input(dst, dst_input, src->nodes[src_node].out, src->batch);
 }
 
+static int has_params(const ganc_net_t *net, const node_t *n) {
+    for (int k = 0; k < 4; k++)
+        if (n->t[k] >= 0 && net->ts[n->t[k]].kind == GANC_PARAM) return 1;
+    return 0;
+}
+
+/* The nodes whose gradient is wanted: an input (unless GANC_NO_INPUT_GRADS), a node with parameters (unless
+   GANC_NO_PARAM_GRADS), a marked node, and every node that reads one of these. The others' backward is skipped, and
+   an op whose input is not wanted gets dx = NULL where it takes it: as PyTorch's requires_grad, a first layer fed
+   by inputs alone (through a concat: LAPGAN's, the conditional GANs') computes no input gradient. */
+static void plan_backward(ganc_net_t *net, int flags) {
+    const int want_in = !(flags & GANC_NO_INPUT_GRADS), want_pg = !(flags & GANC_NO_PARAM_GRADS);
+    for (int i = 0; i < net->nnodes; i++) {
+        const node_t *n = &net->nodes[i];
+        int w = n->kind == L_INPUT ? want_in : n->marked || (want_pg && has_params(net, n));
+        for (int k = 0; k < n->nin && !w; k++) w = net->wants[n->in[k]];
+        net->wants[i] = (unsigned char)w;
+    }
+}
+
 int ganc_net_backward(ganc_net_t *net, int flags) {
     if (!net->built || net->batch < 1) return ganc_fail(GANC_EINVAL, "%s: backward before forward", net->name);
     zero_act_grads(net); /* no-op if the caller already wrote output gradients */
     const int N = net->batch, train = net->fw_flags & GANC_TRAIN, want_pg = !(flags & GANC_NO_PARAM_GRADS);
     const layer_ops_t *ops = net->be->ops;
+    plan_backward(net, flags);
     for (int i = net->nnodes - 1; i >= 0; i--) {
         node_t *n = &net->nodes[i];
         for (int k = 0; k < n->nzr; k++) {
             const node_t *z = &net->nodes[n->zr[k]];
             net->be->zero(z->dout, z->numel * N);
         }
-        if (n->kind == L_INPUT) continue;
+        if (n->kind == L_INPUT || !net->wants[i]) continue;
         const node_t *a = &net->nodes[n->in[0]];
         float *dx = a->dout;
         /* ops that accept dx == NULL skip the work when the input's gradient is not wanted */
-        if (a->kind == L_INPUT && (flags & GANC_NO_INPUT_GRADS) && n->nin == 1 && (ops[n->kind].flags & OPF_DX_OPTIONAL))
-            dx = NULL;
+        if (!net->wants[n->in[0]] && n->nin == 1 && (ops[n->kind].flags & OPF_DX_OPTIONAL)) dx = NULL;
         const double t0 = net->prof ? prof_now(net) : 0;
         ops[n->kind].backward(net, n, N, train, want_pg, dx);
         if (net->prof) net->prof[2 * i + 1] += prof_now(net) - t0;
@@ -686,14 +709,21 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
 
 void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights) {
     double f = 0, d = 0, di = 0, w = 0;
+    unsigned char *inputs_only = calloc((size_t)net->nnodes + 1, 1); /* made from inputs alone, no parameters */
     for (int i = 0; i < net->nnodes; i++) {
         const node_t *n = &net->nodes[i];
         double macs = net->be->ops[n->kind].macs(net, n);
         f += 2 * macs;
-        if (n->kind != L_INPUT && net->nodes[n->in[0]].kind == L_INPUT) di += 2 * macs;
+        int only = n->kind == L_INPUT || !has_params(net, n);
+        for (int k = 0; k < n->nin && only && inputs_only; k++) only = inputs_only[n->in[k]];
+        if (inputs_only) inputs_only[i] = (unsigned char)only;
+        const int from_inputs = n->kind != L_INPUT && (inputs_only ? inputs_only[n->in[0]]
+                                                                   : net->nodes[n->in[0]].kind == L_INPUT);
+        if (from_inputs) di += 2 * macs;
         else d += 2 * macs;
         w += 2 * macs;
     }
+    free(inputs_only);
     *fwd = f; *bwd_data = d; *bwd_data_input = di; *bwd_weights = w;
 }
 

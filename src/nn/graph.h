@@ -171,6 +171,7 @@ struct ganc_net {
     void *bn_ctx;
     int shard, shards; /* data-parallel: this network sees shard `shard` of `shards` of every global batch */
     double *prof;      /* ganc_net_set_profile: per node, forward and backward seconds (2 per node) */
+    unsigned char *wants; /* ganc_net_backward: per node, whether a gradient anyone wants lies at or before it */
 };
 
 /* Tensor accessors for op implementations: parameter k of node n, its gradient (NULL unless want), buffer k. */
