@@ -37,8 +37,10 @@ typedef struct {
     int rank0; /* this process writes and prints */
 } loop_t;
 
-/* state.safetensors (the trainer's state; metadata: the architecture, the model, every run flag, the threads),
-   then the family's weight files */
+/* the family's weight files, then state.safetensors (the trainer's state; metadata: the architecture, the model,
+   every run flag, the threads). The state goes last: it is what --resume starts from, so a kill between the files
+   leaves weights newer than the state, which the resumed run writes again, the same. (State first, a kill after it
+   left the weights one step behind a finished run; test_crash caught it once in session 13.) */
 static int save_checkpoint(loop_t *L) {
     ganc_meta_t arch, run;
     ganc_meta_init(&arch);
@@ -52,12 +54,15 @@ static int save_checkpoint(loop_t *L) {
     ganc_stw_t *w = rc ? NULL : ganc_stw_new();
     if (!rc && !w) rc = ganc_fail(GANC_ENOMEM, "out of memory");
     ganc_trainer_set_data_pos(L->tr, L->ld.epoch, L->ld.pos);
+    if (!rc) rc = L->fam->write_weights(L->m, L->o->out, &arch);
+    /* test hook: GANC_FAULT_EXIT_AT=N ends the process, as a kill would, between the files of step N's checkpoint */
+    const char *cut = getenv("GANC_FAULT_EXIT_AT");
+    if (!rc && cut && atoll(cut) == ganc_trainer_step(L->tr)) _exit(137);
     if (!rc) rc = ganc_trainer_state_add(L->tr, w);
     if (!rc) rc = ganc_meta_write(&arch, w);
     if (!rc) rc = ganc_meta_write(&run, w);
     if (!rc) rc = ganc_stw_write(w, L->state_path);
     ganc_stw_free(w);
-    if (!rc) rc = L->fam->write_weights(L->m, L->o->out, &arch);
     return rc;
 }
 
