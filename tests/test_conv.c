@@ -175,6 +175,45 @@ static conv_geom_t geom(const int *c) {
     return g;
 }
 
+/* conv2d with x or y channels-last (conv_cl.c) against the sums in double */
+static void channels_last(void) {
+    /* N, C, H, W, OC, KH, KW, ph, pw, stride, cl_in, cl_out */
+    static const int cl[][12] = {
+        {16, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1}, /* SimGAN's refiner: Winograd both sides */
+        {3, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1},  /* odd planes: tiles over the edge */
+        {2, 16, 10, 6, 32, 3, 3, 0, 2, 1, 1, 1}, /* valid rows, full columns */
+        {4, 32, 8, 8, 16, 3, 3, 1, 1, 1, 1, 0},  /* Winograd from channels-last into planes */
+        {4, 16, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},  /* and from planes */
+        {5, 8, 8, 8, 16, 3, 3, 1, 1, 2, 1, 1},   /* SimGAN's critic: stride 2, im2row */
+        {4, 1, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* one channel in */
+        {4, 1, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},   /* the refiner's head: directly, over few channels */
+        {3, 2, 7, 7, 16, 3, 3, 1, 1, 2, 1, 1},   /* and strided, 2 channels */
+        {3, 16, 4, 4, 16, 1, 1, 0, 0, 1, 1, 1},  /* 1x1: R is x */
+        {3, 16, 8, 8, 1, 1, 1, 0, 0, 1, 1, 0},   /* one channel out (the refiner's tail) */
+        {3, 3, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* three planes gathered */
+        {3, 8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 0},   /* outputs laid out as planes */
+        {2, 5, 9, 7, 6, 3, 2, 0, 1, 3, 1, 1},    /* stride 3, odd sizes, non-square kernel */
+    };
+    for (size_t k = 0; k < sizeof cl / sizeof cl[0]; k++) {
+        const int *c = cl[k];
+        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0, c[10], c[11]};
+        g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
+        g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
+        g.ws = conv_cl_floats(&g);
+        const int wino = g.KH == 3 && g.KW == 3 && g.s == 1 && g.ws == conv_winograd_floats(&g);
+        /* the first five take Winograd whatever the vector width; the rest not, but for 3x3 layers whose
+           channels-last sides happen to be whole vectors at this width (C8 -> 12 with 4-float vectors) */
+        const int may = g.KH == 3 && g.KW == 3 && g.s == 1 && g.C >= 8 && g.OC >= 8;
+        CHECK(k < 5 ? wino : !wino || may, "channels-last case %zu should %s Winograd", k, k < 5 ? "take" : "not take");
+        const double e = check_with(&g, 190u + (unsigned)k, run_cl);
+        const int m = wino_tiles(&g);
+        printf("channels-last N%d C%d %dx%d -> OC%d k%dx%d s%d (x %s, y %s; %s): max rel err %.2e\n", g.N, g.C, g.H,
+               g.W, g.OC, g.KH, g.KW, g.s, g.cl_in ? "NHWC" : "NCHW", g.cl_out ? "NHWC" : "NCHW",
+               wino ? "Winograd" : "im2row", e);
+        CHECK(e < (wino ? wino_bound(m) : 3e-5), "channels-last case %zu: error %.3e against the sum in double", k, e);
+    }
+}
+
 int main(void) {
     /* N, C, H, W, OC, KH, KW, ph, pw */
     static const int direct[][9] = {
@@ -326,40 +365,6 @@ int main(void) {
                m, e);
         CHECK(e < wino_bound(m), "phases case %zu: error %.3e against the sum in double", k, e);
     }
-    /* N, C, H, W, OC, KH, KW, ph, pw, stride, cl_in, cl_out */
-    static const int cl[][12] = {
-        {16, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1}, /* SimGAN's refiner: Winograd both sides */
-        {3, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1},  /* odd planes: tiles over the edge */
-        {2, 16, 10, 6, 32, 3, 3, 0, 2, 1, 1, 1}, /* valid rows, full columns */
-        {4, 32, 8, 8, 16, 3, 3, 1, 1, 1, 1, 0},  /* Winograd from channels-last into planes */
-        {4, 16, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},  /* and from planes */
-        {5, 8, 8, 8, 16, 3, 3, 1, 1, 2, 1, 1},   /* SimGAN's critic: stride 2, im2row */
-        {4, 1, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* one channel in */
-        {4, 1, 8, 8, 32, 3, 3, 1, 1, 1, 0, 1},   /* the refiner's head: directly, over few channels */
-        {3, 2, 7, 7, 16, 3, 3, 1, 1, 2, 1, 1},   /* and strided, 2 channels */
-        {3, 16, 4, 4, 16, 1, 1, 0, 0, 1, 1, 1},  /* 1x1: R is x */
-        {3, 16, 8, 8, 1, 1, 1, 0, 0, 1, 1, 0},   /* one channel out (the refiner's tail) */
-        {3, 3, 8, 8, 8, 3, 3, 1, 1, 1, 0, 1},    /* three planes gathered */
-        {3, 8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 0},   /* outputs laid out as planes */
-        {2, 5, 9, 7, 6, 3, 2, 0, 1, 3, 1, 1},    /* stride 3, odd sizes, non-square kernel */
-    };
-    for (size_t k = 0; k < sizeof cl / sizeof cl[0]; k++) {
-        const int *c = cl[k];
-        conv_geom_t g = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[9], c[7], c[8], 0, 0, 0, c[10], c[11]};
-        g.OH = (g.H + 2 * g.ph - g.KH) / g.s + 1;
-        g.OW = (g.W + 2 * g.pw - g.KW) / g.s + 1;
-        g.ws = conv_cl_floats(&g);
-        const int wino = g.KH == 3 && g.KW == 3 && g.s == 1 && g.ws == conv_winograd_floats(&g);
-        /* the first five take Winograd whatever the vector width; the rest not, but for 3x3 layers whose
-           channels-last sides happen to be whole vectors at this width (C8 -> 12 with 4-float vectors) */
-        const int may = g.KH == 3 && g.KW == 3 && g.s == 1 && g.C >= 8 && g.OC >= 8;
-        CHECK(k < 5 ? wino : !wino || may, "channels-last case %zu should %s Winograd", k, k < 5 ? "take" : "not take");
-        const double e = check_with(&g, 190u + (unsigned)k, run_cl);
-        const int m = wino_tiles(&g);
-        printf("channels-last N%d C%d %dx%d -> OC%d k%dx%d s%d (x %s, y %s; %s): max rel err %.2e\n", g.N, g.C, g.H,
-               g.W, g.OC, g.KH, g.KW, g.s, g.cl_in ? "NHWC" : "NCHW", g.cl_out ? "NHWC" : "NCHW",
-               wino ? "Winograd" : "im2row", e);
-        CHECK(e < (wino ? wino_bound(m) : 3e-5), "channels-last case %zu: error %.3e against the sum in double", k, e);
-    }
+    channels_last();
     return tu_finish("test_conv");
 }
