@@ -32,24 +32,33 @@ int conv_cl_suits(const conv_geom_t *g, int side) {
     return wino(&t) || g->OH * g->OW <= SMALL_OUT;
 }
 
+/* Wr[o][(i KW + j) C + c] = w[o][c][i][j] (R's column order), or Wt, its transpose (rows of OC: the few-channel
+   kernels), or back: dw[o][c][i][j] += Wr or Wt's entry */
+static void reorder(const conv_geom_t *g, int transposed, const float *w, float *wr, float *dw) {
+    const int KK = g->KH * g->KW;
+    const size_t K = kkc(g);
+#pragma omp parallel for schedule(static)
+    for (int o = 0; o < g->OC; o++)
+        for (int c = 0; c < g->C; c++)
+            for (int ij = 0; ij < KK; ij++) {
+                const size_t k = ((size_t)o * g->C + c) * KK + ij, col = (size_t)ij * g->C + c;
+                const size_t r = transposed ? col * g->OC + o : (size_t)o * K + col;
+                if (dw) dw[k] += wr[r];
+                else wr[r] = w[k];
+            }
+}
+/* thread t of T's images: n0 .. n0 + nn - 1 */
+static int share(const conv_geom_t *g, int t, int T, int *n0) {
+    *n0 = g->N * t / T;
+    return g->N * (t + 1) / T - *n0;
+}
+
 /* ---- few input channels into many channels-last (SimGAN's first layers, 1 -> 32): directly, each output pixel's
    OC values in up to FEW_NV vectors over the KH*KW*C taps, rather than an sgemm of depth 9 (forward 162 -> 71 us,
    one thread, 64 images of 8x8; weight gradient 195 -> 85). Weights as Wt (KH*KW*C, OC), rows in R's order. */
 enum { FEW_C = 4, FEW_NV = 4 };
 static int few(const conv_geom_t *g) {
     return rows_in(g) && g->C <= FEW_C && g->cl_out && g->OC % VL == 0 && g->OC <= FEW_NV * VL;
-}
-
-/* Wt[(i KW + j) C + c][o] = w[o][c][i][j], or back: dw[o][c][i][j] += Wt[...] */
-static void reorder_t(const conv_geom_t *g, const float *w, float *wt, float *dw) {
-    const int KK = g->KH * g->KW;
-    for (int o = 0; o < g->OC; o++)
-        for (int c = 0; c < g->C; c++)
-            for (int ij = 0; ij < KK; ij++) {
-                const size_t k = ((size_t)o * g->C + c) * KK + ij, t = ((size_t)ij * g->C + c) * g->OC + o;
-                if (dw) dw[k] += wt[t];
-                else wt[t] = w[k];
-            }
 }
 
 INLINE void few_fw_nv(const int nv, const conv_geom_t *g, const float *x, const float *wt, const float *b, float *y,
@@ -79,11 +88,12 @@ INLINE void few_fw_nv(const int nv, const conv_geom_t *g, const float *x, const 
             }
 }
 static void few_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *wt) {
-    reorder_t(g, w, wt, NULL);
+    reorder(g, 1, w, wt, NULL);
     const int T = par_threads();
 #pragma omp parallel for schedule(static) num_threads(T)
     for (int t = 0; t < T; t++) {
-        const int n0 = g->N * t / T, nn = g->N * (t + 1) / T - n0;
+        int n0;
+        const int nn = share(g, t, T, &n0);
         switch (g->OC / VL) {
         case 1: few_fw_nv(1, g, x, wt, b, y, n0, nn); break;
         case 2: few_fw_nv(2, g, x, wt, b, y, n0, nn); break;
@@ -121,7 +131,7 @@ static void few_dw(const conv_geom_t *g, const float *x, const float *dy, float 
         case 3: few_dw_nv(3, g, x, dy, k, dwt); break;
         default: few_dw_nv(4, g, x, dy, k, dwt); break;
         }
-    reorder_t(g, NULL, dwt, dw);
+    reorder(g, 1, NULL, dwt, dw);
 }
 
 /* the scratch: R (unless x), Wr, dWr, then dY or Y as (N*OH*OW, OC) when y is not */
@@ -129,19 +139,6 @@ static size_t r_floats(const conv_geom_t *g) { return pointwise(g) ? 0 : npix(g)
 size_t conv_cl_floats(const conv_geom_t *g) {
     if (wino(g)) return conv_winograd_floats(g);
     return r_floats(g) + 2 * (size_t)g->OC * kkc(g) + (rows_out(g) ? 0 : npix(g) * g->OC);
-}
-
-/* Wr[o][(i KW + j) C + c] = w[o][c][i][j], or back: dw[o][c][i][j] += Wr[...] */
-static void reorder(const conv_geom_t *g, const float *w, float *wr, float *dw) {
-    const int KK = g->KH * g->KW;
-#pragma omp parallel for schedule(static)
-    for (int o = 0; o < g->OC; o++)
-        for (int c = 0; c < g->C; c++)
-            for (int ij = 0; ij < KK; ij++) {
-                const size_t k = ((size_t)o * g->C + c) * KK + ij, r = (size_t)o * kkc(g) + (size_t)ij * g->C + c;
-                if (dw) dw[k] += wr[r];
-                else wr[r] = w[k];
-            }
 }
 
 /* the C values at (n, ih, iw) of x and how far apart they are */
@@ -191,12 +188,6 @@ static void relayout(const conv_geom_t *g, int n0, int nn, float *rows, float *p
             }
 }
 
-/* thread t of T's images: n0 .. n0 + nn - 1 */
-static int share(const conv_geom_t *g, int t, int T, int *n0) {
-    *n0 = g->N * t / T;
-    return g->N * (t + 1) / T - *n0;
-}
-
 void conv_cl_forward(const conv_geom_t *g, const float *x, const float *w, const float *b, float *y, float *col) {
     if (wino(g)) { /* the planner gave it Winograd's workspace (conv_cl_floats) */
         conv_winograd_forward(g, x, w, b, y, col, g->ws);
@@ -208,7 +199,7 @@ void conv_cl_forward(const conv_geom_t *g, const float *x, const float *w, const
         few_forward(g, x, w, b, y, wr);
         return;
     }
-    reorder(g, w, wr, NULL);
+    reorder(g, 0, w, wr, NULL);
     const int T = par_threads();
 #pragma omp parallel for schedule(static) num_threads(T)
     for (int t = 0; t < T; t++) {
@@ -253,10 +244,10 @@ void conv_cl_backward(const conv_geom_t *g, const float *x, const float *w, cons
             if (!pointwise(g)) patches(g, n0, nn, x, R, NULL);
         }
         gemm(1, 0, g->OC, (int)K, (int)NP, 1.0f, dY, g->OC, R, (int)K, 0.0f, dwr, (int)K); /* dWr = dY^T R */
-        reorder(g, NULL, dwr, dw);
+        reorder(g, 0, NULL, dwr, dw);
     }
     if (!dx) return;
-    reorder(g, w, wr, NULL);
+    reorder(g, 0, w, wr, NULL);
     const int direct = pointwise(g); /* dx (rows) is dR */
 #pragma omp parallel for schedule(static) num_threads(T)
     for (int t = 0; t < T; t++) {

@@ -673,13 +673,13 @@ static int has_params(const ganc_net_t *net, const node_t *n) {
    GANC_NO_PARAM_GRADS), a marked node, and every node that reads one of these. The others' backward is skipped, and
    an op whose input is not wanted gets dx = NULL where it takes it: as PyTorch's requires_grad, a first layer fed
    by inputs alone (through a concat: LAPGAN's, the conditional GANs') computes no input gradient. */
-static void plan_backward(ganc_net_t *net, int flags) {
+static void plan_backward(const ganc_net_t *net, int flags, unsigned char *wants) {
     const int want_in = !(flags & GANC_NO_INPUT_GRADS), want_pg = !(flags & GANC_NO_PARAM_GRADS);
     for (int i = 0; i < net->nnodes; i++) {
         const node_t *n = &net->nodes[i];
         int w = n->kind == L_INPUT ? want_in : n->marked || (want_pg && has_params(net, n));
-        for (int k = 0; k < n->nin && !w; k++) w = net->wants[n->in[k]];
-        net->wants[i] = (unsigned char)w;
+        for (int k = 0; k < n->nin && !w; k++) w = wants[n->in[k]];
+        wants[i] = (unsigned char)w;
     }
 }
 
@@ -688,7 +688,7 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
     zero_act_grads(net); /* no-op if the caller already wrote output gradients */
     const int N = net->batch, train = net->fw_flags & GANC_TRAIN, want_pg = !(flags & GANC_NO_PARAM_GRADS);
     const layer_ops_t *ops = net->be->ops;
-    plan_backward(net, flags);
+    plan_backward(net, flags, net->wants);
     for (int i = net->nnodes - 1; i >= 0; i--) {
         node_t *n = &net->nodes[i];
         for (int k = 0; k < n->nzr; k++) {
@@ -709,21 +709,18 @@ int ganc_net_backward(ganc_net_t *net, int flags) {
 
 void ganc_net_flops(const ganc_net_t *net, double *fwd, double *bwd_data, double *bwd_data_input, double *bwd_weights) {
     double f = 0, d = 0, di = 0, w = 0;
-    unsigned char *inputs_only = calloc((size_t)net->nnodes + 1, 1); /* made from inputs alone, no parameters */
+    unsigned char *wants = calloc((size_t)net->nnodes + 1, 1); /* as a backward with GANC_NO_INPUT_GRADS plans it */
+    if (wants) plan_backward(net, GANC_NO_INPUT_GRADS, wants);
     for (int i = 0; i < net->nnodes; i++) {
         const node_t *n = &net->nodes[i];
         double macs = net->be->ops[n->kind].macs(net, n);
         f += 2 * macs;
-        int only = n->kind == L_INPUT || !has_params(net, n);
-        for (int k = 0; k < n->nin && only && inputs_only; k++) only = inputs_only[n->in[k]];
-        if (inputs_only) inputs_only[i] = (unsigned char)only;
-        const int from_inputs = n->kind != L_INPUT && (inputs_only ? inputs_only[n->in[0]]
-                                                                   : net->nodes[n->in[0]].kind == L_INPUT);
+        const int from_inputs = n->kind != L_INPUT && (wants ? !wants[n->in[0]] : net->nodes[n->in[0]].kind == L_INPUT);
         if (from_inputs) di += 2 * macs;
         else d += 2 * macs;
         w += 2 * macs;
     }
-    free(inputs_only);
+    free(wants);
     *fwd = f; *bwd_data = d; *bwd_data_input = di; *bwd_weights = w;
 }
 
